@@ -1,0 +1,99 @@
+import type { KeyScope, OrgRole, Role } from './permissions.js';
+
+/** The records the store returns. Storage details (PK/SK, GSI keys, entity) never leave the store. */
+export interface Org {
+  orgId: string;
+  name: string;
+  createdAt: string;
+}
+
+export interface OrgUser {
+  userId: string;
+  orgId: string;
+  name: string;
+  email: string | null;
+  kind: 'human' | 'api';
+  orgRole: OrgRole;
+  createdAt: string;
+  version: number;
+  /** Set when deletion has begun: the user can no longer join projects or get keys. */
+  deletingAt?: string;
+}
+
+export interface Project {
+  projectId: string;
+  orgId: string;
+  name: string;
+  ownerProjectUserId: string;
+  ownerUserId: string;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}
+
+export interface ProjectUser {
+  projectUserId: string;
+  projectId: string;
+  orgId: string;
+  userId: string;
+  roles: Role[];
+  tags: string[];
+  isOwner: boolean;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}
+
+/**
+ * The caller-side twin of a ProjectUser, found by (project, org user): a full copy, so that a
+ * caller's own membership (for `me` or authorization) is one GetItem.
+ */
+export type Membership = ProjectUser;
+
+export interface ApiKey {
+  keyId: string;
+  orgId: string;
+  userId: string;
+  scope: KeyScope;
+  projectId: string | null;
+  name: string | null;
+  secretHash: string;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface Actor {
+  keyId: string | null;
+  userId: string;
+}
+
+export type AuditAction =
+  | 'ProjectCreated'
+  | 'ProjectUserAdded'
+  | 'ProjectUserUpdated'
+  | 'ProjectUserRemoved'
+  | 'ProjectOwnershipTransferred'
+  | 'OrgUserCreated'
+  | 'OrgUserDeleted'
+  | 'ApiKeyCreated'
+  | 'ApiKeyRevoked';
+
+export interface AuditEntry {
+  eventId: string;
+  orgId: string;
+  projectId: string | null;
+  action: AuditAction;
+  actor: Actor;
+  projectUserId: string | null;
+  userId: string | null;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+  at: string;
+}
+
+/** The authenticated caller. */
+export interface Principal {
+  key: ApiKey;
+  user: OrgUser;
+}

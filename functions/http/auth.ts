@@ -1,0 +1,91 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { errors } from '../domain/errors.js';
+import type { ApiKey, OrgUser, Principal } from '../domain/model.js';
+import type { Store } from '../store/store.js';
+
+/**
+ * API keys: `puk_<keyId>_<secret>`. Only SHA-256(secret) is stored; the comparison is constant
+ * time and an unknown key ID costs the same hash-and-compare as a known one, so timing does not
+ * tell them apart. Every failure is the same 401.
+ */
+const KEY_FORMAT = /^puk_(key_[0-9a-hjkmnp-tv-z]{26})_([A-Za-z0-9_-]{43})$/;
+const BEARER = /^Bearer ([\x21-\x7e]+)$/i;
+const DUMMY_HASH = Buffer.alloc(32);
+
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+/** A new key secret (256 bits) and the hash that is all the table ever stores. */
+export function mintSecret(): { secret: string; secretHash: string } {
+  const secret = randomBytes(32).toString('base64url');
+  return { secret, secretHash: hashSecret(secret) };
+}
+
+export function formatApiKey(keyId: string, secret: string): string {
+  return `puk_${keyId}_${secret}`;
+}
+
+export function parseApiKey(header: string | undefined): { keyId: string; secret: string } | null {
+  const bearer = header ? BEARER.exec(header.trim()) : null;
+  const match = bearer ? KEY_FORMAT.exec(bearer[1]!) : null;
+  return match ? { keyId: match[1]!, secret: match[2]! } : null;
+}
+
+interface CacheEntry {
+  key: ApiKey;
+  user: OrgUser;
+  cachedUntil: number;
+}
+
+const MAX_CACHE_ENTRIES = 10_000;
+
+export function createAuthenticator(store: Store, options: { cacheSeconds: number }) {
+  /** keyId → resolved key and user, trusted for at most `cacheSeconds` (≤ 30 s). */
+  const cache = new Map<string, CacheEntry>();
+
+  async function load(keyId: string): Promise<CacheEntry | null> {
+    const key = await store.getApiKey(keyId);
+    const user = key ? await store.getOrgUser(key.orgId, key.userId, true) : null;
+    if (!key || !user) return null;
+    const entry = { key: normalizeKey(key), user, cachedUntil: Date.now() + options.cacheSeconds * 1000 };
+    if (options.cacheSeconds > 0) {
+      if (cache.size >= MAX_CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+      cache.set(keyId, entry);
+    }
+    return entry;
+  }
+
+  return {
+    /** The principal for an Authorization header, or a 401. `fresh` bypasses the cache. */
+    async authenticate(header: string | undefined, fresh = false): Promise<Principal> {
+      const parsed = parseApiKey(header);
+      const presented = createHash('sha256').update(parsed?.secret ?? '').digest();
+      if (!parsed) throw errors.unauthenticated();
+      let entry = fresh ? undefined : cache.get(parsed.keyId);
+      if (!entry || entry.cachedUntil <= Date.now()) entry = (await load(parsed.keyId)) ?? undefined;
+      const stored = entry ? Buffer.from(entry.key.secretHash, 'hex') : DUMMY_HASH;
+      const matches = stored.length === presented.length && timingSafeEqual(stored, presented);
+      if (!entry || !matches) throw errors.unauthenticated();
+      const { key, user } = entry;
+      if (key.revokedAt || (key.expiresAt && Date.parse(key.expiresAt) <= Date.now()) || user.deletingAt) {
+        throw errors.unauthenticated();
+      }
+      return { key, user };
+    },
+    /** A key revoked through this process stops working here at once, not after the cache window. */
+    forget(keyId: string) {
+      cache.delete(keyId);
+    },
+    /** Same for every key of a user being deleted. */
+    forgetUser(userId: string) {
+      for (const [keyId, entry] of cache) if (entry.user.userId === userId) cache.delete(keyId);
+    },
+  };
+}
+
+export type Authenticator = ReturnType<typeof createAuthenticator>;
+
+function normalizeKey(key: ApiKey): ApiKey {
+  return { ...key, projectId: key.projectId ?? null, name: key.name ?? null, expiresAt: key.expiresAt ?? null, revokedAt: key.revokedAt ?? null };
+}

@@ -1,0 +1,170 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { createHash } from 'node:crypto';
+import type { Context } from 'hono';
+import type { Config } from '../config.js';
+import { errors } from '../domain/errors.js';
+import type { Actor, ApiKey, Membership, OrgUser, Principal, Project, ProjectUser } from '../domain/model.js';
+import { membershipPermissions, type OrgCaller, type ProjectCaller } from '../domain/permissions.js';
+import { StaleReadError, type Authority, type Store } from '../store/store.js';
+import type { Authenticator } from './auth.js';
+import { fromZodError } from './problem.js';
+
+export interface Services {
+  store: Store;
+  config: Config;
+  auth: Authenticator;
+}
+
+export type AppEnv = { Variables: { principal: Principal } };
+
+/** Every router validates the same way: a failed schema is a 400 problem with field errors. */
+export function newRouter() {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw fromZodError(result.error, result.target === 'json' ? 'body' : result.target);
+    },
+  });
+}
+
+export function actorOf(principal: Principal): Actor {
+  return { keyId: principal.key.keyId, userId: principal.user.userId };
+}
+
+/**
+ * The caller as one project sees it, or null when the project is not visible to this key:
+ * missing, in another org, or outside the key's pin. Callers answer null with 404.
+ */
+export function projectCallerOf(
+  principal: Principal,
+  projectId: string,
+  project: Project | null,
+  membership: Membership | null,
+): ProjectCaller | null {
+  const { key } = principal;
+  if (!project || project.orgId !== key.orgId) return null;
+  if (key.projectId !== null && key.projectId !== projectId) return null;
+  return {
+    userId: principal.user.userId,
+    scope: key.scope,
+    membership: membership
+      ? { projectUserId: membership.projectUserId, roles: membership.roles, isOwner: membership.isOwner }
+      : null,
+  };
+}
+
+export function orgCallerOf(principal: Principal): OrgCaller & { pinnedProjectId: string | null } {
+  return {
+    userId: principal.user.userId,
+    scope: principal.key.scope,
+    orgRole: principal.user.orgRole,
+    pinnedProjectId: principal.key.projectId,
+  };
+}
+
+/** What a project write re-asserts about its caller at commit time. */
+export function projectAuthority(principal: Principal, membership: Membership | null): Authority {
+  if (principal.key.scope === 'global') return { kind: 'globalKey', keyId: principal.key.keyId };
+  if (!membership) return { kind: 'selfJoin' };
+  return { kind: 'membership', projectId: membership.projectId, userId: membership.userId, version: membership.version };
+}
+
+/** What an org-level write re-asserts: the global key is live, or the org role is unchanged. */
+export function orgAuthority(principal: Principal): Authority {
+  if (principal.key.scope === 'global') return { kind: 'globalKey', keyId: principal.key.keyId };
+  return { kind: 'orgUser', orgId: principal.user.orgId, userId: principal.user.userId, version: principal.user.version };
+}
+
+const MAX_STALE_RETRIES = 3;
+
+/**
+ * Read → decide → transact, again from a fresh read (and a fresh principal) whenever something
+ * read changed before the transaction committed. The decision is always made on current facts.
+ */
+export async function withFreshReads<T>(
+  c: Context<AppEnv>,
+  services: Services,
+  attempt: (principal: Principal, consistent: boolean) => Promise<T>,
+): Promise<T> {
+  let principal = c.get('principal');
+  for (let i = 0; ; i++) {
+    try {
+      return await attempt(principal, i > 0);
+    } catch (error) {
+      if (!(error instanceof StaleReadError)) throw error;
+      if (i >= MAX_STALE_RETRIES) throw errors.conflict('The resource is being changed concurrently; retry the request.');
+      principal = await services.auth.authenticate(c.req.header('Authorization'), true);
+      c.set('principal', principal);
+    }
+  }
+}
+
+// ---- representations ----------------------------------------------------------------------------
+
+export function projectUserView(pu: ProjectUser) {
+  return {
+    _id: pu.projectUserId,
+    projectId: pu.projectId,
+    userId: pu.userId,
+    roles: pu.roles,
+    tags: pu.tags,
+    isOwner: pu.isOwner,
+    permissions: membershipPermissions(pu),
+    createdAt: pu.createdAt,
+    updatedAt: pu.updatedAt,
+    version: pu.version,
+  };
+}
+
+export function projectView(project: Project) {
+  return {
+    _id: project.projectId,
+    orgId: project.orgId,
+    name: project.name,
+    ownerProjectUserId: project.ownerProjectUserId,
+    createdAt: project.createdAt,
+    updatedAt: project.updatedAt,
+  };
+}
+
+export function orgUserView(user: OrgUser) {
+  return {
+    _id: user.userId,
+    orgId: user.orgId,
+    name: user.name,
+    email: user.email ?? null,
+    kind: user.kind,
+    orgRole: user.orgRole,
+    createdAt: user.createdAt,
+  };
+}
+
+export function apiKeyView(key: ApiKey) {
+  return {
+    _id: key.keyId,
+    userId: key.userId,
+    scope: key.scope,
+    projectId: key.projectId ?? null,
+    name: key.name ?? null,
+    createdAt: key.createdAt,
+    expiresAt: key.expiresAt ?? null,
+    revokedAt: key.revokedAt ?? null,
+  };
+}
+
+// ---- ETag / If-Match ------------------------------------------------------------------------------
+
+/** Resources with a version use it; others hash their representation. */
+export function etagOf(resource: { version?: number } | object): string {
+  const version = (resource as { version?: unknown }).version;
+  if (typeof version === 'number') return `"${version}"`;
+  return `"${createHash('sha256').update(JSON.stringify(resource)).digest('base64url').slice(0, 16)}"`;
+}
+
+/** If-Match: absent or `*` always matches; otherwise one of its (weak or strong) tags must. */
+export function ifMatchSatisfied(header: string | undefined, version: number): boolean {
+  if (header === undefined || header.trim() === '*') return true;
+  return header
+    .split(',')
+    .map((part) => part.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1'))
+    .some((v) => v === String(version));
+}

@@ -1,0 +1,43 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ZodError } from 'zod';
+import { DomainError, errors, type FieldError } from '../domain/errors.js';
+
+/** RFC 9457 problem details: the only error body this API ever returns. */
+export const PROBLEM_TYPE_BASE = 'https://project-users.dev/problems/';
+
+export function problemResponse(c: Context, error: DomainError): Response {
+  const body = {
+    type: `${PROBLEM_TYPE_BASE}${error.code}`,
+    title: error.title,
+    status: error.status,
+    detail: error.detail,
+    code: error.code,
+    ...error.extra,
+  };
+  const headers: Record<string, string> = { 'Content-Type': 'application/problem+json' };
+  if (error.status === 401) headers['WWW-Authenticate'] = 'Bearer';
+  if (error.status === 503) headers['Retry-After'] = '1';
+  if (error.status === 405 && error.extra.allow) headers.Allow = String(error.extra.allow);
+  return c.body(JSON.stringify(body), error.status as 400, headers);
+}
+
+export function fromZodError(error: ZodError, where: string): DomainError {
+  const fieldErrors: FieldError[] = error.issues.map((issue) => ({
+    path: [where, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }));
+  return errors.validation(`The request ${where} is invalid.`, fieldErrors);
+}
+
+/** Maps anything thrown to a problem. Unknown errors are logged and answered without internals. */
+export function toDomainError(error: unknown): DomainError {
+  if (error instanceof DomainError) return error;
+  if (error instanceof HTTPException) {
+    if (error.status === 400 && /json/i.test(error.message)) return errors.malformedJson();
+    if (error.status === 413) return errors.payloadTooLarge(64 * 1024);
+    return new DomainError(error.status, 'validation_failed', 'Bad request', 'The request could not be processed.');
+  }
+  console.error(JSON.stringify({ level: 'ERROR', message: 'Unhandled error', error: String((error as Error)?.stack ?? error) }));
+  return errors.internal();
+}

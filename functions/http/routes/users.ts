@@ -1,0 +1,163 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { errors } from '../../domain/errors.js';
+import type { OrgUser, ProjectUser } from '../../domain/model.js';
+import { authorizeOrgRead, authorizeOrgWrite } from '../../domain/permissions.js';
+import type { Store } from '../../store/store.js';
+import type { Actor } from '../../domain/model.js';
+import {
+  actorOf,
+  etagOf,
+  newRouter,
+  orgAuthority,
+  orgCallerOf,
+  orgUserView,
+  withFreshReads,
+  type Services,
+} from '../context.js';
+import { etagHeader, problems, security } from '../openapi.js';
+import { CreateOrgUserBody, Ids, listOf, OrgUser as OrgUserSchema, PageQuery } from '../schemas.js';
+
+const tags = ['Organization users'];
+const json = <T extends z.ZodTypeAny>(schema: T) => ({ 'application/json': { schema } });
+const UserParams = z.object({ userId: Ids.user });
+
+/** Every page of a listing; used by the deletion cascade, which must see all of them. */
+async function allPages<T>(list: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>) {
+  const all: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await list(cursor);
+    all.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return all;
+}
+
+/**
+ * Deleting an org user: mark it (it can join nothing and its keys stop working), remove every
+ * membership it has — each in its own audited transaction — except where it owns the project,
+ * then delete it and revoke its keys. Owned projects block the last step and are reported.
+ * Safe to repeat: a second run finds less to do.
+ */
+export async function deleteOrgUserCascade(store: Store, user: OrgUser, actor: Actor, mark: () => Promise<void>) {
+  await mark();
+  const memberships = await allPages<ProjectUser>((cursor) => store.listMembershipsOfUser(user.userId, { limit: 100, cursor }));
+  const blockedProjects: string[] = [];
+  for (const membership of memberships) {
+    if (membership.isOwner) {
+      blockedProjects.push(membership.projectId);
+      continue;
+    }
+    const outcome = await store.removeMembershipOfDeletedUser({ target: membership, actor });
+    if (outcome === 'owner') blockedProjects.push(membership.projectId);
+  }
+  if (blockedProjects.length > 0) return { deleted: false as const, blockedProjects };
+  const keys = await allPages((cursor) => store.listKeysOfUser(user.userId, { limit: 100, cursor }));
+  await store.finishOrgUserDeletion({ user, keyIds: keys.map((k) => k.keyId), actor });
+  return { deleted: true as const, blockedProjects };
+}
+
+export function userRoutes(services: Services) {
+  const { store } = services;
+  return newRouter()
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: '/users',
+        tags,
+        security,
+        summary: 'List the organization users (org owners and admins)',
+        request: { query: PageQuery },
+        responses: { 200: { description: 'A page of org users', content: json(listOf(OrgUserSchema)) }, ...problems(403) },
+      }),
+      async (c) => {
+        const { limit = 50, cursor } = c.req.valid('query');
+        const principal = c.get('principal');
+        authorizeOrgRead(orgCallerOf(principal));
+        const page = await store.listOrgUsers(principal.key.orgId, { limit, cursor });
+        return c.json({ data: page.items.map(orgUserView), nextCursor: page.nextCursor }, 200);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: '/users/{userId}',
+        tags,
+        security,
+        summary: 'Get an organization user (org owners and admins, or the user itself)',
+        request: { params: UserParams },
+        responses: { 200: { description: 'The org user', headers: etagHeader, content: json(OrgUserSchema) }, ...problems(403, 404) },
+      }),
+      async (c) => {
+        const { userId } = c.req.valid('param');
+        const principal = c.get('principal');
+        if (userId !== principal.user.userId) authorizeOrgRead(orgCallerOf(principal));
+        const user = await store.getOrgUser(principal.key.orgId, userId);
+        if (!user || user.deletingAt) throw errors.notFound();
+        return c.json(orgUserView(user), 200, { ETag: etagOf(user) });
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'post',
+        path: '/users',
+        tags,
+        security,
+        summary: 'Create an organization user',
+        request: { body: { required: true, content: json(CreateOrgUserBody) } },
+        responses: {
+          201: { description: 'Created', headers: { ...etagHeader, Location: { schema: { type: 'string' } } }, content: json(OrgUserSchema) },
+          ...problems(403, 409, 413, 415),
+        },
+      }),
+      async (c) => {
+        const body = c.req.valid('json');
+        const user = await withFreshReads(c, services, async (principal) => {
+          authorizeOrgWrite(orgCallerOf(principal));
+          return store.createOrgUser({
+            orgId: principal.key.orgId,
+            name: body.name,
+            email: body.email ?? null,
+            kind: body.kind ?? 'human',
+            orgRole: body.orgRole ?? 'member',
+            authority: orgAuthority(principal),
+            actor: actorOf(principal),
+          });
+        });
+        return c.json(orgUserView(user), 201, { ETag: etagOf(user), Location: `/api/users/${user.userId}` });
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'delete',
+        path: '/users/{userId}',
+        tags,
+        security,
+        summary: 'Delete an organization user and all its memberships',
+        description:
+          "Removes the user's memberships in every project and revokes its keys. Where it owns a project nothing is deleted there: the answer is 409 listing `blockedProjects`; transfer ownership and repeat.",
+        request: { params: UserParams },
+        responses: { 204: { description: 'Deleted' }, ...problems(403, 404, 409) },
+      }),
+      async (c) => {
+        const { userId } = c.req.valid('param');
+        const outcome = await withFreshReads(c, services, async (principal) => {
+          authorizeOrgWrite(orgCallerOf(principal));
+          const user = await store.getOrgUser(principal.key.orgId, userId, true);
+          if (!user) throw errors.notFound();
+          if (user.orgRole === 'owner') throw errors.conflict('The organization owner cannot be deleted.');
+          return deleteOrgUserCascade(store, user, actorOf(principal), () =>
+            store.markOrgUserDeleting({ user, authority: orgAuthority(principal), actor: actorOf(principal) }),
+          );
+        });
+        services.auth.forgetUser(userId);
+        if (!outcome.deleted) {
+          throw errors.ownerProtected(
+            'The user owns projects; its other memberships were removed. Transfer ownership of these projects, then delete again.',
+            { blockedProjects: outcome.blockedProjects },
+          );
+        }
+        return c.body(null, 204);
+      },
+    );
+}

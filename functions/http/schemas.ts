@@ -1,0 +1,163 @@
+import { z } from '@hono/zod-openapi';
+import { ID_PATTERN, type IdKind } from '../domain/ids.js';
+import { KEY_SCOPES, PERMISSIONS, ROLES } from '../domain/permissions.js';
+
+/**
+ * Request and response schemas, defined once: they validate requests and describe the API in the
+ * OpenAPI document. Request objects are strict, so unknown fields (`isOwner`, `version`...) are a
+ * 400, never silently stored.
+ */
+const id = (kind: IdKind, example: string) =>
+  z.string().regex(ID_PATTERN[kind], `must be a ${example.split('_')[0]}_… ID`).openapi({ example });
+
+export const Ids = {
+  org: id('org', 'org_01jd6x4r2m0000000000000000'),
+  user: id('user', 'usr_01jd6x4r2m0000000000000000'),
+  project: id('project', 'prj_01jd6x4r2m0000000000000000'),
+  projectUser: id('projectUser', 'pu_01jd6x4r2m0000000000000000'),
+  key: id('key', 'key_01jd6x4r2m0000000000000000'),
+};
+
+const MAX_ITEMS = 20;
+const tag = z.string().min(1).max(64);
+/** Roles are free strings here: an unknown role is a 409 from the domain, as the spec says. */
+const roleList = z.array(z.string().min(1).max(64)).max(MAX_ITEMS);
+const tagList = z.array(tag).max(MAX_ITEMS);
+
+export const Role = z.enum(ROLES).openapi('Role');
+export const Permission = z.enum(PERMISSIONS).openapi('Permission');
+
+export const ProjectUser = z
+  .object({
+    _id: Ids.projectUser,
+    projectId: Ids.project,
+    userId: Ids.user,
+    roles: z.array(Role),
+    tags: z.array(z.string()),
+    isOwner: z.boolean(),
+    permissions: z.array(Permission),
+    createdAt: z.string().datetime(),
+    updatedAt: z.string().datetime(),
+    version: z.number().int(),
+  })
+  .openapi('ProjectUser');
+
+export const Project = z
+  .object({
+    _id: Ids.project,
+    orgId: Ids.org,
+    name: z.string(),
+    ownerProjectUserId: Ids.projectUser,
+    createdAt: z.string().datetime(),
+    updatedAt: z.string().datetime(),
+  })
+  .openapi('Project');
+
+export const OrgUser = z
+  .object({
+    _id: Ids.user,
+    orgId: Ids.org,
+    name: z.string(),
+    email: z.string().nullable(),
+    kind: z.enum(['human', 'api']),
+    orgRole: z.enum(['owner', 'admin', 'member']),
+    createdAt: z.string().datetime(),
+  })
+  .openapi('OrgUser');
+
+export const ApiKey = z
+  .object({
+    _id: Ids.key,
+    userId: Ids.user,
+    scope: z.enum(KEY_SCOPES),
+    projectId: Ids.project.nullable(),
+    name: z.string().nullable(),
+    createdAt: z.string().datetime(),
+    expiresAt: z.string().datetime().nullable(),
+    revokedAt: z.string().datetime().nullable(),
+  })
+  .openapi('ApiKey');
+
+export const Me = z
+  .object({
+    type: z.literal('apiKey'),
+    key: ApiKey,
+    user: OrgUser,
+    projectUser: ProjectUser.nullable(),
+    permissions: z.array(Permission),
+  })
+  .openapi('Me');
+
+export const listOf = <T extends z.ZodTypeAny>(item: T) =>
+  z.object({ data: z.array(item), nextCursor: z.string().nullable() });
+
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .openapi('Problem');
+
+// ---- requests ---------------------------------------------------------------------------------
+
+export const AddProjectUserBody = z
+  .strictObject({ _id: Ids.user, roles: roleList.optional(), tags: tagList.optional() })
+  .openapi('AddProjectUser');
+
+export const UpdateProjectUserBody = z
+  .strictObject({ roles: roleList.optional(), tags: tagList.optional() })
+  .openapi('UpdateProjectUser');
+
+export const TransferOwnershipBody = z.strictObject({ projectUserId: Ids.projectUser }).openapi('TransferOwnership');
+
+export const CreateProjectBody = z.strictObject({ name: z.string().trim().min(1).max(200) }).openapi('CreateProject');
+
+export const CreateOrgUserBody = z
+  .strictObject({
+    name: z.string().trim().min(1).max(200),
+    email: z.string().email().max(254).optional(),
+    kind: z.enum(['human', 'api']).optional(),
+    orgRole: z.enum(['admin', 'member']).optional(),
+  })
+  .openapi('CreateOrgUser');
+
+export const CreateKeyBody = z
+  .strictObject({
+    userId: Ids.user,
+    scope: z.enum(KEY_SCOPES),
+    projectId: Ids.project.optional(),
+    name: z.string().trim().min(1).max(200).optional(),
+    expiresAt: z.string().datetime({ offset: true }).optional(),
+  })
+  .openapi('CreateKey');
+
+export const CreatedKey = z
+  .object({ key: ApiKey, secret: z.string().openapi({ example: 'puk_key_01jd6x4r2m0000000000000000_…' }) })
+  .openapi('CreatedKey');
+
+const limit = z
+  .string()
+  .regex(/^\d{1,3}$/, 'must be an integer from 1 to 100')
+  .transform(Number)
+  .pipe(z.number().int().min(1).max(100))
+  .optional()
+  .openapi({ type: 'integer', minimum: 1, maximum: 100, default: 50 });
+
+export const PageQuery = z.strictObject({ limit, cursor: z.string().min(1).max(2048).optional() });
+
+export const ProjectUsersQuery = z.strictObject({
+  limit,
+  cursor: z.string().min(1).max(2048).optional(),
+  role: Role.optional(),
+  tag: tag.optional(),
+});
+
+export const KeysQuery = z.strictObject({
+  limit,
+  cursor: z.string().min(1).max(2048).optional(),
+  userId: Ids.user.optional(),
+});

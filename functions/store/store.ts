@@ -1,0 +1,1037 @@
+import {
+  BatchGetCommand,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type DynamoDBDocumentClient,
+  type QueryCommandInput,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type { Config } from '../config.js';
+import { DomainError, errors } from '../domain/errors.js';
+import { newId } from '../domain/ids.js';
+import type {
+  Actor,
+  ApiKey,
+  AuditAction,
+  AuditEntry,
+  Membership,
+  Org,
+  OrgUser,
+  Project,
+  ProjectUser,
+} from '../domain/model.js';
+import type { KeyScope, OrgRole, Role } from '../domain/permissions.js';
+import { createDocumentClient } from './client.js';
+import { createCursorCodec, type StartKey } from './cursor.js';
+import { ENTITY, GSI1, gsi1, keys, partitions, prefixes, type EntityType, type ItemKey } from './keys.js';
+
+/**
+ * All DynamoDB access. Reads are single GetItem/BatchGetItem/Query calls; every write is one
+ * TransactWriteItems that carries the change, the invariants as conditions, the assertion that
+ * the caller's authority is unchanged, and an audit item.
+ */
+
+type TxItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** A pre-read item changed before the transaction committed: re-read and decide again. */
+export class StaleReadError extends Error {
+  constructor() {
+    super('An item read before the write changed before the write committed');
+    this.name = 'StaleReadError';
+  }
+}
+
+const STALE = 'stale' as const;
+interface TxEntry {
+  item: TxItem;
+  /** What a failed condition on this item means to the caller. */
+  onConditionFailed: DomainError | typeof STALE;
+}
+
+/** The fact a write's authorization rested on, re-asserted inside the transaction. */
+export type Authority =
+  | { kind: 'membership'; projectId: string; userId: string; version: number }
+  | { kind: 'globalKey'; keyId: string }
+  | { kind: 'orgUser'; orgId: string; userId: string; version: number }
+  /** A read-write key adding its own user: the target checks (user active, not a member) suffice. */
+  | { kind: 'selfJoin' }
+  /** The admin CLI, with direct table access and no API key. */
+  | { kind: 'operator' };
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+function withoutNulls(record: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== null));
+}
+
+const STRIP = new Set(['PK', 'SK', 'GSI1PK', 'GSI1SK', 'entity', 'ttl']);
+function toRecord<T>(item: Record<string, unknown> | undefined): T | null {
+  if (!item) return null;
+  const record: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(item)) if (!STRIP.has(name)) record[name] = value;
+  return record as T;
+}
+
+const UNAVAILABLE_ERRORS = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'TimeoutError',
+  'TransactionInProgressException',
+]);
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+function isUnavailable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number }; cause?: unknown };
+  if (e.name && UNAVAILABLE_ERRORS.has(e.name)) return true;
+  if (e.code && NETWORK_CODES.has(e.code)) return true;
+  if ((e.$metadata?.httpStatusCode ?? 0) >= 500) return true;
+  return e.cause !== undefined && isUnavailable(e.cause);
+}
+
+const MAX_TRANSACTION_CONFLICT_RETRIES = 3;
+const MAX_FILTERED_QUERY_ROUNDS = 5;
+
+export function createStore(config: Config, client: DynamoDBDocumentClient = createDocumentClient(config)) {
+  const TableName = config.tableName;
+  const cursors = createCursorCodec(config.cursorSecret);
+
+  async function send<T>(command: { input: unknown }): Promise<T> {
+    try {
+      return (await client.send(command as never)) as T;
+    } catch (error) {
+      if (isUnavailable(error)) throw errors.unavailable();
+      throw error;
+    }
+  }
+
+  async function getItem<T>(key: ItemKey, consistent = false): Promise<T | null> {
+    const out = await send<{ Item?: Record<string, unknown> }>(
+      new GetCommand({ TableName, Key: key, ConsistentRead: consistent }),
+    );
+    return toRecord<T>(out.Item);
+  }
+
+  /** One BatchGetItem (re-sent only for keys DynamoDB left unprocessed); results in key order. */
+  async function batchGet(itemKeys: ItemKey[], consistent: boolean): Promise<(Record<string, unknown> | null)[]> {
+    const id = (key: { PK: unknown; SK: unknown }) => `${key.PK}\u0000${key.SK}`;
+    const found = new Map<string, Record<string, unknown>>();
+    // BatchGetItem rejects duplicate keys (a caller who is also the target asks twice).
+    let pending: ItemKey[] = [...new Map(itemKeys.map((key) => [id(key), key])).values()];
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > 5) throw errors.unavailable();
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
+      const out = await send<{
+        Responses?: Record<string, Record<string, unknown>[]>;
+        UnprocessedKeys?: Record<string, { Keys?: Record<string, unknown>[] }>;
+      }>(new BatchGetCommand({ RequestItems: { [TableName]: { Keys: pending, ConsistentRead: consistent } } }));
+      for (const item of out.Responses?.[TableName] ?? []) found.set(id(item), item);
+      pending = (out.UnprocessedKeys?.[TableName]?.Keys ?? []) as unknown as ItemKey[];
+    }
+    return itemKeys.map((key) => found.get(id(key)) ?? null);
+  }
+
+  /**
+   * One page of a Query. The cursor points just after the last item returned, so a page cut short
+   * by DynamoDB's 1 MB limit or by a filter neither skips nor repeats an item.
+   */
+  async function queryPage<T>(
+    listing: string,
+    input: Omit<QueryCommandInput, 'TableName' | 'Limit' | 'ExclusiveStartKey'>,
+    limit: number,
+    cursor: string | undefined,
+    keyAttributes: readonly string[],
+  ): Promise<Page<T>> {
+    let startKey: StartKey | undefined = cursor ? cursors.decode(listing, cursor) : undefined;
+    const filtered = input.FilterExpression !== undefined;
+    const items: Record<string, unknown>[] = [];
+    let rounds = 0;
+    do {
+      const wanted = limit + 1 - items.length;
+      const out = await send<{ Items?: Record<string, unknown>[]; LastEvaluatedKey?: StartKey }>(
+        new QueryCommand({
+          ...input,
+          TableName,
+          ExclusiveStartKey: startKey,
+          // A filter drops items after they are read, so read ahead to fill the page in fewer calls.
+          Limit: filtered ? Math.min(wanted * 4, 1_000) : wanted,
+        }),
+      );
+      items.push(...(out.Items ?? []));
+      startKey = out.LastEvaluatedKey;
+      rounds++;
+    } while (items.length <= limit && startKey && (!filtered || rounds < MAX_FILTERED_QUERY_ROUNDS));
+
+    let next: StartKey | undefined = startKey;
+    if (items.length > limit) {
+      items.length = limit;
+      const last = items[limit - 1]!;
+      next = Object.fromEntries(keyAttributes.map((name) => [name, String(last[name])]));
+    }
+    return {
+      items: items.map((item) => toRecord<T>(item)!),
+      nextCursor: next ? cursors.encode(listing, next) : null,
+    };
+  }
+
+  async function transact(entries: TxEntry[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await client.send(new TransactWriteCommand({ TransactItems: entries.map((e) => e.item) }));
+        return;
+      } catch (error) {
+        const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
+        if ((error as { name?: string }).name === 'TransactionCanceledException' && reasons) {
+          const failed = reasons.findIndex((r) => r.Code === 'ConditionalCheckFailed');
+          if (failed >= 0) {
+            const meaning = entries[failed]!.onConditionFailed;
+            throw meaning === STALE ? new StaleReadError() : meaning;
+          }
+          if (reasons.some((r) => r.Code === 'TransactionConflict') && attempt < MAX_TRANSACTION_CONFLICT_RETRIES) {
+            await new Promise((r) => setTimeout(r, 10 * 2 ** attempt + Math.random() * 10));
+            continue;
+          }
+          throw errors.unavailable();
+        }
+        if (isUnavailable(error)) throw errors.unavailable();
+        throw error;
+      }
+    }
+  }
+
+  function put(entity: EntityType, item: Record<string, unknown>, onConditionFailed: TxEntry['onConditionFailed'] = STALE): TxEntry {
+    return {
+      item: { Put: { TableName, Item: { ...item, entity }, ConditionExpression: 'attribute_not_exists(PK)' } },
+      onConditionFailed,
+    };
+  }
+
+  function auditEntry(input: Omit<AuditEntry, 'eventId' | 'at'>, at: string): TxEntry {
+    const eventId = newId('audit', Date.parse(at));
+    const key = input.projectId ? keys.projectAudit(input.projectId, eventId) : keys.orgAudit(input.orgId, eventId);
+    const entry: AuditEntry = { ...input, eventId, at };
+    return { item: { Put: { TableName, Item: { ...key, ...entry, entity: ENTITY.audit } } }, onConditionFailed: STALE };
+  }
+
+  function authorityCheck(authority: Authority, now: string): TxEntry | null {
+    switch (authority.kind) {
+      case 'membership':
+        return {
+          item: {
+            ConditionCheck: {
+              TableName,
+              Key: keys.membership(authority.projectId, authority.userId),
+              ConditionExpression: 'version = :v',
+              ExpressionAttributeValues: { ':v': authority.version },
+            },
+          },
+          onConditionFailed: STALE,
+        };
+      case 'globalKey':
+        return {
+          item: {
+            ConditionCheck: {
+              TableName,
+              Key: keys.apiKey(authority.keyId),
+              ConditionExpression:
+                'attribute_exists(PK) AND attribute_not_exists(revokedAt) AND (attribute_not_exists(expiresAt) OR expiresAt > :now)',
+              ExpressionAttributeValues: { ':now': now },
+            },
+          },
+          onConditionFailed: errors.unauthenticated(),
+        };
+      case 'orgUser':
+        return {
+          item: {
+            ConditionCheck: {
+              TableName,
+              Key: keys.orgUser(authority.orgId, authority.userId),
+              ConditionExpression: 'version = :v AND attribute_not_exists(deletingAt)',
+              ExpressionAttributeValues: { ':v': authority.version },
+            },
+          },
+          onConditionFailed: STALE,
+        };
+      case 'selfJoin':
+      case 'operator':
+        return null;
+    }
+  }
+
+  /**
+   * The authority check, unless the write itself updates the caller's membership: one item takes
+   * one operation per transaction, and that update's version condition asserts the same fact.
+   */
+  function authorityCheckUnlessTouched(authority: Authority, touchedMemberUserIds: string[], now: string): TxEntry | null {
+    if (authority.kind === 'membership' && touchedMemberUserIds.includes(authority.userId)) return null;
+    return authorityCheck(authority, now);
+  }
+
+  /** The org user exists and is not being deleted: the target of a join, a key or a membership. */
+  function activeOrgUserCheck(orgId: string, userId: string, onFail: TxEntry['onConditionFailed']): TxEntry {
+    return {
+      item: {
+        ConditionCheck: {
+          TableName,
+          Key: keys.orgUser(orgId, userId),
+          ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(deletingAt)',
+        },
+      },
+      onConditionFailed: onFail,
+    };
+  }
+
+  function combine(...entries: (TxEntry | null)[]): TxEntry[] {
+    return entries.filter((e): e is TxEntry => e !== null);
+  }
+
+  function projectUserItems(pu: ProjectUser): { projectUser: Record<string, unknown>; membership: Record<string, unknown> } {
+    return {
+      projectUser: { ...keys.projectUser(pu.projectId, pu.projectUserId), ...gsi1.membershipOfUser(pu.userId, pu.projectId), ...pu },
+      membership: { ...keys.membership(pu.projectId, pu.userId), ...pu },
+    };
+  }
+
+  /** Update a project user and its membership twin together, conditioned on the version read. */
+  function updateMemberPair(before: ProjectUser, after: ProjectUser, onStale: TxEntry['onConditionFailed']): TxEntry[] {
+    const set = (extra: Record<string, unknown>) => {
+      const names: Record<string, string> = {};
+      const values: Record<string, unknown> = { ':expected': before.version };
+      const parts: string[] = [];
+      for (const [name, value] of Object.entries(extra)) {
+        names[`#${name}`] = name;
+        values[`:${name}`] = value;
+        parts.push(`#${name} = :${name}`);
+      }
+      return { UpdateExpression: `SET ${parts.join(', ')}`, ExpressionAttributeNames: names, ExpressionAttributeValues: values };
+    };
+    return [
+      {
+        item: {
+          Update: {
+            TableName,
+            Key: keys.projectUser(after.projectId, after.projectUserId),
+            ConditionExpression: 'version = :expected',
+            ...set({ roles: after.roles, tags: after.tags, isOwner: after.isOwner, updatedAt: after.updatedAt, version: after.version }),
+          },
+        },
+        onConditionFailed: onStale,
+      },
+      {
+        item: {
+          Update: {
+            TableName,
+            Key: keys.membership(after.projectId, after.userId),
+            ConditionExpression: 'version = :expected',
+            ...set({ roles: after.roles, tags: after.tags, isOwner: after.isOwner, updatedAt: after.updatedAt, version: after.version }),
+          },
+        },
+        onConditionFailed: onStale,
+      },
+    ];
+  }
+
+  function memberSnapshot(pu: ProjectUser) {
+    return { roles: pu.roles, tags: pu.tags, isOwner: pu.isOwner };
+  }
+
+  return {
+    cursors,
+
+    // ---- authentication -------------------------------------------------------------------
+    getApiKey: (keyId: string) => getItem<ApiKey>(keys.apiKey(keyId), true),
+    getOrgUser: (orgId: string, userId: string, consistent = false) =>
+      getItem<OrgUser>(keys.orgUser(orgId, userId), consistent),
+    getOrg: (orgId: string) => getItem<Org>(keys.org(orgId)),
+
+    // ---- project reads ----------------------------------------------------------------------
+    /**
+     * What a request about one project needs, in one BatchGetItem: the project, the caller's
+     * membership and optionally one project user and the membership of one org user.
+     */
+    async projectContext(
+      projectId: string,
+      callerUserId: string,
+      extra: { projectUserId?: string; memberUserId?: string; orgUser?: { orgId: string; userId: string } } = {},
+      consistent = false,
+    ) {
+      const wanted: ItemKey[] = [keys.project(projectId), keys.membership(projectId, callerUserId)];
+      if (extra.projectUserId) wanted.push(keys.projectUser(projectId, extra.projectUserId));
+      if (extra.memberUserId) wanted.push(keys.membership(projectId, extra.memberUserId));
+      if (extra.orgUser) wanted.push(keys.orgUser(extra.orgUser.orgId, extra.orgUser.userId));
+      const items = await batchGet(wanted, consistent);
+      let i = 2;
+      return {
+        project: toRecord<Project>(items[0] ?? undefined),
+        callerMembership: toRecord<Membership>(items[1] ?? undefined),
+        projectUser: extra.projectUserId ? toRecord<ProjectUser>(items[i++] ?? undefined) : null,
+        memberMembership: extra.memberUserId ? toRecord<Membership>(items[i++] ?? undefined) : null,
+        orgUser: extra.orgUser ? toRecord<OrgUser>(items[i++] ?? undefined) : null,
+      };
+    },
+
+    listProjectUsers(projectId: string, query: { limit: number; cursor?: string; role?: Role; tag?: string }) {
+      const filters: string[] = [];
+      const values: Record<string, unknown> = { ':pk': partitions.project(projectId), ':prefix': prefixes.projectUser };
+      if (query.role) {
+        filters.push('contains(#roles, :role)');
+        values[':role'] = query.role;
+      }
+      if (query.tag) {
+        filters.push('contains(#tags, :tag)');
+        values[':tag'] = query.tag;
+      }
+      const names: Record<string, string> = {};
+      if (query.role) names['#roles'] = 'roles';
+      if (query.tag) names['#tags'] = 'tags';
+      const listing = `project-users:${projectId}:${query.role ?? ''}:${query.tag ?? ''}`;
+      return queryPage<ProjectUser>(
+        listing,
+        {
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+          ExpressionAttributeValues: values,
+          ...(filters.length ? { FilterExpression: filters.join(' AND '), ExpressionAttributeNames: names } : {}),
+        },
+        query.limit,
+        query.cursor,
+        ['PK', 'SK'],
+      );
+    },
+
+    getProject: (projectId: string) => getItem<Project>(keys.project(projectId)),
+
+    async getProjects(projectIds: string[]): Promise<Project[]> {
+      if (projectIds.length === 0) return [];
+      const items = await batchGet(projectIds.map((id) => keys.project(id)), false);
+      return items.map((item) => toRecord<Project>(item ?? undefined)).filter((p): p is Project => p !== null);
+    },
+
+    /** Projects of an org (for global keys), by GSI1. */
+    listOrgProjects(orgId: string, page: { limit: number; cursor?: string }) {
+      return queryPage<Project>(
+        `org-projects:${orgId}`,
+        {
+          IndexName: GSI1,
+          KeyConditionExpression: 'GSI1PK = :pk AND begins_with(GSI1SK, :prefix)',
+          ExpressionAttributeValues: { ':pk': partitions.org(orgId), ':prefix': prefixes.project },
+        },
+        page.limit,
+        page.cursor,
+        ['PK', 'SK', 'GSI1PK', 'GSI1SK'],
+      );
+    },
+
+    /** Memberships of an org user across projects, by GSI1. */
+    listMembershipsOfUser(userId: string, page: { limit: number; cursor?: string }) {
+      return queryPage<ProjectUser>(
+        `user-memberships:${userId}`,
+        {
+          IndexName: GSI1,
+          KeyConditionExpression: 'GSI1PK = :pk AND begins_with(GSI1SK, :prefix)',
+          ExpressionAttributeValues: { ':pk': partitions.user(userId), ':prefix': prefixes.project },
+        },
+        page.limit,
+        page.cursor,
+        ['PK', 'SK', 'GSI1PK', 'GSI1SK'],
+      );
+    },
+
+    listOrgUsers(orgId: string, page: { limit: number; cursor?: string }) {
+      return queryPage<OrgUser>(
+        `org-users:${orgId}`,
+        {
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+          ExpressionAttributeValues: { ':pk': partitions.org(orgId), ':prefix': prefixes.user },
+        },
+        page.limit,
+        page.cursor,
+        ['PK', 'SK'],
+      );
+    },
+
+    listKeysOfUser(userId: string, page: { limit: number; cursor?: string }) {
+      return queryPage<ApiKey>(
+        `user-keys:${userId}`,
+        {
+          IndexName: GSI1,
+          KeyConditionExpression: 'GSI1PK = :pk AND begins_with(GSI1SK, :prefix)',
+          ExpressionAttributeValues: { ':pk': partitions.user(userId), ':prefix': prefixes.key },
+        },
+        page.limit,
+        page.cursor,
+        ['PK', 'SK', 'GSI1PK', 'GSI1SK'],
+      );
+    },
+
+    // ---- project-user writes ----------------------------------------------------------------
+    async addProjectUser(input: {
+      project: Project;
+      userId: string;
+      roles: Role[];
+      tags: string[];
+      authority: Authority;
+      actor: Actor;
+    }): Promise<ProjectUser> {
+      const now = new Date().toISOString();
+      const pu: ProjectUser = {
+        projectUserId: newId('projectUser'),
+        projectId: input.project.projectId,
+        orgId: input.project.orgId,
+        userId: input.userId,
+        roles: input.roles,
+        tags: input.tags,
+        isOwner: false,
+        createdAt: now,
+        updatedAt: now,
+        version: 1,
+      };
+      const items = projectUserItems(pu);
+      await transact(
+        combine(
+          put(ENTITY.membership, items.membership, errors.alreadyMember()),
+          put(ENTITY.projectUser, items.projectUser),
+          activeOrgUserCheck(pu.orgId, pu.userId, errors.notFound()),
+          authorityCheck(input.authority, now),
+          auditEntry(
+            {
+              orgId: pu.orgId,
+              projectId: pu.projectId,
+              action: 'ProjectUserAdded',
+              actor: input.actor,
+              projectUserId: pu.projectUserId,
+              userId: pu.userId,
+              before: null,
+              after: memberSnapshot(pu),
+            },
+            now,
+          ),
+        ),
+      );
+      return pu;
+    },
+
+    async updateProjectUser(input: {
+      project: Project;
+      before: ProjectUser;
+      change: { roles?: Role[]; tags?: string[] };
+      /** Set when the client sent If-Match: a version mismatch is then theirs to see (412). */
+      ifMatch: boolean;
+      authority: Authority;
+      actor: Actor;
+    }): Promise<ProjectUser> {
+      const now = new Date().toISOString();
+      const { before } = input;
+      const after: ProjectUser = {
+        ...before,
+        roles: input.change.roles ?? before.roles,
+        tags: input.change.tags ?? before.tags,
+        updatedAt: now,
+        version: before.version + 1,
+      };
+      const onStale = input.ifMatch ? errors.preconditionFailed() : STALE;
+      const rolesChanged = input.change.roles !== undefined;
+      await transact(
+        combine(
+          ...updateMemberPair(before, after, onStale),
+          // A role change must not land on a member who became owner in the meantime.
+          rolesChanged
+            ? {
+                item: {
+                  ConditionCheck: {
+                    TableName,
+                    Key: keys.project(before.projectId),
+                    ConditionExpression: 'ownerProjectUserId <> :target',
+                    ExpressionAttributeValues: { ':target': before.projectUserId },
+                  },
+                },
+                onConditionFailed: STALE,
+              }
+            : null,
+          authorityCheckUnlessTouched(input.authority, [before.userId], now),
+          auditEntry(
+            {
+              orgId: before.orgId,
+              projectId: before.projectId,
+              action: 'ProjectUserUpdated',
+              actor: input.actor,
+              projectUserId: before.projectUserId,
+              userId: before.userId,
+              before: memberSnapshot(before),
+              after: memberSnapshot(after),
+            },
+            now,
+          ),
+        ),
+      );
+      return after;
+    },
+
+    async removeProjectUser(input: { target: ProjectUser; ifMatch: boolean; authority: Authority; actor: Actor }): Promise<void> {
+      const now = new Date().toISOString();
+      const { target } = input;
+      const onStale = input.ifMatch ? errors.preconditionFailed() : STALE;
+      const deleteOf = (key: ItemKey): TxEntry => ({
+        item: {
+          Delete: {
+            TableName,
+            Key: key,
+            ConditionExpression: 'version = :expected AND isOwner = :false',
+            ExpressionAttributeValues: { ':expected': target.version, ':false': false },
+          },
+        },
+        onConditionFailed: onStale,
+      });
+      await transact(
+        combine(
+          deleteOf(keys.projectUser(target.projectId, target.projectUserId)),
+          deleteOf(keys.membership(target.projectId, target.userId)),
+          authorityCheckUnlessTouched(input.authority, [target.userId], now),
+          auditEntry(
+            {
+              orgId: target.orgId,
+              projectId: target.projectId,
+              action: 'ProjectUserRemoved',
+              actor: input.actor,
+              projectUserId: target.projectUserId,
+              userId: target.userId,
+              before: memberSnapshot(target),
+              after: null,
+            },
+            now,
+          ),
+        ),
+      );
+    },
+
+    /**
+     * Moves the project's single owner pointer and both members' `isOwner` in one transaction;
+     * the old owner keeps its roles plus `admin`.
+     */
+    async transferOwnership(input: {
+      project: Project;
+      oldOwner: ProjectUser;
+      newOwner: ProjectUser;
+      authority: Authority;
+      actor: Actor;
+    }): Promise<{ project: Project; oldOwner: ProjectUser; newOwner: ProjectUser }> {
+      const now = new Date().toISOString();
+      const { project, oldOwner, newOwner } = input;
+      const project2: Project = {
+        ...project,
+        ownerProjectUserId: newOwner.projectUserId,
+        ownerUserId: newOwner.userId,
+        updatedAt: now,
+        version: project.version + 1,
+      };
+      const oldOwner2: ProjectUser = {
+        ...oldOwner,
+        isOwner: false,
+        roles: [...new Set<Role>([...oldOwner.roles, 'admin'])].sort(
+          (a, b) => ['viewer', 'editor', 'manager', 'admin'].indexOf(a) - ['viewer', 'editor', 'manager', 'admin'].indexOf(b),
+        ),
+        updatedAt: now,
+        version: oldOwner.version + 1,
+      };
+      const newOwner2: ProjectUser = { ...newOwner, isOwner: true, updatedAt: now, version: newOwner.version + 1 };
+      await transact(
+        combine(
+          {
+            item: {
+              Update: {
+                TableName,
+                Key: keys.project(project.projectId),
+                ConditionExpression: 'version = :v AND ownerProjectUserId = :old',
+                UpdateExpression: 'SET ownerProjectUserId = :new, ownerUserId = :newUser, updatedAt = :now, version = :v2',
+                ExpressionAttributeValues: {
+                  ':v': project.version,
+                  ':old': oldOwner.projectUserId,
+                  ':new': newOwner.projectUserId,
+                  ':newUser': newOwner.userId,
+                  ':now': now,
+                  ':v2': project2.version,
+                },
+              },
+            },
+            onConditionFailed: STALE,
+          },
+          ...updateMemberPair(oldOwner, oldOwner2, STALE),
+          ...updateMemberPair(newOwner, newOwner2, STALE),
+          authorityCheckUnlessTouched(input.authority, [oldOwner.userId, newOwner.userId], now),
+          auditEntry(
+            {
+              orgId: project.orgId,
+              projectId: project.projectId,
+              action: 'ProjectOwnershipTransferred',
+              actor: input.actor,
+              projectUserId: newOwner.projectUserId,
+              userId: newOwner.userId,
+              before: { ownerProjectUserId: oldOwner.projectUserId, ownerUserId: oldOwner.userId, oldOwnerRoles: oldOwner.roles },
+              after: { ownerProjectUserId: newOwner.projectUserId, ownerUserId: newOwner.userId, oldOwnerRoles: oldOwner2.roles },
+            },
+            now,
+          ),
+        ),
+      );
+      return { project: project2, oldOwner: oldOwner2, newOwner: newOwner2 };
+    },
+
+    // ---- org-level writes ---------------------------------------------------------------------
+    async createProject(input: { orgId: string; name: string; ownerUserId: string; authority: Authority; actor: Actor }) {
+      const now = new Date().toISOString();
+      const projectId = newId('project');
+      const owner: ProjectUser = {
+        projectUserId: newId('projectUser'),
+        projectId,
+        orgId: input.orgId,
+        userId: input.ownerUserId,
+        roles: ['admin'],
+        tags: [],
+        isOwner: true,
+        createdAt: now,
+        updatedAt: now,
+        version: 1,
+      };
+      const project: Project = {
+        projectId,
+        orgId: input.orgId,
+        name: input.name,
+        ownerProjectUserId: owner.projectUserId,
+        ownerUserId: owner.userId,
+        createdAt: now,
+        updatedAt: now,
+        version: 1,
+      };
+      const items = projectUserItems(owner);
+      // The owner becomes a member: the same check as any join, unless it is the authority itself.
+      const ownerCheck =
+        input.authority.kind === 'orgUser' && input.authority.userId === owner.userId
+          ? null
+          : activeOrgUserCheck(input.orgId, owner.userId, errors.unauthenticated());
+      await transact(
+        combine(
+          put(ENTITY.project, { ...keys.project(projectId), ...gsi1.projectOfOrg(input.orgId, projectId), ...project }),
+          put(ENTITY.projectUser, items.projectUser),
+          put(ENTITY.membership, items.membership),
+          ownerCheck,
+          authorityCheck(input.authority, now),
+          auditEntry(
+            {
+              orgId: input.orgId,
+              projectId,
+              action: 'ProjectCreated',
+              actor: input.actor,
+              projectUserId: owner.projectUserId,
+              userId: owner.userId,
+              before: null,
+              after: { name: project.name, ...memberSnapshot(owner) },
+            },
+            now,
+          ),
+        ),
+      );
+      return { project, owner };
+    },
+
+    async createOrgUser(input: {
+      orgId: string;
+      name: string;
+      email: string | null;
+      kind: OrgUser['kind'];
+      orgRole: OrgRole;
+      authority: Authority;
+      actor: Actor;
+    }): Promise<OrgUser> {
+      const now = new Date().toISOString();
+      const user: OrgUser = {
+        userId: newId('user'),
+        orgId: input.orgId,
+        name: input.name,
+        email: input.email,
+        kind: input.kind,
+        orgRole: input.orgRole,
+        createdAt: now,
+        version: 1,
+      };
+      await transact(
+        combine(
+          put(ENTITY.orgUser, { ...keys.orgUser(input.orgId, user.userId), ...user }),
+          user.email
+            ? put(
+                ENTITY.emailGuard,
+                { ...keys.emailGuard(input.orgId, user.email), userId: user.userId },
+                errors.conflict('An organization user with this e-mail already exists.'),
+              )
+            : null,
+          authorityCheck(input.authority, now),
+          auditEntry(
+            {
+              orgId: input.orgId,
+              projectId: null,
+              action: 'OrgUserCreated',
+              actor: input.actor,
+              projectUserId: null,
+              userId: user.userId,
+              before: null,
+              after: { name: user.name, email: user.email, kind: user.kind, orgRole: user.orgRole },
+            },
+            now,
+          ),
+        ),
+      );
+      return user;
+    },
+
+    /** First step of deleting an org user: from now on it can join nothing and get no key. */
+    async markOrgUserDeleting(input: { user: OrgUser; authority: Authority; actor: Actor }): Promise<void> {
+      const now = new Date().toISOString();
+      if (input.user.deletingAt) return;
+      await transact(
+        combine(
+          {
+            item: {
+              Update: {
+                TableName,
+                Key: keys.orgUser(input.user.orgId, input.user.userId),
+                ConditionExpression: 'attribute_exists(PK) AND orgRole <> :owner',
+                UpdateExpression: 'SET deletingAt = :now',
+                ExpressionAttributeValues: { ':now': now, ':owner': 'owner' },
+              },
+            },
+            onConditionFailed: STALE,
+          },
+          input.authority.kind === 'orgUser' && input.authority.userId === input.user.userId
+            ? null
+            : authorityCheck(input.authority, now),
+        ),
+      );
+    },
+
+    /** Last step: the user item, its e-mail guard and its keys go; the audit records it. */
+    async finishOrgUserDeletion(input: { user: OrgUser; keyIds: string[]; actor: Actor }): Promise<void> {
+      const now = new Date().toISOString();
+      const { user } = input;
+      const revokeKeys: TxEntry[] = input.keyIds.map((keyId) => ({
+        item: {
+          Update: {
+            TableName,
+            Key: keys.apiKey(keyId),
+            ConditionExpression: 'attribute_exists(PK)',
+            UpdateExpression: 'SET revokedAt = if_not_exists(revokedAt, :now)',
+            ExpressionAttributeValues: { ':now': now },
+          },
+        },
+        onConditionFailed: STALE,
+      }));
+      // TransactWriteItems takes 100 items; revoke keys in chunks first, then delete the user.
+      const chunkSize = 90;
+      for (let i = 0; i < revokeKeys.length; i += chunkSize) await transact(revokeKeys.slice(i, i + chunkSize));
+      await transact(
+        combine(
+          {
+            item: {
+              Delete: {
+                TableName,
+                Key: keys.orgUser(user.orgId, user.userId),
+                ConditionExpression: 'attribute_exists(deletingAt)',
+              },
+            },
+            onConditionFailed: STALE,
+          },
+          user.email
+            ? { item: { Delete: { TableName, Key: keys.emailGuard(user.orgId, user.email) } }, onConditionFailed: STALE }
+            : null,
+          auditEntry(
+            {
+              orgId: user.orgId,
+              projectId: null,
+              action: 'OrgUserDeleted',
+              actor: input.actor,
+              projectUserId: null,
+              userId: user.userId,
+              before: { name: user.name, email: user.email, kind: user.kind, orgRole: user.orgRole },
+              after: null,
+            },
+            now,
+          ),
+        ),
+      );
+    },
+
+    /** Removal of a deleted user's membership: authorized by the deletion, not by a project role. */
+    async removeMembershipOfDeletedUser(input: { target: ProjectUser; actor: Actor }): Promise<'removed' | 'owner'> {
+      try {
+        await this.removeProjectUser({ target: input.target, ifMatch: false, authority: { kind: 'operator' }, actor: input.actor });
+        return 'removed';
+      } catch (error) {
+        if (error instanceof StaleReadError) {
+          const current = await getItem<ProjectUser>(keys.projectUser(input.target.projectId, input.target.projectUserId), true);
+          if (!current) return 'removed';
+          if (current.isOwner) return 'owner';
+          return this.removeMembershipOfDeletedUser({ target: current, actor: input.actor });
+        }
+        throw error;
+      }
+    },
+
+    async createApiKey(input: {
+      orgId: string;
+      userId: string;
+      scope: KeyScope;
+      projectId: string | null;
+      name: string | null;
+      expiresAt: string | null;
+      secretHash: string;
+      authority: Authority;
+      actor: Actor;
+      /** For global keys: the target user must still be an org owner/admin at commit time. */
+      targetOrgRoleVersion: number;
+    }): Promise<ApiKey> {
+      const now = new Date().toISOString();
+      const key: ApiKey = {
+        keyId: newId('key'),
+        orgId: input.orgId,
+        userId: input.userId,
+        scope: input.scope,
+        projectId: input.projectId,
+        name: input.name,
+        secretHash: input.secretHash,
+        createdAt: now,
+        expiresAt: input.expiresAt,
+        revokedAt: null,
+      };
+      const authorityIsTarget =
+        input.authority.kind === 'orgUser' && input.authority.userId === input.userId;
+      await transact(
+        combine(
+          // Absent, not null: conditions test `attribute_not_exists(revokedAt|expiresAt)`.
+          put(ENTITY.apiKey, { ...keys.apiKey(key.keyId), ...gsi1.keyOfUser(key.userId, key.keyId), ...withoutNulls(key) }),
+          authorityIsTarget
+            ? null
+            : {
+                item: {
+                  ConditionCheck: {
+                    TableName,
+                    Key: keys.orgUser(input.orgId, input.userId),
+                    ConditionExpression: 'version = :v AND attribute_not_exists(deletingAt)',
+                    ExpressionAttributeValues: { ':v': input.targetOrgRoleVersion },
+                  },
+                },
+                onConditionFailed: STALE,
+              },
+          authorityCheck(input.authority, now),
+          auditEntry(
+            {
+              orgId: input.orgId,
+              projectId: null,
+              action: 'ApiKeyCreated',
+              actor: input.actor,
+              projectUserId: null,
+              userId: key.userId,
+              before: null,
+              after: { keyId: key.keyId, scope: key.scope, projectId: key.projectId, expiresAt: key.expiresAt },
+            },
+            now,
+          ),
+        ),
+      );
+      return key;
+    },
+
+    async revokeApiKey(input: { key: ApiKey; authority: Authority; actor: Actor }): Promise<ApiKey> {
+      const now = new Date().toISOString();
+      const { key } = input;
+      if (key.revokedAt) return key;
+      // Revoking the very key that authorizes the call: its own update is the check.
+      const authority =
+        input.authority.kind === 'globalKey' && input.authority.keyId === key.keyId ? null : input.authority;
+      await transact(
+        combine(
+          {
+            item: {
+              Update: {
+                TableName,
+                Key: keys.apiKey(key.keyId),
+                ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(revokedAt)',
+                UpdateExpression: 'SET revokedAt = :now',
+                ExpressionAttributeValues: { ':now': now },
+              },
+            },
+            onConditionFailed: STALE,
+          },
+          authority ? authorityCheck(authority, now) : null,
+          auditEntry(
+            {
+              orgId: key.orgId,
+              projectId: null,
+              action: 'ApiKeyRevoked',
+              actor: input.actor,
+              projectUserId: null,
+              userId: key.userId,
+              before: { keyId: key.keyId, revokedAt: null },
+              after: { keyId: key.keyId, revokedAt: now },
+            },
+            now,
+          ),
+        ),
+      );
+      return { ...key, revokedAt: now };
+    },
+
+    /** Admin CLI: a new organization with its owner (no caller to authorize). */
+    async bootstrapOrg(input: { orgName: string; ownerName: string; ownerEmail: string | null }) {
+      const now = new Date().toISOString();
+      const org: Org = { orgId: newId('org'), name: input.orgName, createdAt: now };
+      const owner: OrgUser = {
+        userId: newId('user'),
+        orgId: org.orgId,
+        name: input.ownerName,
+        email: input.ownerEmail,
+        kind: 'human',
+        orgRole: 'owner',
+        createdAt: now,
+        version: 1,
+      };
+      const actor: Actor = { keyId: null, userId: owner.userId };
+      await transact(
+        combine(
+          put(ENTITY.org, { ...keys.org(org.orgId), ...org }),
+          put(ENTITY.orgUser, { ...keys.orgUser(org.orgId, owner.userId), ...owner }),
+          owner.email ? put(ENTITY.emailGuard, { ...keys.emailGuard(org.orgId, owner.email), userId: owner.userId }) : null,
+          auditEntry(
+            {
+              orgId: org.orgId,
+              projectId: null,
+              action: 'OrgUserCreated',
+              actor,
+              projectUserId: null,
+              userId: owner.userId,
+              before: null,
+              after: { name: owner.name, email: owner.email, kind: owner.kind, orgRole: owner.orgRole },
+            },
+            now,
+          ),
+        ),
+      );
+      return { org, owner };
+    },
+
+    /** Whether `npm start` has bootstrapped this table already (so it prints no second key). */
+    async isBootstrapped(): Promise<boolean> {
+      const marker = await getItem<{ orgId: string }>(keys.bootstrapMarker(), true);
+      return marker !== null;
+    },
+
+    async markBootstrapped(orgId: string): Promise<void> {
+      await transact([put(ENTITY.bootstrapMarker, { ...keys.bootstrapMarker(), orgId })]);
+    },
+  };
+}
+
+export type Store = ReturnType<typeof createStore>;

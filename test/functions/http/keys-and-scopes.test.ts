@@ -1,0 +1,316 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { call, newOrg, testApp } from '../../helpers.js';
+
+const t = testApp();
+let org: Awaited<ReturnType<typeof newOrg>>;
+let other: Awaited<ReturnType<typeof newOrg>>;
+
+beforeAll(async () => {
+  org = await newOrg(t, 'Scopes');
+  other = await newOrg(t, 'Other org');
+});
+
+const users = (projectId: string) => `/api/projects/${projectId}/users`;
+
+describe('key scopes', () => {
+  it('read: reads where its user is a member, whatever the role; never writes (403)', async () => {
+    const project = await org.project('Read scope');
+    const admin = await org.memberWithKey(project._id, ['admin'], 'read');
+    const target = await org.member(project._id, await org.user(), ['viewer']);
+    expect((await call(t, 'GET', users(project._id), { key: admin.key })).status).toBe(200);
+    expect((await call(t, 'GET', `/api/projects/${project._id}`, { key: admin.key })).status).toBe(200);
+    const add = await call(t, 'POST', users(project._id), { key: admin.key, body: { _id: await org.user() } });
+    expect(add.status).toBe(403);
+    expect(add.body.detail).toMatch(/read-only/);
+    expect((await call(t, 'PATCH', `${users(project._id)}/${target._id}`, { key: admin.key, body: { tags: ['x'] } })).status).toBe(403);
+    expect((await call(t, 'DELETE', `${users(project._id)}/${target._id}`, { key: admin.key })).status).toBe(403);
+    expect((await call(t, 'POST', '/api/keys', { key: admin.key, body: { userId: admin.userId, scope: 'read' } })).status).toBe(403);
+    // Where it is not a member, the project does not exist for it.
+    const elsewhere = await org.project('Not mine');
+    expect((await call(t, 'GET', users(elsewhere._id), { key: admin.key })).status).toBe(404);
+    // A read key cannot even add itself.
+    const selfAdd = await call(t, 'POST', users(elsewhere._id), { key: admin.key, body: { _id: admin.userId } });
+    expect(selfAdd.status).toBe(404);
+  });
+
+  it('read-write: may add itself as viewer to any project of its org, and nothing more', async () => {
+    const project = await org.project('Self join');
+    const userId = await org.user();
+    const key = await org.key(userId, 'read-write');
+
+    expect((await call(t, 'GET', users(project._id), { key })).status).toBe(404);
+    const asAdmin = await call(t, 'POST', users(project._id), { key, body: { _id: userId, roles: ['admin'] } });
+    expect(asAdmin.status).toBe(403);
+    const someoneElse = await call(t, 'POST', users(project._id), { key, body: { _id: await org.user() } });
+    expect(someoneElse.status).toBe(404);
+
+    const joined = await call(t, 'POST', users(project._id), { key, body: { _id: userId, tags: ['bot'] } });
+    expect(joined.status).toBe(201);
+    expect(joined.body).toMatchObject({ userId, roles: ['viewer'], tags: ['bot'] });
+    expect((await call(t, 'GET', users(project._id), { key })).status).toBe(200);
+    const twice = await call(t, 'POST', users(project._id), { key, body: { _id: userId } });
+    expect(twice.status).toBe(409);
+
+    // A project of another org stays invisible.
+    const foreign = await other.project('Foreign');
+    expect((await call(t, 'POST', users(foreign._id), { key, body: { _id: userId } })).status).toBe(404);
+  });
+
+  it('global: everything in every project of its org, nothing of another org', async () => {
+    const adminUser = await org.user({ orgRole: 'admin' });
+    const globalKey = await org.key(adminUser, 'global');
+    const project = await org.project('Global target');
+    const target = await org.member(project._id, await org.user(), ['admin']);
+
+    expect((await call(t, 'GET', users(project._id), { key: globalKey })).status).toBe(200);
+    expect((await call(t, 'PATCH', `${users(project._id)}/${target._id}`, { key: globalKey, body: { roles: ['viewer'] } })).status).toBe(200);
+    const listed = await call(t, 'GET', '/api/projects?limit=100', { key: globalKey });
+    expect(listed.body.data.map((p: { _id: string }) => p._id)).toContain(project._id);
+
+    const foreign = await other.project('Foreign global');
+    for (const [method, path] of [
+      ['GET', users(foreign._id)],
+      ['GET', `/api/projects/${foreign._id}`],
+      ['GET', `${users(foreign._id)}/me`],
+      ['GET', `${users(foreign._id)}/${foreign.ownerProjectUserId}`],
+      ['DELETE', `${users(foreign._id)}/${foreign.ownerProjectUserId}`],
+    ] as const) {
+      expect((await call(t, method, path, { key: globalKey })).status, `${method} ${path}`).toBe(404);
+    }
+    const foreignList = await call(t, 'GET', '/api/projects?limit=100', { key: globalKey });
+    expect(foreignList.text).not.toContain(foreign._id);
+    expect((await call(t, 'GET', `/api/users/${other.owner.userId}`, { key: globalKey })).status).toBe(404);
+  });
+
+  it('a key pinned to one project cannot see any other (404), even as a member there', async () => {
+    const a = await org.project('Pinned A');
+    const b = await org.project('Pinned B');
+    const userId = await org.user();
+    await org.member(a._id, userId, ['admin']);
+    await org.member(b._id, userId, ['admin']);
+    const pinned = await org.key(userId, 'read-write', { projectId: a._id });
+
+    expect((await call(t, 'GET', users(a._id), { key: pinned })).status).toBe(200);
+    expect((await call(t, 'GET', users(b._id), { key: pinned })).status).toBe(404);
+    expect((await call(t, 'GET', `/api/projects/${b._id}`, { key: pinned })).status).toBe(404);
+    const listed = await call(t, 'GET', '/api/projects', { key: pinned });
+    expect(listed.body.data.map((p: { _id: string }) => p._id)).toEqual([a._id]);
+
+    // The pin cannot be escaped by minting an unpinned key.
+    const escape = await call(t, 'POST', '/api/keys', { key: pinned, body: { userId, scope: 'read-write' } });
+    expect(escape.status).toBe(403);
+    const samePin = await call(t, 'POST', '/api/keys', { key: pinned, body: { userId, scope: 'read', projectId: a._id } });
+    expect(samePin.status).toBe(201);
+
+    // A pinned global key too.
+    const adminUser = await org.user({ orgRole: 'admin' });
+    const pinnedGlobal = await org.key(adminUser, 'global', { projectId: a._id });
+    expect((await call(t, 'GET', users(b._id), { key: pinnedGlobal })).status).toBe(404);
+    expect((await call(t, 'GET', users(a._id), { key: pinnedGlobal })).status).toBe(200);
+  });
+
+  it('404 for a hidden project is byte-identical to 404 for a missing one', async () => {
+    const project = await org.project('Hidden');
+    const outsider = await org.key(await org.user(), 'read-write');
+    const hidden = await call(t, 'GET', users(project._id), { key: outsider });
+    const missing = await call(t, 'GET', users('prj_0000000000aaaaaaaaaaaaaaaa'), { key: outsider });
+    expect(hidden.status).toBe(404);
+    expect(hidden.text).toBe(missing.text);
+    expect(hidden.headers.get('Content-Type')).toBe('application/problem+json');
+  });
+});
+
+describe('authentication', () => {
+  it('missing, malformed, unknown, revoked and expired keys all get the same 401', async () => {
+    const userId = await org.user();
+    const live = await org.key(userId, 'read-write');
+    const keyId = live.split('_').slice(1, 3).join('_');
+    const revoked = await org.key(userId, 'read-write');
+    const revokedId = revoked.split('_').slice(1, 3).join('_');
+    expect((await call(t, 'DELETE', `/api/keys/${revokedId}`, { key: org.adminKey })).status).toBe(204);
+    const expiring = await org.key(userId, 'read-write', { expiresAt: new Date(Date.now() + 1500).toISOString() });
+    await new Promise((r) => setTimeout(r, 1600));
+
+    const unknown = `puk_key_0000000000aaaaaaaaaaaaaaaa_${'A'.repeat(43)}`;
+    const wrongSecret = `puk_${keyId}_${'B'.repeat(43)}`;
+    const bodies = new Set<string>();
+    for (const headers of [
+      {},
+      { Authorization: 'Bearer' },
+      { Authorization: 'Basic abc' },
+      { Authorization: `Bearer ${live}x` },
+      { Authorization: `Bearer ${unknown}` },
+      { Authorization: `Bearer ${wrongSecret}` },
+      { Authorization: `Bearer ${revoked}` },
+      { Authorization: `Bearer ${expiring}` },
+      { Authorization: `Bearer  ${live}` },
+    ]) {
+      const res = await call(t, 'GET', '/api/projects', { headers });
+      expect(res.status, JSON.stringify(headers)).toBe(401);
+      expect(res.headers.get('WWW-Authenticate')).toBe('Bearer');
+      expect(res.headers.get('Content-Type')).toBe('application/problem+json');
+      bodies.add(res.text);
+    }
+    expect(bodies.size).toBe(1);
+    expect((await call(t, 'GET', '/api/projects', { key: live })).status).toBe(200);
+  });
+
+  it('only a hash of the secret is stored', async () => {
+    const secret = await org.key(await org.user(), 'read');
+    const keyId = secret.split('_').slice(1, 3).join('_');
+    const stored = await t.store.getApiKey(keyId);
+    expect(JSON.stringify(stored)).not.toContain(secret.split('_')[3]);
+    expect(stored?.secretHash).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('API keys', () => {
+  it('any read-write key creates read/read-write keys for itself, lists and revokes them', async () => {
+    const userId = await org.user();
+    const key = await org.key(userId, 'read-write');
+    const created = await call(t, 'POST', '/api/keys', { key, body: { userId, scope: 'read', name: 'ci' } });
+    expect(created.status).toBe(201);
+    expect(created.body.secret).toMatch(/^puk_key_[0-9a-z]{26}_[A-Za-z0-9_-]{43}$/);
+    expect(created.body.key).toMatchObject({ userId, scope: 'read', name: 'ci', projectId: null, expiresAt: null, revokedAt: null });
+    expect(created.headers.get('Cache-Control')).toBe('no-store');
+
+    const listed = await call(t, 'GET', '/api/keys', { key });
+    expect(listed.status).toBe(200);
+    expect(listed.body.data).toHaveLength(2);
+    expect(listed.text).not.toContain(created.body.secret.split('_')[3]);
+    expect(listed.text).not.toContain('secretHash');
+
+    expect((await call(t, 'DELETE', `/api/keys/${created.body.key._id}`, { key })).status).toBe(204);
+    expect((await call(t, 'GET', '/api/projects', { key: created.body.secret })).status).toBe(401);
+    const after = await call(t, 'GET', '/api/keys', { key });
+    expect(after.body.data.find((k: { _id: string }) => k._id === created.body.key._id).revokedAt).not.toBeNull();
+  });
+
+  it('keys for others and global keys need org owner/admin rights', async () => {
+    const member = await org.user();
+    const memberKey = await org.key(member, 'read-write');
+    const someone = await org.user();
+    expect((await call(t, 'POST', '/api/keys', { key: memberKey, body: { userId: someone, scope: 'read' } })).status).toBe(403);
+    expect((await call(t, 'POST', '/api/keys', { key: memberKey, body: { userId: member, scope: 'global' } })).status).toBe(403);
+    expect((await call(t, 'GET', `/api/keys?userId=${someone}`, { key: memberKey })).status).toBe(403);
+
+    const orgAdmin = await org.user({ orgRole: 'admin' });
+    const adminRw = await org.key(orgAdmin, 'read-write');
+    expect((await call(t, 'POST', '/api/keys', { key: adminRw, body: { userId: someone, scope: 'read' } })).status).toBe(201);
+    expect((await call(t, 'POST', '/api/keys', { key: adminRw, body: { userId: orgAdmin, scope: 'global' } })).status).toBe(201);
+    // A global key for a plain member would be an escalation.
+    expect((await call(t, 'POST', '/api/keys', { key: adminRw, body: { userId: someone, scope: 'global' } })).status).toBe(403);
+    const theirKeys = await call(t, 'GET', `/api/keys?userId=${someone}`, { key: adminRw });
+    expect(theirKeys.body.data).toHaveLength(1);
+
+    // Revoking someone else's key needs the same rights.
+    const victim = theirKeys.body.data[0]._id;
+    expect((await call(t, 'DELETE', `/api/keys/${victim}`, { key: memberKey })).status).toBe(403);
+    expect((await call(t, 'DELETE', `/api/keys/${victim}`, { key: adminRw })).status).toBe(204);
+    expect((await call(t, 'DELETE', `/api/keys/${victim}`, { key: adminRw })).status).toBe(204);
+  });
+
+  it('keys of another org are 404; expiry must be in the future', async () => {
+    const foreignKey = await other.key(await other.user(), 'read');
+    const foreignId = foreignKey.split('_').slice(1, 3).join('_');
+    expect((await call(t, 'DELETE', `/api/keys/${foreignId}`, { key: org.adminKey })).status).toBe(404);
+    expect((await call(t, 'POST', '/api/keys', { key: org.adminKey, body: { userId: other.owner.userId, scope: 'read' } })).status).toBe(404);
+    const past = await call(t, 'POST', '/api/keys', {
+      key: org.adminKey,
+      body: { userId: org.owner.userId, scope: 'read', expiresAt: '2020-01-01T00:00:00Z' },
+    });
+    expect(past.status).toBe(400);
+  });
+});
+
+describe('org users and projects', () => {
+  it('org admins manage the directory; members get 403', async () => {
+    const created = await call(t, 'POST', '/api/users', {
+      key: org.adminKey,
+      body: { name: 'Dana', email: 'dana@example.com', kind: 'api', orgRole: 'admin' },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name: 'Dana', email: 'dana@example.com', kind: 'api', orgRole: 'admin', orgId: org.orgId });
+    expect(created.headers.get('Location')).toBe(`/api/users/${created.body._id}`);
+    const dup = await call(t, 'POST', '/api/users', { key: org.adminKey, body: { name: 'Dana 2', email: 'DANA@example.com' } });
+    expect(dup.status).toBe(409);
+    const asOwner = await call(t, 'POST', '/api/users', { key: org.adminKey, body: { name: 'X', orgRole: 'owner' } });
+    expect(asOwner.status).toBe(400);
+
+    const got = await call(t, 'GET', `/api/users/${created.body._id}`, { key: org.adminKey });
+    expect(got.body).toEqual(created.body);
+    const member = await org.user();
+    const memberKey = await org.key(member, 'read-write');
+    expect((await call(t, 'GET', '/api/users', { key: memberKey })).status).toBe(403);
+    expect((await call(t, 'POST', '/api/users', { key: memberKey, body: { name: 'Y' } })).status).toBe(403);
+    expect((await call(t, 'GET', `/api/users/${member}`, { key: memberKey })).status).toBe(200);
+    expect((await call(t, 'POST', '/api/projects', { key: memberKey, body: { name: 'Nope' } })).status).toBe(403);
+  });
+
+  it('lists org users across pages without repeats', async () => {
+    const fresh = await newOrg(t, 'Paging users');
+    for (let i = 0; i < 5; i++) await fresh.user({ name: `U${i}` });
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res: { body: { data: { _id: string }[]; nextCursor: string | null } } = await call(
+        t,
+        'GET',
+        `/api/users?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        { key: fresh.adminKey },
+      );
+      seen.push(...res.body.data.map((u) => u._id));
+      cursor = res.body.nextCursor;
+      pages++;
+    } while (cursor);
+    expect(pages).toBe(3);
+    expect(new Set(seen).size).toBe(6);
+  });
+
+  it('an org admin creating a project becomes its owner; members see only their projects', async () => {
+    const orgAdmin = await org.user({ orgRole: 'admin' });
+    const key = await org.key(orgAdmin, 'read-write');
+    const created = await call(t, 'POST', '/api/projects', { key, body: { name: 'Mine' } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name: 'Mine', orgId: org.orgId });
+    const me = await call(t, 'GET', `${users(created.body._id)}/me`, { key });
+    expect(me.body.projectUser).toMatchObject({ _id: created.body.ownerProjectUserId, isOwner: true, userId: orgAdmin });
+
+    const member = await org.user();
+    const memberKey = await org.key(member, 'read');
+    await org.member(created.body._id, member, ['viewer']);
+    const listed = await call(t, 'GET', '/api/projects', { key: memberKey });
+    expect(listed.body.data.map((p: { _id: string }) => p._id)).toEqual([created.body._id]);
+  });
+
+  it('deleting an org user removes its memberships everywhere, except where it owns the project', async () => {
+    const doomed = await org.user({ orgRole: 'admin' });
+    const doomedKey = await org.key(doomed, 'read-write');
+    const owned = await org.project('Owned by doomed', doomedKey);
+    const p1 = await org.project('P1');
+    const p2 = await org.project('P2');
+    await org.member(p1._id, doomed, ['editor']);
+    await org.member(p2._id, doomed, ['manager']);
+
+    const blocked = await call(t, 'DELETE', `/api/users/${doomed}`, { key: org.adminKey });
+    expect(blocked.status).toBe(409);
+    expect(blocked.body.blockedProjects).toEqual([owned._id]);
+    for (const p of [p1, p2]) {
+      const list = await call(t, 'GET', users(p._id), { key: org.adminKey });
+      expect(list.text).not.toContain(doomed);
+    }
+    // Its keys stop working as soon as deletion begins.
+    expect((await call(t, 'GET', '/api/projects', { key: doomedKey })).status).toBe(401);
+
+    const heir = await org.member(owned._id, await org.user(), ['admin']);
+    const moved = await call(t, 'POST', `/api/projects/${owned._id}/owner`, { key: org.adminKey, body: { projectUserId: heir._id } });
+    expect(moved.status).toBe(200);
+    expect((await call(t, 'DELETE', `/api/users/${doomed}`, { key: org.adminKey })).status).toBe(204);
+    expect((await call(t, 'GET', `/api/users/${doomed}`, { key: org.adminKey })).status).toBe(404);
+    expect((await call(t, 'GET', users(owned._id), { key: org.adminKey })).text).not.toContain(doomed);
+    expect((await call(t, 'DELETE', `/api/users/${doomed}`, { key: org.adminKey })).status).toBe(404);
+    // The org owner is never deleted.
+    expect((await call(t, 'DELETE', `/api/users/${org.owner.userId}`, { key: org.adminKey })).status).toBe(409);
+  });
+});

@@ -1,0 +1,8 @@
+import { inject } from 'vitest';
+
+// Runs in each test worker before the test file's imports, so `functions/config.ts` reads these.
+process.env.TABLE_NAME = inject('tableName');
+process.env.DYNAMODB_ENDPOINT = inject('dynamoEndpoint');
+process.env.AWS_REGION = 'us-east-1';
+// Lambda runs Node 22; this machine's Node 20 warning is noise in test output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
