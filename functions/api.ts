@@ -1,5 +1,20 @@
 import { handle } from 'hono/aws-lambda';
 import { app } from './app.js';
 
+const honoHandler = handle(app);
+type LambdaEvent = Parameters<typeof honoHandler>[0];
+
+/**
+ * Hono builds the request URL from `requestContext.domainName`; a host that is not a valid URL
+ * host (AWS's own Function URL sample has `<url-id>.lambda-url…`) would turn every request into a
+ * 400 although routing never looks at the host. Such a host is replaced; valid ones pass as they are.
+ */
+function withParsableHost<E extends LambdaEvent>(event: E): E {
+  const context = (event as { requestContext?: { domainName?: string } }).requestContext;
+  const domainName = context?.domainName;
+  if (domainName === undefined || URL.canParse(`https://${domainName}/`)) return event;
+  return { ...event, requestContext: { ...context, domainName: 'lambda.invalid' } };
+}
+
 /** Lambda entry: the same Hono app that `npm start` serves and the tests call. */
-export const handler = handle(app);
+export const handler: typeof honoHandler = (event, lambdaContext) => honoHandler(withParsableHost(event), lambdaContext);

@@ -121,7 +121,7 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
 
   /** One BatchGetItem (re-sent only for keys DynamoDB left unprocessed); results in key order. */
   async function batchGet(itemKeys: ItemKey[], consistent: boolean): Promise<(Record<string, unknown> | null)[]> {
-    const id = (key: { PK: unknown; SK: unknown }) => `${key.PK}\u0000${key.SK}`;
+    const id = (key: object) => { const { PK, SK } = key as ItemKey; return `${PK}\u0000${SK}`; };
     const found = new Map<string, Record<string, unknown>>();
     // BatchGetItem rejects duplicate keys (a caller who is also the target asks twice).
     let pending: ItemKey[] = [...new Map(itemKeys.map((key) => [id(key), key])).values()];

@@ -135,7 +135,7 @@ describe('authentication', () => {
     const wrongSecret = `puk_${keyId}_${'B'.repeat(43)}`;
     const bodies = new Set<string>();
     for (const headers of [
-      {},
+      {} as Record<string, string>,
       { Authorization: 'Bearer' },
       { Authorization: 'Basic abc' },
       { Authorization: `Bearer ${live}x` },

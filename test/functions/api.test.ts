@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { handler } from '../../functions/api.js';
+import { newOrg, testApp } from '../helpers.js';
+
+/**
+ * The Lambda entry answers real API Gateway / Function URL events, built from AWS's sample
+ * events in ../shared/fixtures/aws-events with method, path, headers and body set to real routes.
+ */
+const fixtures = fileURLToPath(new URL('../../../shared/fixtures/aws-events/', import.meta.url));
+const load = (name: string) => JSON.parse(readFileSync(`${fixtures}${name}`, 'utf8'));
+
+interface Request {
+  method: string;
+  path: string;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  body?: string;
+  base64?: boolean;
+}
+
+function restV1({ method, path, query = {}, headers = {}, body, base64 }: Request) {
+  const event = load('apigw-rest-v1-request.json');
+  const allHeaders = { ...event.headers, ...headers };
+  return {
+    ...event,
+    httpMethod: method,
+    path, // REST API stages deliver the path without the stage prefix
+    resource: '/{proxy+}',
+    pathParameters: { proxy: path.slice(1) },
+    headers: allHeaders,
+    multiValueHeaders: Object.fromEntries(Object.entries(allHeaders).map(([k, v]) => [k, [v]])),
+    queryStringParameters: Object.keys(query).length ? query : null,
+    multiValueQueryStringParameters: Object.keys(query).length
+      ? Object.fromEntries(Object.entries(query).map(([k, v]) => [k, [v]]))
+      : null,
+    requestContext: { ...event.requestContext, httpMethod: method, path: `/${event.requestContext.stage}${path}` },
+    body: body ?? null,
+    isBase64Encoded: base64 ?? false,
+  };
+}
+
+function v2(fixture: string, { method, path, query = {}, headers = {}, body, base64 }: Request) {
+  const event = load(fixture);
+  const rawQueryString = new URLSearchParams(query).toString();
+  return {
+    ...event,
+    routeKey: '$default',
+    rawPath: path,
+    rawQueryString,
+    cookies: undefined,
+    queryStringParameters: Object.keys(query).length ? query : undefined,
+    headers: { ...event.headers, ...Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])) },
+    requestContext: { ...event.requestContext, http: { ...event.requestContext.http, method, path } },
+    body,
+    isBase64Encoded: base64 ?? false,
+  };
+}
+
+const frontDoors = {
+  'REST API v1 (stage testStage)': restV1,
+  'HTTP API v2 ($default)': (r: Request) => v2('apigw-http-v2-request.json', r),
+  'Function URL': (r: Request) => v2('lambda-function-url-request.json', r),
+};
+
+const t = testApp();
+let org: Awaited<ReturnType<typeof newOrg>>;
+let projectId: string;
+let ownerPu: string;
+
+beforeAll(async () => {
+  org = await newOrg(t, 'Lambda');
+  const project = await org.project('Lambda');
+  projectId = project._id;
+  ownerPu = project.ownerProjectUserId;
+});
+
+type LambdaResult = { statusCode: number; headers?: Record<string, string>; multiValueHeaders?: Record<string, string[]>; body: string; isBase64Encoded?: boolean };
+const invoke = (event: unknown) => (handler as unknown as (e: unknown, c: unknown) => Promise<LambdaResult>)(event, {});
+const header = (res: LambdaResult, name: string) =>
+  res.headers?.[name.toLowerCase()] ?? res.multiValueHeaders?.[name.toLowerCase()]?.[0];
+const bodyOf = (res: LambdaResult) => JSON.parse(res.isBase64Encoded ? Buffer.from(res.body, 'base64').toString() : res.body);
+
+describe.each(Object.entries(frontDoors))('Lambda entry via %s', (_name, build) => {
+  it('GET /health without a key', async () => {
+    const res = await invoke(build({ method: 'GET', path: '/health' }));
+    expect(res.statusCode).toBe(200);
+    expect(bodyOf(res)).toEqual({ status: 'ok' });
+  });
+
+  it('401 problem with WWW-Authenticate without a key', async () => {
+    const res = await invoke(build({ method: 'GET', path: `/api/projects/${projectId}/users` }));
+    expect(res.statusCode).toBe(401);
+    expect(header(res, 'content-type')).toBe('application/problem+json');
+    expect(header(res, 'www-authenticate')).toBe('Bearer');
+  });
+
+  it('lists project users with query parameters', async () => {
+    const res = await invoke(
+      build({ method: 'GET', path: `/api/projects/${projectId}/users`, query: { limit: '1' }, headers: { Authorization: `Bearer ${org.adminKey}` } }),
+    );
+    expect(res.statusCode).toBe(200);
+    const body = bodyOf(res);
+    expect(body.data.map((u: { _id: string }) => u._id)).toEqual([ownerPu]);
+  });
+
+  it('adds a user from a JSON body and from a base64 body, with Location and ETag', async () => {
+    for (const base64 of [false, true]) {
+      const userId = await org.user();
+      const json = JSON.stringify({ _id: userId, roles: ['editor'] });
+      const res = await invoke(
+        build({
+          method: 'POST',
+          path: `/api/projects/${projectId}/users`,
+          headers: { Authorization: `Bearer ${org.adminKey}`, 'Content-Type': 'application/json' },
+          body: base64 ? Buffer.from(json).toString('base64') : json,
+          base64,
+        }),
+      );
+      expect(res.statusCode, `base64=${base64}`).toBe(201);
+      const body = bodyOf(res);
+      expect(body).toMatchObject({ userId, roles: ['editor'] });
+      expect(header(res, 'location')).toBe(`/api/projects/${projectId}/users/${body._id}`);
+      expect(header(res, 'etag')).toBe('"1"');
+    }
+  });
+
+  it('404 problem for an unknown route', async () => {
+    const res = await invoke(build({ method: 'GET', path: '/nope' }));
+    expect(res.statusCode).toBe(404);
+    expect(bodyOf(res).code).toBe('not_found');
+  });
+});

@@ -1,0 +1,140 @@
+import { createServer } from 'node:net';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { call, newOrg, testApp } from '../../helpers.js';
+
+const t = testApp();
+let org: Awaited<ReturnType<typeof newOrg>>;
+let projectId: string;
+let targetId: string;
+
+beforeAll(async () => {
+  org = await newOrg(t, 'Errors');
+  const project = await org.project('Errors');
+  projectId = project._id;
+  targetId = (await org.member(projectId, await org.user(), ['viewer']))._id;
+});
+
+async function memberCount() {
+  const res = await call(t, 'GET', `/api/projects/${projectId}/users?limit=100`, { key: org.adminKey });
+  return res.body.data.length as number;
+}
+
+function expectProblem(res: { status: number; headers: Headers; body: any; text: string }, status: number) {
+  expect(res.status).toBe(status);
+  expect(res.headers.get('Content-Type')).toBe('application/problem+json');
+  expect(res.body).toMatchObject({ status, type: expect.stringContaining('/problems/'), title: expect.any(String), detail: expect.any(String), code: expect.any(String) });
+  expect(res.text).not.toMatch(/at .*\.ts:\d+|Exception|DynamoDB|PK|SK/);
+}
+
+describe('400: bad input changes nothing', () => {
+  const addCases: [string, unknown][] = [
+    ['unknown field', { _id: 'usr_0000000000aaaaaaaaaaaaaaaa', isOwner: true }],
+    ['mass-assigned version', { _id: 'usr_0000000000aaaaaaaaaaaaaaaa', version: 9 }],
+    ['wrong type', { _id: 42 }],
+    ['roles not an array', { _id: 'usr_0000000000aaaaaaaaaaaaaaaa', roles: 'admin' }],
+    ['bad ID format', { _id: 'usr_../../etc' }],
+    ['ID with #', { _id: 'usr_0000000000aaaaaaaaaaaa#PK' }],
+    ['21 roles', { _id: 'usr_0000000000aaaaaaaaaaaaaaaa', roles: Array(21).fill('viewer') }],
+    ['21 tags', { _id: 'usr_0000000000aaaaaaaaaaaaaaaa', tags: Array.from({ length: 21 }, (_, i) => `t${i}`) }],
+    ['tag of 65 chars', { _id: 'usr_0000000000aaaaaaaaaaaaaaaa', tags: ['x'.repeat(65)] }],
+    ['empty tag', { _id: 'usr_0000000000aaaaaaaaaaaaaaaa', tags: [''] }],
+    ['array body', [{ _id: 'usr_0000000000aaaaaaaaaaaaaaaa' }]],
+    ['null body', null],
+  ];
+  for (const [label, body] of addCases) {
+    it(`POST users: ${label}`, async () => {
+      const before = await memberCount();
+      const res = await call(t, 'POST', `/api/projects/${projectId}/users`, { key: org.adminKey, body: JSON.stringify(body) });
+      expectProblem(res, 400);
+      expect(res.body.code).toBe('validation_failed');
+      expect(res.body.errors.length).toBeGreaterThan(0);
+      expect(res.body.errors[0]).toEqual({ path: expect.any(String), message: expect.any(String) });
+      expect(await memberCount()).toBe(before);
+    });
+  }
+
+  it('malformed JSON', async () => {
+    const res = await call(t, 'POST', `/api/projects/${projectId}/users`, { key: org.adminKey, body: '{"_id": ' });
+    expectProblem(res, 400);
+    expect(res.body.code).toBe('malformed_json');
+  });
+
+  it('IDs in the path are validated before they reach a key', async () => {
+    for (const path of [
+      `/api/projects/prj_bad/users`,
+      `/api/projects/${encodeURIComponent('prj_0000000000aaaaaaaaaaaa#x')}/users`,
+      `/api/projects/${encodeURIComponent(`${projectId}/x`)}/users`,
+      `/api/projects/${projectId}/users/${encodeURIComponent('pu_0000000000aaaaaaaaaaaaa/')}`,
+      `/api/projects/${projectId}/users/usr_0000000000aaaaaaaaaaaaaaaa`,
+      `/api/users/prj_0000000000aaaaaaaaaaaaaaaa`,
+      `/api/keys/${encodeURIComponent('key_%00')}`,
+    ]) {
+      const res = await call(t, path.startsWith('/api/keys') ? 'DELETE' : 'GET', path, { key: org.adminKey });
+      expect([400, 404], path).toContain(res.status);
+      expectProblem(res, res.status);
+    }
+    expectProblem(await call(t, 'GET', `/api/projects/prj_bad/users`, { key: org.adminKey }), 400);
+  });
+
+  it('PATCH with nothing to change, or an unknown field, is 400', async () => {
+    const path = `/api/projects/${projectId}/users/${targetId}`;
+    expectProblem(await call(t, 'PATCH', path, { key: org.adminKey, body: {} }), 400);
+    expectProblem(await call(t, 'PATCH', path, { key: org.adminKey, body: { roles: ['editor'], isOwner: true } }), 400);
+    expectProblem(await call(t, 'PATCH', path, { key: org.adminKey, body: { projectId: 'prj_0000000000aaaaaaaaaaaaaaaa' } }), 400);
+    const current = await call(t, 'GET', path, { key: org.adminKey });
+    expect(current.body).toMatchObject({ roles: ['viewer'], version: 1 });
+  });
+
+  it('unknown query parameters and unknown role filters are 400', async () => {
+    expectProblem(await call(t, 'GET', `/api/projects/${projectId}/users?role=superuser`, { key: org.adminKey }), 400);
+    expectProblem(await call(t, 'GET', `/api/projects/${projectId}/users?sort=desc`, { key: org.adminKey }), 400);
+  });
+});
+
+describe('413 and 415', () => {
+  it('a body over 64 KiB is 413', async () => {
+    const body = JSON.stringify({ _id: 'usr_0000000000aaaaaaaaaaaaaaaa', tags: ['x'], pad: 'y'.repeat(64 * 1024) });
+    const res = await call(t, 'POST', `/api/projects/${projectId}/users`, { key: org.adminKey, body });
+    expectProblem(res, 413);
+  });
+
+  it('a body that is not JSON is 415', async () => {
+    const res = await call(t, 'POST', `/api/projects/${projectId}/users`, {
+      key: org.adminKey,
+      body: '_id=usr_0000000000aaaaaaaaaaaaaaaa',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
+    expectProblem(res, 415);
+  });
+});
+
+describe('404 for routes that do not exist', () => {
+  it('answers problem+json', async () => {
+    expectProblem(await call(t, 'GET', '/api/nothing', { key: org.adminKey }), 404);
+    expectProblem(await call(t, 'GET', '/nothing'), 404);
+  });
+});
+
+describe('503 when DynamoDB is unreachable', () => {
+  it('answers 503 with Retry-After and writes nothing', async () => {
+    // A port that accepts and immediately closes connections: DynamoDB "unreachable".
+    const server = createServer((socket) => socket.destroy());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const down = testApp({ dynamoEndpoint: `http://127.0.0.1:${port}` });
+      const before = await memberCount();
+      for (const [method, path, body] of [
+        ['GET', `/api/projects/${projectId}/users`, undefined],
+        ['POST', `/api/projects/${projectId}/users`, { _id: org.owner.userId }],
+      ] as const) {
+        const res = await call(down, method, path, { key: org.adminKey, body });
+        expectProblem(res, 503);
+        expect(res.headers.get('Retry-After')).toBe('1');
+      }
+      expect(await memberCount()).toBe(before);
+    } finally {
+      server.close();
+    }
+  });
+});

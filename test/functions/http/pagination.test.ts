@@ -1,0 +1,180 @@
+import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createDocumentClient } from '../../../functions/store/client.js';
+import { newId } from '../../../functions/domain/ids.js';
+import { ENTITY, gsi1, keys } from '../../../functions/store/keys.js';
+import type { ProjectUser } from '../../../functions/domain/model.js';
+import type { Role } from '../../../functions/domain/permissions.js';
+import { call, newOrg, testApp } from '../../helpers.js';
+
+const t = testApp();
+let org: Awaited<ReturnType<typeof newOrg>>;
+
+beforeAll(async () => {
+  org = await newOrg(t, 'Paging');
+});
+
+const users = (projectId: string) => `/api/projects/${projectId}/users`;
+
+/** Every page of a listing, following nextCursor. */
+async function walk(path: string, key: string) {
+  const ids: string[] = [];
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const sep = path.includes('?') ? '&' : '?';
+    const res: { status: number; body: { data: { _id: string }[]; nextCursor: string | null } } = await call(
+      t,
+      'GET',
+      cursor ? `${path}${sep}cursor=${encodeURIComponent(cursor)}` : path,
+      { key },
+    );
+    expect(res.status).toBe(200);
+    ids.push(...res.body.data.map((u) => u._id));
+    cursor = res.body.nextCursor;
+    pages++;
+    if (pages > 500) throw new Error('pagination does not end');
+  } while (cursor);
+  return { ids, pages };
+}
+
+/** Seeds members straight into the table, as the store writes them (fast; not an API test). */
+async function seedMembers(
+  projectId: string,
+  count: number,
+  shape: (i: number) => { roles: Role[]; tags: string[] },
+  padding = '',
+) {
+  const client = createDocumentClient(t.config);
+  const seeded: ProjectUser[] = [];
+  const now = Date.now();
+  for (let i = 0; i < count; i++) {
+    const at = new Date(now + i).toISOString();
+    seeded.push({
+      projectUserId: newId('projectUser', now + i),
+      projectId,
+      orgId: org.orgId,
+      userId: newId('user', now + i),
+      ...shape(i),
+      isOwner: false,
+      createdAt: at,
+      updatedAt: at,
+      version: 1,
+    });
+  }
+  for (let i = 0; i < seeded.length; i += 12) {
+    const chunk = seeded.slice(i, i + 12).flatMap((pu) => [
+      {
+        PutRequest: {
+          Item: {
+            ...keys.projectUser(projectId, pu.projectUserId),
+            ...gsi1.membershipOfUser(pu.userId, projectId),
+            ...pu,
+            entity: ENTITY.projectUser,
+            ...(padding ? { padding } : {}),
+          },
+        },
+      },
+      { PutRequest: { Item: { ...keys.membership(projectId, pu.userId), ...pu, entity: ENTITY.membership } } },
+    ]);
+    let pending: typeof chunk | undefined = chunk;
+    while (pending && pending.length) {
+      const out = await client.send(new BatchWriteCommand({ RequestItems: { [t.config.tableName]: pending } }));
+      pending = out.UnprocessedItems?.[t.config.tableName] as typeof chunk | undefined;
+    }
+  }
+  return seeded;
+}
+
+describe('cursor pagination', () => {
+  it('walks more than two pages, with and without filters, never skipping or repeating', async () => {
+    const project = await org.project('Pages');
+    const roles: Role[] = ['viewer', 'editor', 'manager'];
+    for (let i = 0; i < 11; i++) {
+      await org.member(project._id, await org.user(), [roles[i % 3]!], i % 2 === 0 ? ['even'] : ['odd']);
+    }
+    const all = await walk(`${users(project._id)}?limit=3`, org.adminKey);
+    expect(all.ids).toHaveLength(12); // 11 + the owner
+    expect(new Set(all.ids).size).toBe(12);
+    expect(all.pages).toBe(4);
+    expect([...all.ids].sort()).toEqual(all.ids); // creation order
+
+    const editors = await walk(`${users(project._id)}?limit=2&role=editor`, org.adminKey);
+    expect(editors.ids).toHaveLength(4);
+    expect(editors.pages).toBeGreaterThanOrEqual(2);
+    const evenViewers = await walk(`${users(project._id)}?limit=1&role=viewer&tag=even`, org.adminKey);
+    expect(evenViewers.ids).toHaveLength(2); // i = 0, 6
+    const none = await call(t, 'GET', `${users(project._id)}?tag=nobody`, { key: org.adminKey });
+    expect(none.body).toEqual({ data: [], nextCursor: null });
+  });
+
+  it('stays exact when a page crosses the 1 MB Query limit and the filter leaves pages short', async () => {
+    const project = await org.project('Large items');
+    // 1,000 members of ~11 KB each (20 tags of 64 chars, plus an attribute the API does not show,
+    // standing in for future fields): a 100-member page is over DynamoDB's 1 MB response limit.
+    const bigTags = (i: number) => Array.from({ length: 20 }, (_, k) => `${String(k).padStart(2, '0')}-${'x'.repeat(58)}-${String(i % 10)}`);
+    const seeded = await seedMembers(
+      project._id,
+      1_000,
+      (i) => ({ roles: i % 97 === 0 ? ['admin'] : ['viewer'], tags: bigTags(i) }),
+      'p'.repeat(9_500),
+    );
+    const expectedAdmins = seeded.filter((pu) => pu.roles.includes('admin')).map((pu) => pu.projectUserId);
+
+    // The data really crosses the limit: one Query for a page of 100 stops at 1 MB, short of its Limit.
+    const raw = await createDocumentClient(t.config).send(
+      new QueryCommand({
+        TableName: t.config.tableName,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :pu)',
+        ExpressionAttributeValues: { ':pk': keys.project(project._id).PK, ':pu': 'PU#' },
+        Limit: 101,
+      }),
+    );
+    expect(raw.Count).toBeLessThan(100);
+    expect(raw.LastEvaluatedKey).toBeDefined();
+    expect(raw.LastEvaluatedKey).toBeDefined();
+
+    const admins = await walk(`${users(project._id)}?limit=50&role=admin`, org.adminKey);
+    expect(admins.ids.filter((id) => id !== project.ownerProjectUserId)).toEqual(expectedAdmins);
+    const fewAdmins = await walk(`${users(project._id)}?limit=3&role=admin`, org.adminKey);
+    expect(fewAdmins.ids).toEqual(admins.ids);
+
+    const everyone = await walk(`${users(project._id)}?limit=100`, org.adminKey);
+    expect(everyone.pages).toBe(11); // full pages of 100 although each Query was cut at 1 MB
+    expect(everyone.ids).toHaveLength(1_001);
+    expect(new Set(everyone.ids).size).toBe(1_001);
+  });
+
+  it('limit bounds and cursors that are garbled, forged or from another listing are 400', async () => {
+    const project = await org.project('Cursor checks');
+    for (let i = 0; i < 3; i++) await org.member(project._id, await org.user(), ['viewer']);
+    const first = await call(t, 'GET', `${users(project._id)}?limit=2`, { key: org.adminKey });
+    const cursor: string = first.body.nextCursor;
+    expect(cursor).toEqual(expect.any(String));
+
+    for (const limit of ['0', '101', '-1', 'abc', '1.5', '']) {
+      const res = await call(t, 'GET', `${users(project._id)}?limit=${limit}`, { key: org.adminKey });
+      expect(res.status, `limit=${limit}`).toBe(400);
+    }
+    expect((await call(t, 'GET', `${users(project._id)}?limit=100`, { key: org.adminKey })).status).toBe(200);
+
+    const [payload, mac] = cursor.split('.');
+    const decoded = JSON.parse(Buffer.from(payload!, 'base64url').toString());
+    const forgedPayload = Buffer.from(JSON.stringify({ ...decoded, k: { ...decoded.k, SK: 'PU#pu_0000000000000000000000000' } })).toString('base64url');
+    const other = await org.project('Other listing');
+    for (const [label, path] of [
+      ['garbled', `${users(project._id)}?cursor=not-a-cursor`],
+      ['forged', `${users(project._id)}?cursor=${forgedPayload}.${mac}`],
+      ['other project', `${users(other._id)}?cursor=${encodeURIComponent(cursor)}`],
+      ['other filter', `${users(project._id)}?role=admin&cursor=${encodeURIComponent(cursor)}`],
+    ] as const) {
+      const res = await call(t, 'GET', path, { key: org.adminKey });
+      expect(res.status, label).toBe(400);
+      expect(res.body.code).toBe('validation_failed');
+    }
+    const second = await call(t, 'GET', `${users(project._id)}?limit=2&cursor=${encodeURIComponent(cursor)}`, { key: org.adminKey });
+    expect(second.status).toBe(200);
+    expect(second.body.data).toHaveLength(2);
+    expect(second.body.nextCursor).toBeNull();
+  });
+});
