@@ -11,10 +11,10 @@ const { values: args } = parseArgs({
 });
 
 const port = Number(process.env.PORT ?? 3000);
-process.env.TABLE_NAME ??= 'project-users-local';
+process.env.TABLE_NAME ||= 'project-users-local';
 // Lambda runs Node 22 (the stack's runtime); the SDK's Node 20 notice is noise locally.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-process.env.AWS_REGION ??= 'us-east-1';
+process.env.AWS_REGION ||= 'us-east-1';
 
 let dynamo: LocalDynamo | null = null;
 if (!process.env.DYNAMODB_ENDPOINT) {
