@@ -1,0 +1,106 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BuildOptions } from 'esbuild';
+import { LogLevel, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+
+/**
+ * The one definition of how a Lambda function is bundled. The stack hands it to `NodejsFunction`
+ * (`nodejsBundling`), and the bundle tests hand the same values to esbuild's JS API
+ * (`esbuildOptions`), so what the tests import is what Lambda runs.
+ */
+
+/** Repository root: where `package-lock.json`, `tsconfig.json` and `functions/` live. */
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Node.js major of the Lambda runtime; the esbuild target follows it. */
+export const NODE_MAJOR = 22;
+
+/**
+ * An ESM bundle that contains CommonJS code (the AWS SDK's `require("node:https")`, …) throws
+ * `Dynamic require of "node:https" is not supported` at import unless `require` exists in module
+ * scope. Aliased import so it cannot collide with a `createRequire` the bundle imports itself.
+ */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);";
+
+export const BUNDLE = {
+  format: 'esm',
+  platform: 'node',
+  target: `node${NODE_MAJOR}`,
+  minify: true,
+  /** External `.map` next to the bundle; readable stack traces with `--enable-source-maps`. */
+  sourcemap: true,
+  /** Keep the map small: it names files and lines, the sources themselves are in git. */
+  sourcesContent: false,
+  /** Prefer packages' ESM builds (smaller, tree-shakeable). */
+  mainFields: ['module', 'main'],
+  banner: ESM_REQUIRE_BANNER,
+  /**
+   * Nothing is external: `NodejsFunction` leaves `@aws-sdk/*` out on Node 18+ runtimes unless
+   * `bundleAwsSDK` is set, which would run the runtime's SDK version instead of the locked one.
+   */
+  external: [] as string[],
+} as const;
+
+/** `NODE_OPTIONS` for every function: map minified stack frames back to `functions/*.ts`. */
+export const NODE_OPTIONS = '--enable-source-maps';
+
+/** A file shipped next to the bundle (read at run time, never bundled into the code). */
+export interface BundleAsset {
+  /** Path relative to the repository root. */
+  readonly from: string;
+  /** File name beside `index.mjs`. */
+  readonly to: string;
+}
+
+/** `NodejsFunction` `bundling` props: local esbuild (devDependency), never Docker. */
+export function nodejsBundling(assets: readonly BundleAsset[] = []): BundlingOptions {
+  return {
+    ...(assets.length > 0
+      ? {
+          commandHooks: {
+            beforeBundling: () => [],
+            beforeInstall: () => [],
+            afterBundling: (inputDir: string, outputDir: string) =>
+              assets.map((asset) => `cp "${path.join(inputDir, asset.from)}" "${path.join(outputDir, asset.to)}"`),
+          },
+        }
+      : {}),
+    format: OutputFormat.ESM,
+    target: BUNDLE.target,
+    minify: BUNDLE.minify,
+    sourceMap: BUNDLE.sourcemap,
+    sourcesContent: BUNDLE.sourcesContent,
+    mainFields: [...BUNDLE.mainFields],
+    banner: BUNDLE.banner,
+    bundleAwsSDK: true,
+    externalModules: [...BUNDLE.external],
+    forceDockerBundling: false,
+    // esbuild's size table on every synth is noise; warnings and errors still show.
+    logLevel: LogLevel.WARNING,
+  };
+}
+
+/**
+ * esbuild JS API options equivalent to the command line `NodejsFunction` runs
+ * (`esbuild --bundle <entry> --target=… --platform=node --format=esm --outfile=…/index.mjs …`,
+ * from the project root).
+ */
+export function esbuildOptions(entry: string, outfile: string): BuildOptions {
+  return {
+    entryPoints: [path.resolve(PROJECT_ROOT, entry)],
+    outfile,
+    bundle: true,
+    absWorkingDir: PROJECT_ROOT,
+    format: BUNDLE.format,
+    platform: BUNDLE.platform,
+    target: BUNDLE.target,
+    minify: BUNDLE.minify,
+    sourcemap: BUNDLE.sourcemap,
+    sourcesContent: BUNDLE.sourcesContent,
+    mainFields: [...BUNDLE.mainFields],
+    banner: { js: BUNDLE.banner },
+    external: [...BUNDLE.external],
+    logLevel: 'silent',
+  };
+}

@@ -1,0 +1,95 @@
+import path from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { NODE_MAJOR, NODE_OPTIONS, PROJECT_ROOT, nodejsBundling, type BundleAsset } from '../bundling.js';
+
+/**
+ * The DynamoDB actions a function may be granted: item reads and writes, queries (also on the
+ * indexes) and condition checks. Transactions need no actions of their own (they are authorized
+ * per item action). No `Scan`, no table management, no stream access.
+ */
+export const TABLE_ACTIONS = {
+  read: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'],
+  readWrite: [
+    'dynamodb:GetItem',
+    'dynamodb:BatchGetItem',
+    'dynamodb:Query',
+    'dynamodb:ConditionCheckItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:BatchWriteItem',
+  ],
+} as const;
+
+export interface AppFunctionProps {
+  /** Handler module, relative to the repository root, e.g. `functions/api.ts` (export `handler`). */
+  readonly entry: string;
+  readonly description?: string;
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  readonly logRetention: RetentionDays;
+  /** Removal policy of the function's log group. */
+  readonly logRemovalPolicy: RemovalPolicy;
+  readonly tracing: boolean;
+  readonly environment?: Record<string, string>;
+  /** Files copied next to the bundle, e.g. the docs page's script. */
+  readonly assets?: readonly BundleAsset[];
+}
+
+/**
+ * One Lambda function with the project's defaults: Node.js 22 on arm64, ESM bundled by the local
+ * esbuild with the options in `infra/bundling.ts`, its own log group with retention, a role that
+ * may write only that log group (no `AWSLambdaBasicExecutionRole`, which allows every log group),
+ * and table access granted through `grantTable`.
+ */
+export class AppFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly logGroup: LogGroup;
+  readonly role: Role;
+
+  constructor(scope: Construct, id: string, props: AppFunctionProps) {
+    super(scope, id);
+
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: props.logRemovalPolicy,
+    });
+
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${this.node.path}`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    const runtime = Runtime.NODEJS_22_X;
+    if (runtime.name !== `nodejs${NODE_MAJOR}.x`) throw new Error('runtime and bundle target disagree');
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: path.join(PROJECT_ROOT, props.entry),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      runtime,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memoryMb,
+      timeout: Duration.seconds(props.timeoutSeconds),
+      description: props.description,
+      role: this.role,
+      logGroup: this.logGroup,
+      tracing: props.tracing ? Tracing.ACTIVE : Tracing.DISABLED,
+      environment: { NODE_OPTIONS, ...props.environment },
+      bundling: nodejsBundling(props.assets),
+    });
+  }
+
+  /** Least-privilege data access to one table and its indexes. */
+  grantTable(table: ITable, access: keyof typeof TABLE_ACTIONS): void {
+    table.grant(this.function, ...TABLE_ACTIONS[access]);
+  }
+}

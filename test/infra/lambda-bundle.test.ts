@@ -1,0 +1,189 @@
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build, type Metafile } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUNDLE, ESM_REQUIRE_BANNER, PROJECT_ROOT, esbuildOptions } from '../../infra/bundling.js';
+import { createStageApp } from '../../infra/stage-app.js';
+import { FRONT_DOORS, invoke, json, type LambdaHandler } from './aws-events.js';
+
+/**
+ * The Lambda bundle as Lambda runs it: built by esbuild with exactly the options the stack hands to
+ * `NodejsFunction` (`infra/bundling.ts`), imported by Node's own ESM loader (not Vitest's transform:
+ * the `require` trap only shows there), and invoked with each front door's event.
+ */
+
+// Under node_modules, Vitest externalizes the bundle: Node's own loader imports it, as on Lambda.
+const cacheDir = path.join(PROJECT_ROOT, 'node_modules', '.cache');
+mkdirSync(cacheDir, { recursive: true });
+const outDir = mkdtempSync(path.join(cacheDir, 'lambda-bundle-test-'));
+const nativeImport = (url: string) => import(/* @vite-ignore */ url) as Promise<Record<string, unknown>>;
+
+interface Built {
+  file: string;
+  bytes: number;
+  metafile: Metafile;
+}
+
+async function bundle(entry: string, name: string, overrides: Record<string, unknown> = {}): Promise<Built> {
+  const file = path.join(outDir, name, 'index.mjs');
+  const result = await build({ ...esbuildOptions(entry, file), metafile: true, ...overrides });
+  return { file, bytes: statSync(file).size, metafile: result.metafile };
+}
+
+async function load(built: Built): Promise<LambdaHandler> {
+  const mod = await nativeImport(pathToFileURL(built.file).href);
+  expect(typeof mod.handler).toBe('function');
+  return mod.handler as LambdaHandler;
+}
+
+let api: Built;
+let apiHandler: LambdaHandler;
+let probeHandler: LambdaHandler;
+
+beforeAll(async () => {
+  api = await bundle('functions/api.ts', 'api');
+  console.info(`API bundle: ${api.bytes} bytes (${path.relative(outDir, api.file)})`);
+  apiHandler = await load(api);
+  probeHandler = await load(await bundle('test/infra/fixtures/probe-handler.ts', 'probe'));
+});
+
+afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+describe('API bundle', () => {
+  it('is the same file the stack deploys (NodejsFunction with the same options)', () => {
+    const { app } = createStageApp('dev', { appProps: { builtinCloudFormationValidation: false } });
+    const assembly = app.synth();
+    const assetDirs = readdirSync(assembly.directory).filter((d) => d.startsWith('asset.'));
+    expect(assetDirs).toHaveLength(1);
+    const deployed = readFileSync(path.join(assembly.directory, assetDirs[0]!, 'index.mjs'));
+    expect(deployed.equals(readFileSync(api.file))).toBe(true);
+    // The docs page's script ships beside the bundle, not inside it.
+    const docsScript = readFileSync(path.join(assembly.directory, assetDirs[0]!, 'scalar-standalone.js'));
+    expect(docsScript.byteLength).toBeGreaterThan(1_000_000);
+    expect(deployed.byteLength).toBeLessThan(docsScript.byteLength);
+  });
+
+  it('contains the AWS SDK and imports nothing but Node built-ins', () => {
+    const inputs = Object.keys(api.metafile.inputs);
+    expect(inputs.some((i) => i.includes('node_modules/@aws-sdk/client-dynamodb/'))).toBe(true);
+    expect(inputs.some((i) => i.includes('node_modules/@aws-sdk/lib-dynamodb/'))).toBe(true);
+    const imports = Object.values(api.metafile.outputs).flatMap((o) => o.imports.map((i) => i.path));
+    const builtins = new Set(builtinModules);
+    const foreign = imports.filter((p) => !(p.startsWith('node:') || builtins.has(p)));
+    expect(foreign).toEqual([]);
+  });
+
+  it('is an ES module for node22 that defines require before anything else runs', () => {
+    const code = readFileSync(api.file, 'utf8');
+    expect(path.basename(api.file)).toBe('index.mjs');
+    expect(code.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
+    expect(BUNDLE).toMatchObject({ format: 'esm', target: 'node22', minify: true, external: [] });
+    expect(api.bytes).toBeLessThan(5 * 1024 * 1024);
+  });
+
+  it('needs the createRequire banner as soon as CommonJS code is bundled (the measured trap)', async () => {
+    // Our bundle prefers packages' ESM builds, but esbuild's node default (`main` first) pulls in the
+    // SDK's CommonJS builds, whose require("node:https") fails in an ESM bundle without `require`.
+    const cjsFirst = { mainFields: ['main', 'module'] };
+    const bare = await bundle('functions/api.ts', 'cjs-no-banner', { ...cjsFirst, banner: {} });
+    await expect(nativeImport(pathToFileURL(bare.file).href)).rejects.toThrow(/Dynamic require of "node:[a-z/]+" is not supported/);
+    const withBanner = await load(await bundle('functions/api.ts', 'cjs-banner', cjsFirst));
+    const res = await invoke(withBanner, FRONT_DOORS[0]!, { method: 'GET', path: '/health' });
+    expect(res.status).toBe(200);
+  });
+});
+
+describe.each(FRONT_DOORS)('API bundle behind $name', (door) => {
+  it('GET /health: 200 JSON without touching DynamoDB', async () => {
+    const res = await invoke(apiHandler, door, { method: 'GET', path: '/health' });
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']?.[0]).toMatch(/^application\/json/);
+    expect(res.isBase64Encoded).toBe(false);
+    expect(json(res)).toBeTypeOf('object');
+  });
+
+  it('GET /api/... without Authorization: 401 problem+json with WWW-Authenticate: Bearer', async () => {
+    const res = await invoke(apiHandler, door, { method: 'GET', path: '/api/projects' });
+    expect(res.status).toBe(401);
+    expect(res.headers['content-type']?.[0]).toMatch(/^application\/problem\+json/);
+    expect(res.headers['www-authenticate']?.[0]).toMatch(/^Bearer/);
+    expect(json(res)).toMatchObject({ status: 401 });
+  });
+
+  it('POST /api/... with a JSON body and a bad key: 401 problem+json', async () => {
+    const res = await invoke(apiHandler, door, {
+      method: 'POST',
+      path: '/api/projects',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer puk_key_notasecret' },
+      body: JSON.stringify({ name: 'Apollo' }),
+    });
+    expect(res.status).toBe(401);
+    expect(res.headers['content-type']?.[0]).toMatch(/^application\/problem\+json/);
+    expect(json(res)).toMatchObject({ status: 401 });
+  });
+
+  it('unknown route: 404', async () => {
+    const res = await invoke(apiHandler, door, { method: 'GET', path: '/no-such-route' });
+    expect(res.status).toBe(404);
+  });
+});
+
+describe.each(FRONT_DOORS)('Lambda adapter (probe bundle, same options) behind $name', (door) => {
+  it('sees method, path without any stage prefix, repeated query values, headers and cookies', async () => {
+    const res = await invoke(probeHandler, door, {
+      method: 'PATCH',
+      path: '/echo/a/b',
+      query: [
+        ['tag', 'x'],
+        ['tag', 'y'],
+        ['limit', '5'],
+      ],
+      headers: { 'x-multi': ['one', 'two'], 'content-type': 'application/json' },
+      cookies: ['c1=v1', 'c2=v2'],
+      body: JSON.stringify({ a: 1 }),
+    });
+    expect(res.status).toBe(200);
+    const echo = json(res) as Record<string, any>;
+    expect(echo.method).toBe('PATCH');
+    expect(echo.path).toBe('/echo/a/b');
+    expect(echo.query).toEqual({ tag: ['x', 'y'], limit: ['5'] });
+    // Payload 1.0 repeats the header, payload 2.0 joins it with commas: both reach the app as one list.
+    expect((echo.headers['x-multi'] as string).split(/,\s*/)).toEqual(['one', 'two']);
+    expect(echo.headers.cookie).toBe('c1=v1; c2=v2');
+    expect(JSON.parse(echo.text)).toEqual({ a: 1 });
+  });
+
+  it('decodes a base64 request body', async () => {
+    const bytes = new Uint8Array([0, 1, 2, 128, 255]);
+    const res = await invoke(probeHandler, door, {
+      method: 'POST',
+      path: '/echo/upload',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: bytes,
+    });
+    expect((json(res) as { bytes: number[] }).bytes).toEqual([...bytes]);
+  });
+
+  it('returns status, every Set-Cookie and multi-value headers in the shape of its payload format', async () => {
+    const res = await invoke(probeHandler, door, { method: 'GET', path: '/cookies' });
+    expect(res.status).toBe(201);
+    expect(res.cookies).toEqual(['a=1; Path=/; HttpOnly', 'b=2; Path=/; Secure']);
+    expect(res.headers.vary?.join(', ').split(/,\s*/)).toEqual(['Accept', 'Authorization']);
+    if (door.payload === '2.0') {
+      expect(res.raw.cookies).toEqual(res.cookies);
+      expect(res.raw.multiValueHeaders).toBeUndefined();
+    } else {
+      expect((res.raw.multiValueHeaders as Record<string, string[]>)['set-cookie']).toEqual(res.cookies);
+    }
+    expect(json(res)).toEqual({ ok: true });
+  });
+
+  it('returns a binary body base64-encoded', async () => {
+    const res = await invoke(probeHandler, door, { method: 'GET', path: '/binary' });
+    expect(res.status).toBe(200);
+    expect(res.isBase64Encoded).toBe(true);
+    expect([...res.body]).toEqual([0, 1, 2, 254, 255]);
+  });
+});
