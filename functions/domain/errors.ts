@@ -65,6 +65,13 @@ export const errors = {
     new DomainError(412, 'precondition_failed', 'Precondition failed', 'If-Match does not match the current version of the resource.'),
   payloadTooLarge: (limit: number) =>
     new DomainError(413, 'payload_too_large', 'Payload too large', `The request body exceeds ${limit} bytes.`),
+  idempotencyKeyReused: () =>
+    new DomainError(
+      422,
+      'idempotency_key_reused',
+      'Idempotency-Key reused',
+      'This Idempotency-Key was used in the last 24 hours with a different request; use a new key.',
+    ),
   unsupportedMediaType: () =>
     new DomainError(415, 'unsupported_media_type', 'Unsupported media type', 'Send the request body as application/json.'),
   internal: () => new DomainError(500, 'internal_error', 'Internal error', 'An unexpected error occurred.'),

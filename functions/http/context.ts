@@ -5,17 +5,26 @@ import type { Config } from '../config.js';
 import { errors } from '../domain/errors.js';
 import type { Actor, ApiKey, Membership, OrgUser, Principal, Project, ProjectUser } from '../domain/model.js';
 import { membershipPermissions, type OrgCaller, type ProjectCaller } from '../domain/permissions.js';
-import { StaleReadError, type Authority, type Store } from '../store/store.js';
+import {
+  IdempotencyRaceError,
+  StaleReadError,
+  type Authority,
+  type IdempotencyWrite,
+  type Store,
+  type StoredResponse,
+} from '../store/store.js';
 import type { Authenticator } from './auth.js';
+import type { Observability } from './observability.js';
 import { fromZodError } from './problem.js';
 
 export interface Services {
   store: Store;
   config: Config;
   auth: Authenticator;
+  observability: Observability;
 }
 
-export type AppEnv = { Variables: { principal: Principal } };
+export type AppEnv = { Variables: { principal: Principal; requestId: string } };
 
 /** Every router validates the same way: a failed schema is a 400 problem with field errors. */
 export function newRouter() {
@@ -167,4 +176,59 @@ export function ifMatchSatisfied(header: string | undefined, version: number): b
     .split(',')
     .map((part) => part.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1'))
     .some((v) => v === String(version));
+}
+
+// ---- Idempotency-Key ------------------------------------------------------------------------------
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
+
+export interface IdempotencyScope {
+  /** What the write's transaction must store, or undefined when the request has no key. */
+  write<T>(response: (result: T) => StoredResponse): IdempotencyWrite<T> | undefined;
+}
+
+function send(c: Context<AppEnv>, response: StoredResponse, replayed = false): Response {
+  const headers: Record<string, string> = { ...response.headers, 'Content-Type': 'application/json' };
+  if (replayed) headers['Idempotent-Replayed'] = 'true';
+  return c.body(JSON.stringify(response.body), response.status as 200, headers);
+}
+
+/**
+ * A POST under `Idempotency-Key`: the first response is stored by the write's own transaction
+ * (so concurrent duplicates commit once), and for 24 h the same key with the same method, path
+ * and body replays it; with anything else it is a 422. Keys are scoped to the API key.
+ */
+export async function respondIdempotently(
+  c: Context<AppEnv>,
+  services: Services,
+  handle: (idempotency: IdempotencyScope) => Promise<StoredResponse>,
+): Promise<Response> {
+  const header = c.req.header('Idempotency-Key');
+  if (header === undefined) return send(c, await handle({ write: () => undefined }));
+  if (!IDEMPOTENCY_KEY.test(header)) {
+    throw errors.validation('Idempotency-Key must be 1 to 255 printable ASCII characters.', [
+      { path: 'header.idempotency-key', message: 'invalid' },
+    ]);
+  }
+  const apiKeyId = c.get('principal').key.keyId;
+  const keyHash = sha256(header);
+  const requestHash = sha256(`${c.req.method} ${c.req.path}\n${await c.req.text()}`);
+  const replay = async () => {
+    const stored = await services.store.getIdempotencyRecord(apiKeyId, keyHash);
+    if (!stored) return null;
+    if (stored.requestHash !== requestHash) throw errors.idempotencyKeyReused();
+    return send(c, stored, true);
+  };
+  const earlier = await replay();
+  if (earlier) return earlier;
+  try {
+    return send(c, await handle({ write: (response) => ({ apiKeyId, keyHash, requestHash, response }) }));
+  } catch (error) {
+    if (error instanceof IdempotencyRaceError) {
+      const winner = await replay();
+      if (winner) return winner;
+    }
+    throw error;
+  }
 }

@@ -136,7 +136,16 @@ export const CreateKeyBody = z
   .openapi('CreateKey');
 
 export const CreatedKey = z
-  .object({ key: ApiKey, secret: z.string().openapi({ example: 'puk_key_01jd6x4r2m0000000000000000_…' }) })
+  .object({
+    key: ApiKey,
+    secret: z
+      .string()
+      .nullable()
+      .openapi({
+        example: 'puk_key_01jd6x4r2m0000000000000000_…',
+        description: 'The only time the secret is shown: null in an Idempotency-Key replay.',
+      }),
+  })
   .openapi('CreatedKey');
 
 const limit = z

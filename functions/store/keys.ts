@@ -14,6 +14,7 @@
  * | Audit         | PROJECT#<prjId>    | AUDIT#<evtId>       |                  |                     |
  * | Audit (org)   | ORG#<orgId>        | AUDIT#<evtId>       |                  |                     |
  * | Bootstrap     | META               | BOOTSTRAP           |                  |                     |
+ * | Idempotency   | IDEMPOTENCY#<keyId>| <sha256(Idempotency-Key)> |            |                     |
  *
  * `Membership` is the uniqueness guard for (project, org user) and the caller's authorization
  * record: it carries the same roles/isOwner/version as its `ProjectUser`, and both are always
@@ -43,6 +44,7 @@ export const ENTITY = {
   apiKey: 'ApiKey',
   audit: 'Audit',
   bootstrapMarker: 'BootstrapMarker',
+  idempotencyRecord: 'IdempotencyRecord',
 } as const;
 export type EntityType = (typeof ENTITY)[keyof typeof ENTITY];
 
@@ -99,6 +101,11 @@ export const keys = {
   orgAudit: (orgId: string, eventId: string): ItemKey => ({ PK: orgPk(orgId), SK: `${prefixes.audit}${eventId}` }),
   /** Marks a table that `npm start` has bootstrapped, so a restart prints no new key. */
   bootstrapMarker: (): ItemKey => ({ PK: 'META', SK: 'BOOTSTRAP' }),
+  /** A POST's first response under an `Idempotency-Key`, scoped to the API key that sent it. */
+  idempotency: (apiKeyId: string, idempotencyKeyHash: string): ItemKey => ({
+    PK: `IDEMPOTENCY#${apiKeyId}`,
+    SK: idempotencyKeyHash,
+  }),
 };
 
 export const gsi1 = {

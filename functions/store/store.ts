@@ -42,11 +42,41 @@ export class StaleReadError extends Error {
   }
 }
 
+/** Another request with the same Idempotency-Key committed first: replay its response. */
+export class IdempotencyRaceError extends Error {
+  constructor() {
+    super('A request with the same Idempotency-Key committed first');
+    this.name = 'IdempotencyRaceError';
+  }
+}
+
+/** A response as stored for idempotent replay. */
+export interface StoredResponse {
+  status: number;
+  body: unknown;
+  headers: Record<string, string>;
+}
+
+export interface IdempotencyRecord extends StoredResponse {
+  requestHash: string;
+  createdAt: string;
+}
+
+/** Asks a POST's transaction to also store its response under the caller's Idempotency-Key. */
+export interface IdempotencyWrite<T> {
+  apiKeyId: string;
+  keyHash: string;
+  requestHash: string;
+  response: (result: T) => StoredResponse;
+}
+
+export const IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60;
+
 const STALE = 'stale' as const;
 interface TxEntry {
   item: TxItem;
   /** What a failed condition on this item means to the caller. */
-  onConditionFailed: DomainError | typeof STALE;
+  onConditionFailed: Error | typeof STALE;
 }
 
 /** The fact a write's authorization rested on, re-asserted inside the transaction. */
@@ -288,6 +318,33 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
     };
   }
 
+  function idempotencyEntry<T>(idempotency: IdempotencyWrite<T> | undefined, result: T, now: string): TxEntry | null {
+    if (!idempotency) return null;
+    const response = idempotency.response(result);
+    const nowMs = Date.parse(now);
+    return {
+      item: {
+        Put: {
+          TableName,
+          Item: {
+            ...keys.idempotency(idempotency.apiKeyId, idempotency.keyHash),
+            entity: ENTITY.idempotencyRecord,
+            requestHash: idempotency.requestHash,
+            status: response.status,
+            body: JSON.stringify(response.body),
+            headers: response.headers,
+            createdAt: now,
+            ttl: Math.floor(nowMs / 1000) + IDEMPOTENCY_WINDOW_SECONDS,
+          },
+          // An expired record (TTL deletion can lag by hours) is overwritten, a live one wins.
+          ConditionExpression: 'attribute_not_exists(PK) OR createdAt < :cutoff',
+          ExpressionAttributeValues: { ':cutoff': new Date(nowMs - IDEMPOTENCY_WINDOW_SECONDS * 1000).toISOString() },
+        },
+      },
+      onConditionFailed: new IdempotencyRaceError(),
+    };
+  }
+
   function combine(...entries: (TxEntry | null)[]): TxEntry[] {
     return entries.filter((e): e is TxEntry => e !== null);
   }
@@ -344,6 +401,14 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
 
   return {
     cursors,
+
+    /** The live (under 24 h old) stored response for an Idempotency-Key, if any. */
+    async getIdempotencyRecord(apiKeyId: string, keyHash: string): Promise<IdempotencyRecord | null> {
+      const item = await getItem<IdempotencyRecord & { body: string }>(keys.idempotency(apiKeyId, keyHash), true);
+      if (!item) return null;
+      if (Date.parse(item.createdAt) < Date.now() - IDEMPOTENCY_WINDOW_SECONDS * 1000) return null;
+      return { ...item, body: JSON.parse(item.body) };
+    },
 
     // ---- authentication -------------------------------------------------------------------
     getApiKey: (keyId: string) => getItem<ApiKey>(keys.apiKey(keyId), true),
@@ -478,6 +543,7 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
       tags: string[];
       authority: Authority;
       actor: Actor;
+      idempotency?: IdempotencyWrite<ProjectUser>;
     }): Promise<ProjectUser> {
       const now = new Date().toISOString();
       const pu: ProjectUser = {
@@ -512,6 +578,7 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
             },
             now,
           ),
+          idempotencyEntry(input.idempotency, pu, now),
         ),
       );
       return pu;
@@ -620,6 +687,7 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
       newOwner: ProjectUser;
       authority: Authority;
       actor: Actor;
+      idempotency?: IdempotencyWrite<{ project: Project; oldOwner: ProjectUser; newOwner: ProjectUser }>;
     }): Promise<{ project: Project; oldOwner: ProjectUser; newOwner: ProjectUser }> {
       const now = new Date().toISOString();
       const { project, oldOwner, newOwner } = input;
@@ -677,13 +745,21 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
             },
             now,
           ),
+          idempotencyEntry(input.idempotency, { project: project2, oldOwner: oldOwner2, newOwner: newOwner2 }, now),
         ),
       );
       return { project: project2, oldOwner: oldOwner2, newOwner: newOwner2 };
     },
 
     // ---- org-level writes ---------------------------------------------------------------------
-    async createProject(input: { orgId: string; name: string; ownerUserId: string; authority: Authority; actor: Actor }) {
+    async createProject(input: {
+      orgId: string;
+      name: string;
+      ownerUserId: string;
+      authority: Authority;
+      actor: Actor;
+      idempotency?: IdempotencyWrite<{ project: Project; owner: ProjectUser }>;
+    }) {
       const now = new Date().toISOString();
       const projectId = newId('project');
       const owner: ProjectUser = {
@@ -734,6 +810,7 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
             },
             now,
           ),
+          idempotencyEntry(input.idempotency, { project, owner }, now),
         ),
       );
       return { project, owner };
@@ -747,6 +824,7 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
       orgRole: OrgRole;
       authority: Authority;
       actor: Actor;
+      idempotency?: IdempotencyWrite<OrgUser>;
     }): Promise<OrgUser> {
       const now = new Date().toISOString();
       const user: OrgUser = {
@@ -783,6 +861,7 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
             },
             now,
           ),
+          idempotencyEntry(input.idempotency, user, now),
         ),
       );
       return user;
@@ -890,6 +969,7 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
       secretHash: string;
       authority: Authority;
       actor: Actor;
+      idempotency?: IdempotencyWrite<ApiKey>;
       /** For global keys: the target user must still be an org owner/admin at commit time. */
       targetOrgRoleVersion: number;
     }): Promise<ApiKey> {
@@ -939,6 +1019,7 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
             },
             now,
           ),
+          idempotencyEntry(input.idempotency, key, now),
         ),
       );
       return key;

@@ -2,8 +2,11 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { errors } from '../../domain/errors.js';
 import { authorizeKeyCreate, authorizeKeyList, authorizeKeyRevoke } from '../../domain/permissions.js';
 import { formatApiKey, mintSecret } from '../auth.js';
+import type { ApiKey as ApiKeyRecord } from '../../domain/model.js';
+import type { StoredResponse } from '../../store/store.js';
 import {
   actorOf,
+  respondIdempotently,
   apiKeyView,
   etagOf,
   newRouter,
@@ -12,7 +15,7 @@ import {
   withFreshReads,
   type Services,
 } from '../context.js';
-import { etagHeader, problems, security } from '../openapi.js';
+import { etagHeader, idempotencyParameter, problems, security } from '../openapi.js';
 import { ApiKey, CreatedKey, CreateKeyBody, Ids, KeysQuery, listOf } from '../schemas.js';
 
 const tags = ['API keys'];
@@ -49,13 +52,14 @@ export function keyRoutes(services: Services) {
         path: '/keys',
         tags,
         security,
+        parameters: [idempotencyParameter],
         summary: 'Create an API key; the secret is in this response only',
         description:
           'Any `read-write` key may create `read`/`read-write` keys for its own user. Keys for other users and `global` keys need org owner/admin rights; `global` keys belong to org owners/admins only.',
         request: { body: { required: true, content: json(CreateKeyBody) } },
         responses: {
           201: { description: 'Created', headers: { ...etagHeader, Location: { schema: { type: 'string' } } }, content: json(CreatedKey) },
-          ...problems(403, 404, 413, 415),
+          ...problems(403, 404, 413, 415, 422),
         },
       }),
       async (c) => {
@@ -65,40 +69,48 @@ export function keyRoutes(services: Services) {
           throw errors.validation('expiresAt must be in the future.', [{ path: 'body.expiresAt', message: 'must be in the future' }]);
         }
         const { secret, secretHash } = mintSecret();
-        const key = await withFreshReads(c, services, async (principal) => {
-          const orgId = principal.key.orgId;
-          const target = await store.getOrgUser(orgId, body.userId, true);
-          if (!target || target.deletingAt) throw errors.notFound();
-          const rule = authorizeKeyCreate(
-            orgCallerOf(principal),
-            { userId: body.userId, scope: body.scope, projectId: body.projectId ?? null },
-            target,
-          );
-          if (body.projectId) {
-            const project = await store.getProject(body.projectId);
-            if (!project || project.orgId !== orgId) throw errors.notFound();
-          }
-          return store.createApiKey({
-            orgId,
-            userId: body.userId,
-            scope: body.scope,
-            projectId: body.projectId ?? null,
-            name: body.name ?? null,
-            expiresAt,
-            secretHash,
-            // Minting a key for oneself rests on the caller's own live key and user, nothing more.
-            authority:
-              rule === 'self' ? { kind: 'orgUser', orgId, userId: body.userId, version: target.version } : orgAuthority(principal),
-            actor: actorOf(principal),
-            targetOrgRoleVersion: target.version,
+        // The secret is shown once: a replay under the same Idempotency-Key shows `secret: null`.
+        const created = (key: ApiKeyRecord, shownSecret: string | null): StoredResponse => {
+          const view = apiKeyView(key);
+          return {
+            status: 201,
+            body: { key: view, secret: shownSecret },
+            headers: { ETag: etagOf(view), Location: `/api/keys/${key.keyId}`, 'Cache-Control': 'no-store' },
+          };
+        };
+        const response = await respondIdempotently(c, services, async (idempotency) => {
+          const key = await withFreshReads(c, services, async (principal) => {
+            const orgId = principal.key.orgId;
+            const target = await store.getOrgUser(orgId, body.userId, true);
+            if (!target || target.deletingAt) throw errors.notFound();
+            const rule = authorizeKeyCreate(
+              orgCallerOf(principal),
+              { userId: body.userId, scope: body.scope, projectId: body.projectId ?? null },
+              target,
+            );
+            if (body.projectId) {
+              const project = await store.getProject(body.projectId);
+              if (!project || project.orgId !== orgId) throw errors.notFound();
+            }
+            return store.createApiKey({
+              orgId,
+              userId: body.userId,
+              scope: body.scope,
+              projectId: body.projectId ?? null,
+              name: body.name ?? null,
+              expiresAt,
+              secretHash,
+              // Minting a key for oneself rests on the caller's own live key and user, nothing more.
+              authority:
+                rule === 'self' ? { kind: 'orgUser', orgId, userId: body.userId, version: target.version } : orgAuthority(principal),
+              actor: actorOf(principal),
+              targetOrgRoleVersion: target.version,
+              idempotency: idempotency.write((k) => created(k, null)),
+            });
           });
+          return created(key, formatApiKey(key.keyId, secret));
         });
-        const view = apiKeyView(key);
-        return c.json({ key: view, secret: formatApiKey(key.keyId, secret) }, 201, {
-          ETag: etagOf(view),
-          Location: `/api/keys/${key.keyId}`,
-          'Cache-Control': 'no-store',
-        });
+        return response as never;
       },
     )
     .openapi(

@@ -11,8 +11,11 @@ import {
   normalizeTags,
   type ProjectCaller,
 } from '../../domain/permissions.js';
+import type { Project as ProjectRecord, ProjectUser as ProjectUserRecord } from '../../domain/model.js';
+import type { StoredResponse } from '../../store/store.js';
 import {
   actorOf,
+  respondIdempotently,
   apiKeyView,
   etagOf,
   ifMatchSatisfied,
@@ -25,7 +28,7 @@ import {
   withFreshReads,
   type Services,
 } from '../context.js';
-import { etagHeader, problems, security } from '../openapi.js';
+import { etagHeader, idempotencyParameter, problems, security } from '../openapi.js';
 import {
   AddProjectUserBody,
   Ids,
@@ -136,45 +139,54 @@ export function projectUserRoutes(services: Services) {
         path: '/projects/{projectId}/users',
         tags,
         security,
+        parameters: [idempotencyParameter],
         summary: 'Add an org user to the project',
         description:
           'Managers grant at most `manager`; admins and the owner any role. A `read-write` key whose user is not a member may add itself as `viewer`. Roles default to `["viewer"]`.',
         request: { params: ProjectParams, body: { required: true, content: json(AddProjectUserBody) } },
         responses: {
           201: { description: 'Added', headers: { ...etagHeader, Location: { schema: { type: 'string' } } }, content: json(ProjectUser) },
-          ...problems(403, 404, 409, 413, 415),
+          ...problems(403, 404, 409, 413, 415, 422),
         },
       }),
       async (c) => {
         const { projectId } = c.req.valid('param');
         const body = c.req.valid('json');
-        const added = await withFreshReads(c, services, async (principal) => {
-          const orgId = principal.key.orgId;
-          const context = await store.projectContext(
-            projectId,
-            principal.user.userId,
-            { memberUserId: body._id, orgUser: { orgId, userId: body._id } },
-            true,
-          );
-          const caller = visible(projectCallerOf(principal, projectId, context.project, context.callerMembership));
-          const roles = assertKnownRoles(body.roles ?? ['viewer']);
-          authorizeAdd(caller, body._id, roles);
-          if (!context.orgUser || context.orgUser.deletingAt) throw errors.notFound();
-          if (context.memberMembership) throw errors.alreadyMember();
-          return store.addProjectUser({
-            project: context.project!,
-            userId: body._id,
-            roles,
-            tags: normalizeTags(body.tags ?? []),
-            authority: projectAuthority(principal, context.callerMembership),
-            actor: actorOf(principal),
+        const created = (pu: ProjectUserRecord): StoredResponse => {
+          const view = projectUserView(pu);
+          return {
+            status: 201,
+            body: view,
+            headers: { ETag: etagOf(view), Location: `/api/projects/${projectId}/users/${pu.projectUserId}` },
+          };
+        };
+        const response = await respondIdempotently(c, services, async (idempotency) => {
+          const added = await withFreshReads(c, services, async (principal) => {
+            const orgId = principal.key.orgId;
+            const context = await store.projectContext(
+              projectId,
+              principal.user.userId,
+              { memberUserId: body._id, orgUser: { orgId, userId: body._id } },
+              true,
+            );
+            const caller = visible(projectCallerOf(principal, projectId, context.project, context.callerMembership));
+            const roles = assertKnownRoles(body.roles ?? ['viewer']);
+            authorizeAdd(caller, body._id, roles);
+            if (!context.orgUser || context.orgUser.deletingAt) throw errors.notFound();
+            if (context.memberMembership) throw errors.alreadyMember();
+            return store.addProjectUser({
+              project: context.project!,
+              userId: body._id,
+              roles,
+              tags: normalizeTags(body.tags ?? []),
+              authority: projectAuthority(principal, context.callerMembership),
+              actor: actorOf(principal),
+              idempotency: idempotency.write(created),
+            });
           });
+          return created(added);
         });
-        const view = projectUserView(added);
-        return c.json(view, 201, {
-          ETag: etagOf(view),
-          Location: `/api/projects/${projectId}/users/${added.projectUserId}`,
-        });
+        return response as never;
       },
     )
     .openapi(
@@ -267,40 +279,50 @@ export function projectUserRoutes(services: Services) {
         path: '/projects/{projectId}/owner',
         tags,
         security,
+        parameters: [idempotencyParameter],
         summary: 'Transfer ownership to another project user',
         description: 'Only the owner (or a `global` key). The previous owner stays a member with the `admin` role added.',
         request: { params: ProjectParams, body: { required: true, content: json(TransferOwnershipBody) } },
         responses: {
           200: { description: 'The project with its new owner', headers: etagHeader, content: json(Project) },
-          ...problems(403, 404, 409, 413, 415),
+          ...problems(403, 404, 409, 413, 415, 422),
         },
       }),
       async (c) => {
         const { projectId } = c.req.valid('param');
         const { projectUserId } = c.req.valid('json');
-        const project = await withFreshReads(c, services, async (principal) => {
-          const context = await store.projectContext(projectId, principal.user.userId, { projectUserId }, true);
-          const caller = visible(projectCallerOf(principal, projectId, context.project, context.callerMembership));
-          authorizeTransfer(caller);
-          const current = context.project!;
-          const newOwner = context.projectUser;
-          if (!newOwner) throw errors.notFound();
-          if (newOwner.isOwner) return current;
-          const oldOwner =
-            context.callerMembership?.projectUserId === current.ownerProjectUserId
-              ? context.callerMembership
-              : (await store.projectContext(projectId, current.ownerUserId, {}, true)).callerMembership;
-          if (!oldOwner) throw errors.conflict('The project owner could not be read; retry the request.');
-          const result = await store.transferOwnership({
-            project: current,
-            oldOwner,
-            newOwner,
-            authority: projectAuthority(principal, context.callerMembership),
-            actor: actorOf(principal),
-          });
-          return result.project;
+        const transferred = (project: ProjectRecord): StoredResponse => ({
+          status: 200,
+          body: projectView(project),
+          headers: { ETag: etagOf(project) },
         });
-        return c.json(projectView(project), 200, { ETag: etagOf(project) });
+        const response = await respondIdempotently(c, services, async (idempotency) => {
+          const project = await withFreshReads(c, services, async (principal) => {
+            const context = await store.projectContext(projectId, principal.user.userId, { projectUserId }, true);
+            const caller = visible(projectCallerOf(principal, projectId, context.project, context.callerMembership));
+            authorizeTransfer(caller);
+            const current = context.project!;
+            const newOwner = context.projectUser;
+            if (!newOwner) throw errors.notFound();
+            if (newOwner.isOwner) return current;
+            const oldOwner =
+              context.callerMembership?.projectUserId === current.ownerProjectUserId
+                ? context.callerMembership
+                : (await store.projectContext(projectId, current.ownerUserId, {}, true)).callerMembership;
+            if (!oldOwner) throw errors.conflict('The project owner could not be read; retry the request.');
+            const result = await store.transferOwnership({
+              project: current,
+              oldOwner,
+              newOwner,
+              authority: projectAuthority(principal, context.callerMembership),
+              actor: actorOf(principal),
+              idempotency: idempotency.write((r) => transferred(r.project)),
+            });
+            return result.project;
+          });
+          return transferred(project);
+        });
+        return response as never;
       },
     );
 }

@@ -1,8 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { errors } from '../../domain/errors.js';
 import { authorizeOrgWrite, authorizeRead } from '../../domain/permissions.js';
+import type { Project as ProjectRecord } from '../../domain/model.js';
+import type { StoredResponse } from '../../store/store.js';
 import {
   actorOf,
+  respondIdempotently,
   etagOf,
   newRouter,
   orgAuthority,
@@ -12,7 +15,7 @@ import {
   withFreshReads,
   type Services,
 } from '../context.js';
-import { etagHeader, problems, security } from '../openapi.js';
+import { etagHeader, idempotencyParameter, problems, security } from '../openapi.js';
 import { CreateProjectBody, Ids, listOf, PageQuery, Project } from '../schemas.js';
 
 const tags = ['Projects'];
@@ -80,32 +83,39 @@ export function projectRoutes(services: Services) {
         path: '/projects',
         tags,
         security,
+        parameters: [idempotencyParameter],
         summary: 'Create a project; the caller becomes its owner',
         description: 'Needs a `global` key, or a `read-write` key of an org owner or admin.',
         request: { body: { required: true, content: json(CreateProjectBody) } },
         responses: {
           201: { description: 'Created', headers: { ...etagHeader, Location: { schema: { type: 'string' } } }, content: json(Project) },
-          ...problems(403, 413, 415),
+          ...problems(403, 413, 415, 422),
         },
       }),
       async (c) => {
         const { name } = c.req.valid('json');
-        const { project } = await withFreshReads(c, services, async (principal) => {
-          const caller = orgCallerOf(principal);
-          authorizeOrgWrite(caller);
-          if (caller.pinnedProjectId !== null) throw errors.forbidden('A key pinned to a project cannot create projects.');
-          return store.createProject({
-            orgId: principal.key.orgId,
-            name,
-            ownerUserId: principal.user.userId,
-            authority: orgAuthority(principal),
-            actor: actorOf(principal),
+        const created = (project: ProjectRecord): StoredResponse => ({
+          status: 201,
+          body: projectView(project),
+          headers: { ETag: etagOf(project), Location: `/api/projects/${project.projectId}` },
+        });
+        const response = await respondIdempotently(c, services, async (idempotency) => {
+          const { project } = await withFreshReads(c, services, async (principal) => {
+            const caller = orgCallerOf(principal);
+            authorizeOrgWrite(caller);
+            if (caller.pinnedProjectId !== null) throw errors.forbidden('A key pinned to a project cannot create projects.');
+            return store.createProject({
+              orgId: principal.key.orgId,
+              name,
+              ownerUserId: principal.user.userId,
+              authority: orgAuthority(principal),
+              actor: actorOf(principal),
+              idempotency: idempotency.write((r) => created(r.project)),
+            });
           });
+          return created(project);
         });
-        return c.json(projectView(project), 201, {
-          ETag: etagOf(project),
-          Location: `/api/projects/${project.projectId}`,
-        });
+        return response as never;
       },
     );
 }

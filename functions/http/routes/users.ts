@@ -4,8 +4,10 @@ import type { OrgUser, ProjectUser } from '../../domain/model.js';
 import { authorizeOrgRead, authorizeOrgWrite } from '../../domain/permissions.js';
 import type { Store } from '../../store/store.js';
 import type { Actor } from '../../domain/model.js';
+import type { StoredResponse } from '../../store/store.js';
 import {
   actorOf,
+  respondIdempotently,
   etagOf,
   newRouter,
   orgAuthority,
@@ -14,7 +16,7 @@ import {
   withFreshReads,
   type Services,
 } from '../context.js';
-import { etagHeader, problems, security } from '../openapi.js';
+import { etagHeader, idempotencyParameter, problems, security } from '../openapi.js';
 import { CreateOrgUserBody, Ids, listOf, OrgUser as OrgUserSchema, PageQuery } from '../schemas.js';
 
 const tags = ['Organization users'];
@@ -103,28 +105,38 @@ export function userRoutes(services: Services) {
         path: '/users',
         tags,
         security,
+        parameters: [idempotencyParameter],
         summary: 'Create an organization user',
         request: { body: { required: true, content: json(CreateOrgUserBody) } },
         responses: {
           201: { description: 'Created', headers: { ...etagHeader, Location: { schema: { type: 'string' } } }, content: json(OrgUserSchema) },
-          ...problems(403, 409, 413, 415),
+          ...problems(403, 409, 413, 415, 422),
         },
       }),
       async (c) => {
         const body = c.req.valid('json');
-        const user = await withFreshReads(c, services, async (principal) => {
-          authorizeOrgWrite(orgCallerOf(principal));
-          return store.createOrgUser({
-            orgId: principal.key.orgId,
-            name: body.name,
-            email: body.email ?? null,
-            kind: body.kind ?? 'human',
-            orgRole: body.orgRole ?? 'member',
-            authority: orgAuthority(principal),
-            actor: actorOf(principal),
-          });
+        const created = (user: OrgUser): StoredResponse => ({
+          status: 201,
+          body: orgUserView(user),
+          headers: { ETag: etagOf(user), Location: `/api/users/${user.userId}` },
         });
-        return c.json(orgUserView(user), 201, { ETag: etagOf(user), Location: `/api/users/${user.userId}` });
+        const response = await respondIdempotently(c, services, async (idempotency) => {
+          const user = await withFreshReads(c, services, async (principal) => {
+            authorizeOrgWrite(orgCallerOf(principal));
+            return store.createOrgUser({
+              orgId: principal.key.orgId,
+              name: body.name,
+              email: body.email ?? null,
+              kind: body.kind ?? 'human',
+              orgRole: body.orgRole ?? 'member',
+              authority: orgAuthority(principal),
+              actor: actorOf(principal),
+              idempotency: idempotency.write(created),
+            });
+          });
+          return created(user);
+        });
+        return response as never;
       },
     )
     .openapi(

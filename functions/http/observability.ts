@@ -1,0 +1,55 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Config } from '../config.js';
+
+/** What is logged for every request: never a secret, only the key's ID. */
+export interface RequestRecord {
+  requestId: string;
+  method: string;
+  route: string;
+  path: string;
+  status: number;
+  latencyMs: number;
+  keyId: string | null;
+}
+
+const SERVICE = 'project-users';
+const LEVELS = { DEBUG: 0, INFO: 1, WARN: 2, ERROR: 3, SILENT: 4 } as const;
+
+/**
+ * Structured logs (Powertools Logger, JSON) and EMF metrics (Powertools Metrics) on Lambda;
+ * one readable line per request locally. Built once per app.
+ */
+export function createObservability(config: Pick<Config, 'logFormat' | 'logLevel' | 'metricsEnabled'>) {
+  const json = config.logFormat === 'json';
+  const logger = json ? new Logger({ serviceName: SERVICE, logLevel: config.logLevel }) : null;
+  const metrics = config.metricsEnabled ? new Metrics({ namespace: 'ProjectUsers', serviceName: SERVICE }) : null;
+  const enabled = (level: keyof typeof LEVELS) => LEVELS[level] >= LEVELS[config.logLevel];
+
+  return {
+    request(record: RequestRecord) {
+      if (logger) logger.info('request', { ...record });
+      else if (enabled('INFO')) {
+        const key = record.keyId ? ` key=${record.keyId}` : '';
+        console.log(`${new Date().toISOString().slice(11, 23)} ${record.method} ${record.path} → ${record.status} ${record.latencyMs}ms${key} [${record.requestId}]`);
+      }
+      if (metrics) {
+        const statusClass = `${Math.floor(record.status / 100)}xx`;
+        for (const [name, unit, value] of [
+          ['Requests', MetricUnit.Count, 1],
+          ['Latency', MetricUnit.Milliseconds, record.latencyMs],
+        ] as const) {
+          const single = metrics.singleMetric();
+          single.addDimensions({ route: `${record.method} ${record.route}`, statusClass });
+          single.addMetric(name, unit, value);
+        }
+      }
+    },
+    error(message: string, details: Record<string, unknown>) {
+      if (logger) logger.error(message, details);
+      else if (enabled('ERROR')) console.error(`ERROR ${message}`, details);
+    },
+  };
+}
+
+export type Observability = ReturnType<typeof createObservability>;
