@@ -58,6 +58,7 @@ if (!(await store.isBootstrapped())) {
 
 const server = serve({ fetch: app.fetch, port }, (info) => {
   console.log(`Project Users API listening on http://localhost:${info.port}`);
+  console.log(`API docs (paste the key under Authentication → Bearer Token): http://localhost:${info.port}/docs`);
 });
 
 let stopping = false;

@@ -114,7 +114,6 @@ export function createApp(deps: { store: Store; config: Config }) {
       description:
         'Who may do what in which project. Errors are RFC 9457 `application/problem+json`. Every response carries `X-Request-Id`; POSTs honour `Idempotency-Key`.',
     },
-    servers: [{ url: '/', description: 'This server' }],
   });
   mountDocs(app);
 

@@ -40,9 +40,13 @@ export function mountDocs(app: Hono<any>) {
       url: '/openapi.json',
       cdn: '/docs/scalar.js',
       pageTitle: 'Project Users API',
-      // Other origins are never contacted: no proxy, no telemetry, no hosted fonts.
+      // Nothing but this server is contacted: no request proxy, no AI agent (which queries a
+      // hosted registry), no telemetry, no hosted fonts, no developer toolbar.
       withDefaultFonts: false,
-      hideClientButton: false,
+      telemetry: false,
+      agent: { disabled: true },
+      showDeveloperTools: 'never',
+      showToolbar: 'never',
     } as Parameters<typeof Scalar>[0]),
   );
 }
