@@ -39,9 +39,16 @@ export interface ProjectUser {
   roles: Role[];
   tags: string[];
   isOwner: boolean;
+  /** When the membership stops authorizing (and DynamoDB TTL removes it); null: never. */
+  expiresAt?: string | null;
   createdAt: string;
   updatedAt: string;
   version: number;
+}
+
+/** An expired membership authorizes nothing and is not shown, even before TTL removes it. */
+export function isExpired(member: { expiresAt?: string | null }, now = Date.now()): boolean {
+  return typeof member.expiresAt === 'string' && Date.parse(member.expiresAt) <= now;
 }
 
 /**
@@ -77,7 +84,9 @@ export type AuditAction =
   | 'OrgUserCreated'
   | 'OrgUserDeleted'
   | 'ApiKeyCreated'
-  | 'ApiKeyRevoked';
+  | 'ApiKeyRevoked'
+  | 'ProjectUserExpired'
+  | 'OrgUserDeletionBlocked';
 
 export interface AuditEntry {
   eventId: string;

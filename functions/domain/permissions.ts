@@ -143,19 +143,21 @@ export function authorizeAdd(caller: ProjectCaller, targetUserId: string, roles:
   return 'manage';
 }
 
+/** `expiresAt` governs access like roles do: the same rules protect it. */
 export function authorizeUpdate(
   caller: ProjectCaller,
   target: TargetMember,
-  change: { roles?: readonly Role[] },
+  change: { roles?: readonly Role[]; expiresAt?: string | null },
 ): void {
   if (!canSeeProject(caller)) throw errors.notFound();
   assertCanManage(caller);
   const rolesChange = change.roles !== undefined && !sameRoles(change.roles, target.roles);
-  if (rolesChange && target.userId === caller.userId) {
-    throw errors.forbidden('No caller can change its own roles.');
+  const accessChange = rolesChange || change.expiresAt !== undefined;
+  if (accessChange && target.userId === caller.userId) {
+    throw errors.forbidden('No caller can change its own roles or expiry.');
   }
-  if (rolesChange && target.isOwner) {
-    throw errors.ownerProtected("The owner's roles cannot be changed; transfer ownership first.");
+  if (accessChange && target.isOwner) {
+    throw errors.ownerProtected("The owner's roles and expiry cannot be changed; transfer ownership first.");
   }
   if (!target.isOwner && memberRank(target) > grantCeiling(caller)) {
     throw errors.forbidden('This caller may not modify a project user ranked above its own grant level.');

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { Context } from 'hono';
 import type { Config } from '../config.js';
 import { errors } from '../domain/errors.js';
-import type { Actor, ApiKey, Membership, OrgUser, Principal, Project, ProjectUser } from '../domain/model.js';
+import { isExpired, type Actor, type ApiKey, type AuditEntry, type Membership, type OrgUser, type Principal, type Project, type ProjectUser } from '../domain/model.js';
 import { membershipPermissions, type OrgCaller, type ProjectCaller } from '../domain/permissions.js';
 import {
   IdempotencyRaceError,
@@ -55,7 +55,8 @@ export function projectCallerOf(
   return {
     userId: principal.user.userId,
     scope: key.scope,
-    membership: membership
+    // An expired membership stops authorizing at once, before TTL removes it.
+    membership: membership && !isExpired(membership)
       ? { projectUserId: membership.projectUserId, roles: membership.roles, isOwner: membership.isOwner }
       : null,
   };
@@ -117,10 +118,25 @@ export function projectUserView(pu: ProjectUser) {
     roles: pu.roles,
     tags: pu.tags,
     isOwner: pu.isOwner,
+    expiresAt: pu.expiresAt ?? null,
     permissions: membershipPermissions(pu),
     createdAt: pu.createdAt,
     updatedAt: pu.updatedAt,
     version: pu.version,
+  };
+}
+
+export function auditView(entry: AuditEntry) {
+  return {
+    _id: entry.eventId,
+    projectId: entry.projectId!,
+    action: entry.action,
+    actor: entry.actor,
+    projectUserId: entry.projectUserId,
+    userId: entry.userId,
+    before: entry.before,
+    after: entry.after,
+    at: entry.at,
   };
 }
 

@@ -35,6 +35,7 @@ export const ProjectUser = z
     roles: z.array(Role),
     tags: z.array(z.string()),
     isOwner: z.boolean(),
+    expiresAt: z.string().datetime().nullable().openapi({ description: 'When the membership stops authorizing; null: never' }),
     permissions: z.array(Permission),
     createdAt: z.string().datetime(),
     updatedAt: z.string().datetime(),
@@ -91,6 +92,41 @@ export const Me = z
 export const listOf = <T extends z.ZodTypeAny>(item: T) =>
   z.object({ data: z.array(item), nextCursor: z.string().nullable() });
 
+export const AuditEntry = z
+  .object({
+    _id: z.string().openapi({ description: 'Stable event ID, also the published event\'s ID' }),
+    projectId: Ids.project,
+    action: z.string(),
+    actor: z.object({ keyId: Ids.key.nullable(), userId: z.string() }),
+    projectUserId: Ids.projectUser.nullable(),
+    userId: Ids.user.nullable(),
+    before: z.record(z.string(), z.unknown()).nullable(),
+    after: z.record(z.string(), z.unknown()).nullable(),
+    at: z.string().datetime(),
+  })
+  .openapi('AuditEntry');
+
+export const AUDIT_ACTIONS = [
+  'ProjectCreated',
+  'ProjectUserAdded',
+  'ProjectUserUpdated',
+  'ProjectUserRemoved',
+  'ProjectOwnershipTransferred',
+] as const;
+
+export const AuditQuery = z.strictObject({
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, 'must be an integer from 1 to 100')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(100))
+    .optional()
+    .openapi({ type: 'integer', minimum: 1, maximum: 100, default: 50 }),
+  cursor: z.string().min(1).max(2048).optional(),
+  projectUserId: Ids.projectUser.optional(),
+  action: z.enum(AUDIT_ACTIONS).optional(),
+});
+
 export const Problem = z
   .object({
     type: z.string(),
@@ -104,12 +140,19 @@ export const Problem = z
 
 // ---- requests ---------------------------------------------------------------------------------
 
+/** A future instant; the membership stops authorizing then and DynamoDB TTL removes it. */
+const expiresAt = z
+  .string()
+  .datetime({ offset: true })
+  .refine((value) => Date.parse(value) > Date.now(), 'must be in the future')
+  .transform((value) => new Date(value).toISOString());
+
 export const AddProjectUserBody = z
-  .strictObject({ _id: Ids.user, roles: roleList.optional(), tags: tagList.optional() })
+  .strictObject({ _id: Ids.user, roles: roleList.optional(), tags: tagList.optional(), expiresAt: expiresAt.optional() })
   .openapi('AddProjectUser');
 
 export const UpdateProjectUserBody = z
-  .strictObject({ roles: roleList.optional(), tags: tagList.optional() })
+  .strictObject({ roles: roleList.optional(), tags: tagList.optional(), expiresAt: expiresAt.nullable().optional() })
   .openapi('UpdateProjectUser');
 
 export const TransferOwnershipBody = z.strictObject({ projectUserId: Ids.projectUser }).openapi('TransferOwnership');

@@ -349,10 +349,33 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
     return entries.filter((e): e is TxEntry => e !== null);
   }
 
+  /** DynamoDB TTL (epoch seconds) removes an expired membership; NULL means never. */
+  function ttlOf(expiresAt: string | null | undefined): number | null {
+    return expiresAt ? Math.ceil(Date.parse(expiresAt) / 1000) : null;
+  }
+
   function projectUserItems(pu: ProjectUser): { projectUser: Record<string, unknown>; membership: Record<string, unknown> } {
+    const ttl = ttlOf(pu.expiresAt);
     return {
-      projectUser: { ...keys.projectUser(pu.projectId, pu.projectUserId), ...gsi1.membershipOfUser(pu.userId, pu.projectId), ...pu },
-      membership: { ...keys.membership(pu.projectId, pu.userId), ...pu },
+      projectUser: {
+        ...keys.projectUser(pu.projectId, pu.projectUserId),
+        ...gsi1.membershipOfUser(pu.userId, pu.projectId),
+        ...pu,
+        ttl,
+      },
+      membership: { ...keys.membership(pu.projectId, pu.userId), ...pu, ttl },
+    };
+  }
+
+  function pairFields(pu: ProjectUser) {
+    return {
+      roles: pu.roles,
+      tags: pu.tags,
+      isOwner: pu.isOwner,
+      expiresAt: pu.expiresAt ?? null,
+      ttl: ttlOf(pu.expiresAt),
+      updatedAt: pu.updatedAt,
+      version: pu.version,
     };
   }
 
@@ -376,7 +399,7 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
             TableName,
             Key: keys.projectUser(after.projectId, after.projectUserId),
             ConditionExpression: 'version = :expected',
-            ...set({ roles: after.roles, tags: after.tags, isOwner: after.isOwner, updatedAt: after.updatedAt, version: after.version }),
+            ...set(pairFields(after)),
           },
         },
         onConditionFailed: onStale,
@@ -387,7 +410,7 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
             TableName,
             Key: keys.membership(after.projectId, after.userId),
             ConditionExpression: 'version = :expected',
-            ...set({ roles: after.roles, tags: after.tags, isOwner: after.isOwner, updatedAt: after.updatedAt, version: after.version }),
+            ...set(pairFields(after)),
           },
         },
         onConditionFailed: onStale,
@@ -396,7 +419,7 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
   }
 
   function memberSnapshot(pu: ProjectUser) {
-    return { roles: pu.roles, tags: pu.tags, isOwner: pu.isOwner };
+    return { roles: pu.roles, tags: pu.tags, isOwner: pu.isOwner, expiresAt: pu.expiresAt ?? null };
   }
 
   return {
@@ -463,6 +486,34 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
           KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
           ExpressionAttributeValues: values,
           ...(filters.length ? { FilterExpression: filters.join(' AND '), ExpressionAttributeNames: names } : {}),
+        },
+        query.limit,
+        query.cursor,
+        ['PK', 'SK'],
+      );
+    },
+
+    /** A project's audit log, newest first; one Query per page (filters read ahead, like lists). */
+    listAudit(projectId: string, query: { limit: number; cursor?: string; projectUserId?: string; action?: string }) {
+      const filters: string[] = [];
+      const values: Record<string, unknown> = { ':pk': partitions.project(projectId), ':prefix': prefixes.audit };
+      if (query.projectUserId) {
+        filters.push('projectUserId = :pu');
+        values[':pu'] = query.projectUserId;
+      }
+      if (query.action) {
+        filters.push('#action = :action');
+        values[':action'] = query.action;
+      }
+      return queryPage<AuditEntry>(
+        `project-audit:${projectId}:${query.projectUserId ?? ''}:${query.action ?? ''}`,
+        {
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+          ExpressionAttributeValues: values,
+          ScanIndexForward: false,
+          ...(filters.length
+            ? { FilterExpression: filters.join(' AND '), ...(query.action ? { ExpressionAttributeNames: { '#action': 'action' } } : {}) }
+            : {}),
         },
         query.limit,
         query.cursor,
@@ -541,6 +592,7 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
       userId: string;
       roles: Role[];
       tags: string[];
+      expiresAt?: string | null;
       authority: Authority;
       actor: Actor;
       idempotency?: IdempotencyWrite<ProjectUser>;
@@ -554,6 +606,7 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
         roles: input.roles,
         tags: input.tags,
         isOwner: false,
+        expiresAt: input.expiresAt ?? null,
         createdAt: now,
         updatedAt: now,
         version: 1,
@@ -587,7 +640,7 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
     async updateProjectUser(input: {
       project: Project;
       before: ProjectUser;
-      change: { roles?: Role[]; tags?: string[] };
+      change: { roles?: Role[]; tags?: string[]; expiresAt?: string | null };
       /** Set when the client sent If-Match: a version mismatch is then theirs to see (412). */
       ifMatch: boolean;
       authority: Authority;
@@ -599,11 +652,12 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
         ...before,
         roles: input.change.roles ?? before.roles,
         tags: input.change.tags ?? before.tags,
+        expiresAt: input.change.expiresAt === undefined ? (before.expiresAt ?? null) : input.change.expiresAt,
         updatedAt: now,
         version: before.version + 1,
       };
       const onStale = input.ifMatch ? errors.preconditionFailed() : STALE;
-      const rolesChanged = input.change.roles !== undefined;
+      const rolesChanged = input.change.roles !== undefined || input.change.expiresAt !== undefined;
       await transact(
         combine(
           ...updateMemberPair(before, after, onStale),
@@ -707,7 +761,8 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
         updatedAt: now,
         version: oldOwner.version + 1,
       };
-      const newOwner2: ProjectUser = { ...newOwner, isOwner: true, updatedAt: now, version: newOwner.version + 1 };
+      // The owner never expires.
+      const newOwner2: ProjectUser = { ...newOwner, isOwner: true, expiresAt: null, updatedAt: now, version: newOwner.version + 1 };
       await transact(
         combine(
           {

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { errors } from '../../domain/errors.js';
 import {
+  membershipPermissions,
   assertKnownRoles,
   authorizeAdd,
   authorizeRead,
@@ -11,10 +12,11 @@ import {
   normalizeTags,
   type ProjectCaller,
 } from '../../domain/permissions.js';
-import type { Project as ProjectRecord, ProjectUser as ProjectUserRecord } from '../../domain/model.js';
+import { isExpired, type Project as ProjectRecord, type ProjectUser as ProjectUserRecord } from '../../domain/model.js';
 import type { StoredResponse } from '../../store/store.js';
 import {
   actorOf,
+  auditView,
   respondIdempotently,
   apiKeyView,
   etagOf,
@@ -31,6 +33,8 @@ import {
 import { etagHeader, idempotencyParameter, problems, security } from '../openapi.js';
 import {
   AddProjectUserBody,
+  AuditEntry,
+  AuditQuery,
   Ids,
   listOf,
   Me,
@@ -52,6 +56,12 @@ const IfMatch = z.object({
 function visible(caller: ProjectCaller | null): ProjectCaller {
   if (!caller) throw errors.notFound();
   return caller;
+}
+
+/** An expired member is gone for every reader, even before DynamoDB TTL removes it. */
+function present<T extends ProjectUserRecord>(member: T | null): T {
+  if (!member || isExpired(member)) throw errors.notFound();
+  return member;
 }
 
 export function projectUserRoutes(services: Services) {
@@ -78,7 +88,8 @@ export function projectUserRoutes(services: Services) {
           store.listProjectUsers(projectId, { limit: query.limit ?? 50, cursor: query.cursor, role: query.role, tag: query.tag }),
         ]);
         authorizeRead(visible(projectCallerOf(principal, projectId, context.project, context.callerMembership)));
-        return c.json({ data: page.items.map(projectUserView), nextCursor: page.nextCursor }, 200);
+        const live = page.items.filter((member) => !isExpired(member));
+        return c.json({ data: live.map(projectUserView), nextCursor: page.nextCursor }, 200);
       },
     )
     .openapi(
@@ -103,7 +114,7 @@ export function projectUserRoutes(services: Services) {
             type: 'apiKey' as const,
             key: apiKeyView(principal.key),
             user: orgUserView(principal.user),
-            projectUser: membership ? projectUserView(membership) : null,
+            projectUser: membership && !isExpired(membership) ? projectUserView(membership) : null,
             permissions: effectivePermissions(caller),
           },
           200,
@@ -128,8 +139,7 @@ export function projectUserRoutes(services: Services) {
         const principal = c.get('principal');
         const context = await store.projectContext(projectId, principal.user.userId, { projectUserId });
         authorizeRead(visible(projectCallerOf(principal, projectId, context.project, context.callerMembership)));
-        if (!context.projectUser) throw errors.notFound();
-        const view = projectUserView(context.projectUser);
+        const view = projectUserView(present(context.projectUser));
         return c.json(view, 200, { ETag: etagOf(view) });
       },
     )
@@ -173,12 +183,16 @@ export function projectUserRoutes(services: Services) {
             const roles = assertKnownRoles(body.roles ?? ['viewer']);
             authorizeAdd(caller, body._id, roles);
             if (!context.orgUser || context.orgUser.deletingAt) throw errors.notFound();
-            if (context.memberMembership) throw errors.alreadyMember();
+            if (context.memberMembership && !isExpired(context.memberMembership)) throw errors.alreadyMember();
+            if (context.memberMembership) {
+              throw errors.conflict('An expired membership of this user awaits removal by TTL; extend it with PATCH instead.');
+            }
             return store.addProjectUser({
               project: context.project!,
               userId: body._id,
               roles,
               tags: normalizeTags(body.tags ?? []),
+              expiresAt: body.expiresAt ?? null,
               authority: projectAuthority(principal, context.callerMembership),
               actor: actorOf(principal),
               idempotency: idempotency.write(created),
@@ -209,9 +223,9 @@ export function projectUserRoutes(services: Services) {
       async (c) => {
         const { projectId, projectUserId } = c.req.valid('param');
         const body = c.req.valid('json');
-        if (body.roles === undefined && body.tags === undefined) {
-          throw errors.validation('Nothing to change: send roles, tags or both.', [
-            { path: 'body', message: 'expected at least one of roles, tags' },
+        if (body.roles === undefined && body.tags === undefined && body.expiresAt === undefined) {
+          throw errors.validation('Nothing to change: send roles, tags or expiresAt.', [
+            { path: 'body', message: 'expected at least one of roles, tags, expiresAt' },
           ]);
         }
         const ifMatch = c.req.header('If-Match');
@@ -219,20 +233,21 @@ export function projectUserRoutes(services: Services) {
           const context = await store.projectContext(projectId, principal.user.userId, { projectUserId }, true);
           const caller = visible(projectCallerOf(principal, projectId, context.project, context.callerMembership));
           authorizeRead(caller);
-          const target = context.projectUser;
-          if (!target) throw errors.notFound();
+          const target = present(context.projectUser);
           authorizeUpdate(caller, target, {});
           const roles = body.roles === undefined ? undefined : assertKnownRoles(body.roles);
-          authorizeUpdate(caller, target, { roles });
+          authorizeUpdate(caller, target, { roles, expiresAt: body.expiresAt });
           if (!ifMatchSatisfied(ifMatch, target.version)) throw errors.preconditionFailed();
           const tags = body.tags === undefined ? undefined : normalizeTags(body.tags);
           const unchanged =
-            (roles === undefined || sameSet(roles, target.roles)) && (tags === undefined || sameSet(tags, target.tags));
+            (roles === undefined || sameSet(roles, target.roles)) &&
+            (tags === undefined || sameSet(tags, target.tags)) &&
+            (body.expiresAt === undefined || body.expiresAt === (target.expiresAt ?? null));
           if (unchanged) return target;
           return store.updateProjectUser({
             project: context.project!,
             before: target,
-            change: { roles, tags },
+            change: { roles, tags, expiresAt: body.expiresAt },
             ifMatch: ifMatch !== undefined,
             authority: projectAuthority(principal, context.callerMembership),
             actor: actorOf(principal),
@@ -259,8 +274,7 @@ export function projectUserRoutes(services: Services) {
           const context = await store.projectContext(projectId, principal.user.userId, { projectUserId }, true);
           const caller = visible(projectCallerOf(principal, projectId, context.project, context.callerMembership));
           authorizeRead(caller);
-          const target = context.projectUser;
-          if (!target) throw errors.notFound();
+          const target = present(context.projectUser);
           authorizeRemove(caller, target);
           if (!ifMatchSatisfied(ifMatch, target.version)) throw errors.preconditionFailed();
           await store.removeProjectUser({
@@ -302,8 +316,7 @@ export function projectUserRoutes(services: Services) {
             const caller = visible(projectCallerOf(principal, projectId, context.project, context.callerMembership));
             authorizeTransfer(caller);
             const current = context.project!;
-            const newOwner = context.projectUser;
-            if (!newOwner) throw errors.notFound();
+            const newOwner = present(context.projectUser);
             if (newOwner.isOwner) return current;
             const oldOwner =
               context.callerMembership?.projectUserId === current.ownerProjectUserId
@@ -323,6 +336,33 @@ export function projectUserRoutes(services: Services) {
           return transferred(project);
         });
         return response as never;
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: '/projects/{projectId}/audit',
+        tags,
+        security,
+        summary: "The project's membership change log, newest first",
+        description:
+          'Managers and above (any key scope: reading it changes nothing) and `global` keys. Filter by `projectUserId` and `action`; cursor-paginated like the users list. Entries are the events published to EventBridge, with the same IDs.',
+        request: { params: ProjectParams, query: AuditQuery },
+        responses: { 200: { description: 'A page of audit entries', content: json(listOf(AuditEntry)) }, ...problems(403, 404) },
+      }),
+      async (c) => {
+        const { projectId } = c.req.valid('param');
+        const query = c.req.valid('query');
+        const principal = c.get('principal');
+        const [context, page] = await Promise.all([
+          store.projectContext(projectId, principal.user.userId),
+          store.listAudit(projectId, { limit: query.limit ?? 50, cursor: query.cursor, projectUserId: query.projectUserId, action: query.action }),
+        ]);
+        const caller = visible(projectCallerOf(principal, projectId, context.project, context.callerMembership));
+        const canAudit =
+          caller.scope === 'global' || (caller.membership !== null && membershipPermissions(caller.membership).includes('members:manage'));
+        if (!canAudit) throw errors.forbidden('The audit log is visible to managers and above.');
+        return c.json({ data: page.items.map(auditView), nextCursor: page.nextCursor }, 200);
       },
     );
 }

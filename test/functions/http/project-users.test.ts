@@ -22,7 +22,7 @@ describe('project users: success paths', () => {
     });
     expect(added.status).toBe(201);
     expect(Object.keys(added.body).sort()).toEqual(
-      ['_id', 'projectId', 'userId', 'roles', 'tags', 'isOwner', 'permissions', 'createdAt', 'updatedAt', 'version'].sort(),
+      ['_id', 'projectId', 'userId', 'roles', 'tags', 'isOwner', 'expiresAt', 'permissions', 'createdAt', 'updatedAt', 'version'].sort(),
     );
     expect(added.body).toMatchObject({
       projectId: project._id,

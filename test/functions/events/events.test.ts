@@ -1,0 +1,285 @@
+import { DynamoDBClient, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type _Record,
+} from '@aws-sdk/client-dynamodb-streams';
+import type { DynamoDBRecord, DynamoDBStreamEvent, SQSEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createEventBridgeClient, createSqsClient } from '../../../functions/events/bus.js';
+import { createOrgUserDeletedConsumer } from '../../../functions/events/org-user-deleted.js';
+import { createPublisher, type EventDetail } from '../../../functions/events/publish.js';
+import { ensureTable } from '../../../functions/store/schema.js';
+import { call, newOrg, testApp, type TestApp } from '../../helpers.js';
+import { startFakeAws, type FakeAws } from '../../support/fake-aws.js';
+
+/** Its own table, so its stream holds only this file's changes. */
+const TABLE = 'project-users-events';
+const region = 'us-east-1';
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+let t: TestApp;
+let fake: FakeAws;
+let streams: DynamoDBStreamsClient;
+let streamArn: string;
+/** Stream position already consumed, per shard, so each test reads only its own records. */
+const positions = new Map<string, string>();
+
+beforeAll(async () => {
+  const endpoint = inject('dynamoEndpoint');
+  const raw = new DynamoDBClient({ endpoint, region, credentials });
+  await ensureTable(raw, TABLE);
+  streamArn = (await raw.send(new DescribeTableCommand({ TableName: TABLE }))).Table!.LatestStreamArn!;
+  raw.destroy();
+  streams = new DynamoDBStreamsClient({ endpoint, region, credentials });
+  t = testApp({ tableName: TABLE });
+  fake = await startFakeAws();
+  await readNewRecords(); // skip anything from before this run
+});
+
+afterAll(async () => {
+  await fake?.close();
+  streams?.destroy();
+});
+
+/** The stream records written since the last call, as the Lambda event source would deliver them. */
+async function readNewRecords(): Promise<DynamoDBRecord[]> {
+  const shards = (await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }))).StreamDescription?.Shards ?? [];
+  const records: _Record[] = [];
+  for (const shard of shards) {
+    const after = positions.get(shard.ShardId!);
+    let iterator = (
+      await streams.send(
+        new GetShardIteratorCommand({
+          StreamArn: streamArn,
+          ShardId: shard.ShardId!,
+          ...(after ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after } : { ShardIteratorType: 'TRIM_HORIZON' }),
+        }),
+      )
+    ).ShardIterator;
+    while (iterator) {
+      const out = await streams.send(new GetRecordsCommand({ ShardIterator: iterator }));
+      records.push(...(out.Records ?? []));
+      if (!out.Records?.length) break;
+      positions.set(shard.ShardId!, out.Records.at(-1)!.dynamodb!.SequenceNumber!);
+      iterator = out.NextShardIterator;
+    }
+  }
+  return records.map((r) => ({ ...r, eventSourceARN: streamArn }) as unknown as DynamoDBRecord);
+}
+
+const streamEvent = (Records: DynamoDBRecord[]): DynamoDBStreamEvent => ({ Records });
+
+function publisher(overrides: { dlq?: string | undefined } = {}) {
+  const config = { region, eventBridgeEndpoint: fake.endpoint, sqsEndpoint: fake.endpoint };
+  return createPublisher({
+    events: createEventBridgeClient(config),
+    sqs: createSqsClient(config),
+    busName: 'project-users-test',
+    deadLetterQueueUrl: 'dlq' in overrides ? overrides.dlq : `${fake.endpoint}/000000000000/publisher-dlq`,
+    retry: { attempts: 3, baseDelayMs: 1 },
+  });
+}
+
+const details = (entries: { Detail: string }[]) => entries.map((e) => JSON.parse(e.Detail) as EventDetail);
+
+describe('publisher: stream → EventBridge', () => {
+  it('publishes one event per membership change with type, IDs, roles before/after and actor', async () => {
+    fake.events.length = 0;
+    const org = await newOrg(t, 'Events');
+    const project = await org.project('Evented');
+    const userId = await org.user();
+    const added = await org.member(project._id, userId, ['viewer']);
+    const path = `/api/projects/${project._id}/users/${added._id}`;
+    expect((await call(t, 'PATCH', path, { key: org.adminKey, body: { roles: ['editor'] } })).status).toBe(200);
+    const heir = await org.member(project._id, await org.user(), ['admin']);
+    expect((await call(t, 'POST', `/api/projects/${project._id}/owner`, { key: org.adminKey, body: { projectUserId: heir._id } })).status).toBe(200);
+    expect((await call(t, 'DELETE', path, { key: org.adminKey })).status).toBe(204);
+
+    const records = await readNewRecords();
+    const result = await publisher()(streamEvent(records));
+    expect(result.batchItemFailures).toEqual([]);
+
+    const mine = fake.events.filter((e) => JSON.parse(e.Detail).projectId === project._id);
+    expect(mine.map((e) => e.DetailType)).toEqual([
+      'ProjectCreated',
+      'ProjectUserAdded',
+      'ProjectUserUpdated',
+      'ProjectUserAdded',
+      'ProjectOwnershipTransferred',
+      'ProjectUserRemoved',
+    ]);
+    expect(mine.every((e) => e.Source === 'project-users' && e.EventBusName === 'project-users-test')).toBe(true);
+    const [, add, update, , , remove] = details(mine);
+    const adminKeyId = org.adminKey.split('_').slice(1, 3).join('_');
+    expect(add).toMatchObject({ projectUserId: added._id, userId, rolesBefore: null, rolesAfter: ['viewer'], actor: { keyId: adminKeyId } });
+    expect(update).toMatchObject({ projectUserId: added._id, rolesBefore: ['viewer'], rolesAfter: ['editor'] });
+    expect(remove).toMatchObject({ projectUserId: added._id, rolesBefore: ['editor'], rolesAfter: null });
+    expect(new Set(details(mine).map((d) => d.eventId)).size).toBe(6);
+    expect(details(mine).every((d) => d.orgId === org.orgId && typeof d.time === 'string')).toBe(true);
+
+    // The audit endpoint shows the same entries, newest first, with the same IDs.
+    const audit = await call(t, 'GET', `/api/projects/${project._id}/audit?limit=100`, { key: org.adminKey });
+    expect(audit.body.data.map((a: { _id: string }) => a._id)).toEqual(details(mine).map((d) => d.eventId).reverse());
+    // Key events are published too (org-level audit items).
+    expect(fake.events.some((e) => e.DetailType === 'ApiKeyCreated')).toBe(true);
+  });
+
+  it('retries only the entries PutEvents rejected, and re-delivery keeps the event IDs', async () => {
+    const org = await newOrg(t, 'Retry');
+    const project = await org.project('Retry');
+    for (let i = 0; i < 3; i++) await org.member(project._id, await org.user(), ['viewer']);
+    const records = await readNewRecords();
+
+    fake.calls.length = 0;
+    fake.events.length = 0;
+    let rejected = 0;
+    fake.rejectEntry = (entry) => (entry.DetailType === 'ProjectUserAdded' && rejected++ < 2 ? 'ThrottlingException' : null);
+    const result = await publisher()(streamEvent(records));
+    fake.rejectEntry = null;
+    expect(result.batchItemFailures).toEqual([]);
+    // Rejected entries are re-sent alone; nothing else is sent twice; the project's order holds.
+    const sent = fake.calls.flat().filter((e) => JSON.parse(e.Detail).projectId === project._id);
+    expect(sent).toHaveLength(4 + 2);
+    const published = fake.events.filter((e) => JSON.parse(e.Detail).projectId === project._id);
+    expect(published.map((e) => e.DetailType)).toEqual(['ProjectCreated', 'ProjectUserAdded', 'ProjectUserAdded', 'ProjectUserAdded']);
+    const times = published.map((e) => JSON.parse(e.Detail).eventId);
+    expect([...times].sort()).toEqual(times); // event IDs are time-ordered: publication order = commit order
+
+    // At-least-once: a re-delivered batch publishes the same event IDs, for consumers to de-duplicate.
+    const again = await publisher()(streamEvent(records));
+    expect(again.batchItemFailures).toEqual([]);
+    const ids = fake.events.filter((e) => JSON.parse(e.Detail).projectId === project._id).map((e) => JSON.parse(e.Detail).eventId);
+    expect(ids.slice(4)).toEqual(ids.slice(0, 4));
+  });
+
+  it('entries that keep failing go to the DLQ with the original record; without a DLQ they are batch item failures', async () => {
+    const org = await newOrg(t, 'Poison');
+    const project = await org.project('Poison');
+    await org.member(project._id, await org.user(), ['viewer']);
+    const records = await readNewRecords();
+    const poison: DynamoDBRecord = {
+      ...records.find((r) => r.dynamodb?.NewImage?.entity?.S === 'Audit')!,
+      dynamodb: { ...records[0]!.dynamodb, NewImage: { entity: { S: 'Audit' }, action: { S: 'ProjectUserAdded' } } as never },
+    };
+
+    fake.messages.length = 0;
+    fake.rejectEntry = (entry) => (entry.DetailType === 'ProjectUserAdded' ? 'InternalFailure' : null);
+    const parked = await publisher()(streamEvent([...records, poison]));
+    expect(parked.batchItemFailures).toEqual([]);
+    const bodies = fake.messages.map((m) => JSON.parse(m.MessageBody));
+    expect(bodies.map((b) => b.reason)).toEqual([expect.stringContaining('lacks eventId'), expect.stringContaining('PutEvents failed: InternalFailure')]);
+    expect(bodies[1].record.dynamodb.NewImage.action.S).toBe('ProjectUserAdded');
+
+    const noDlq = await publisher({ dlq: undefined })(streamEvent(records));
+    const failedRecord = records.find((r) => r.dynamodb?.NewImage?.action?.S === 'ProjectUserAdded')!;
+    expect(noDlq.batchItemFailures).toEqual([{ itemIdentifier: failedRecord.dynamodb!.SequenceNumber }]);
+    fake.rejectEntry = null;
+  });
+
+  it('publishes a TTL removal of an expired membership as ProjectUserExpired; expired members get 404 at once', async () => {
+    const org = await newOrg(t, 'Expiry');
+    const project = await org.project('Expiry');
+    const userId = await org.user();
+    const key = await org.key(userId, 'read-write');
+    const soon = new Date(Date.now() + 1_500).toISOString();
+    const added = await call(t, 'POST', `/api/projects/${project._id}/users`, {
+      key: org.adminKey,
+      body: { _id: userId, roles: ['editor'], expiresAt: soon },
+    });
+    expect(added.status).toBe(201);
+    expect(added.body.expiresAt).toBe(soon);
+    expect((await call(t, 'GET', `/api/projects/${project._id}/users`, { key })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1_600));
+    expect((await call(t, 'GET', `/api/projects/${project._id}/users`, { key })).status).toBe(404);
+    expect((await call(t, 'GET', `/api/projects/${project._id}/users/${added.body._id}`, { key: org.adminKey })).status).toBe(404);
+    const listed = await call(t, 'GET', `/api/projects/${project._id}/users`, { key: org.adminKey });
+    expect(listed.text).not.toContain(added.body._id);
+
+    // DynamoDB Local does not run TTL; delete the item and mark the record as TTL's, as AWS does.
+    await readNewRecords();
+    const { DeleteCommand } = await import('@aws-sdk/lib-dynamodb');
+    const { createDocumentClient } = await import('../../../functions/store/client.js');
+    await createDocumentClient(t.config).send(
+      new DeleteCommand({ TableName: TABLE, Key: { PK: `PROJECT#${project._id}`, SK: `PU#${added.body._id}` } }),
+    );
+    const removal = (await readNewRecords()).map((r) => ({
+      ...r,
+      userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' },
+    }));
+    expect(removal).toHaveLength(1);
+    fake.events.length = 0;
+    expect((await publisher()(streamEvent(removal))).batchItemFailures).toEqual([]);
+    expect(fake.events.map((e) => e.DetailType)).toEqual(['ProjectUserExpired']);
+    expect(JSON.parse(fake.events[0]!.Detail)).toMatchObject({
+      projectId: project._id,
+      projectUserId: added.body._id,
+      userId,
+      rolesBefore: ['editor'],
+      rolesAfter: null,
+      actor: { userId: 'dynamodb-ttl' },
+    });
+  });
+});
+
+describe('OrgUserDeleted consumer', () => {
+  it('removes memberships across projects, keeps the owned one and reports it; a second delivery changes nothing', async () => {
+    const org = await newOrg(t, 'Cascade');
+    const doomed = await org.user({ orgRole: 'admin' });
+    const doomedKey = await org.key(doomed, 'read-write');
+    const owned = await org.project('Owned', doomedKey);
+    const projects = [await org.project('A'), await org.project('B'), await org.project('C')];
+    for (const p of projects) await org.member(p._id, doomed, ['editor']);
+
+    const consumer = createOrgUserDeletedConsumer({
+      store: t.store,
+      events: createEventBridgeClient({ region, eventBridgeEndpoint: fake.endpoint }),
+      busName: 'project-users-test',
+    });
+    const sqsEvent = (id: string): SQSEvent => ({
+      Records: [
+        {
+          messageId: `m-${id}`,
+          body: JSON.stringify({ id, source: 'identity', 'detail-type': 'OrgUserDeleted', detail: { orgId: org.orgId, userId: doomed } }),
+        } as SQSEvent['Records'][number],
+      ],
+    });
+    fake.events.length = 0;
+    expect((await consumer(sqsEvent('e1'))).batchItemFailures).toEqual([]);
+    for (const p of projects) {
+      expect((await call(t, 'GET', `/api/projects/${p._id}/users`, { key: org.adminKey })).text).not.toContain(doomed);
+    }
+    const blocked = fake.events.filter((e) => e.DetailType === 'OrgUserDeletionBlocked').map((e) => JSON.parse(e.Detail));
+    expect(blocked).toEqual([expect.objectContaining({ orgId: org.orgId, userId: doomed, blockedProjects: [owned._id] })]);
+    expect((await call(t, 'GET', `/api/projects/${owned._id}/users`, { key: org.adminKey })).text).toContain(doomed);
+
+    const auditBefore = await call(t, 'GET', `/api/projects/${projects[0]!._id}/audit`, { key: org.adminKey });
+    expect(auditBefore.body.data[0]).toMatchObject({ action: 'ProjectUserRemoved', userId: doomed, actor: { userId: 'event:OrgUserDeleted' } });
+    expect((await consumer(sqsEvent('e1'))).batchItemFailures).toEqual([]);
+    const auditAfter = await call(t, 'GET', `/api/projects/${projects[0]!._id}/audit`, { key: org.adminKey });
+    expect(auditAfter.body.data).toEqual(auditBefore.body.data);
+
+    // After a transfer, the next delivery completes the deletion; then it is a no-op.
+    const heir = await org.member(owned._id, await org.user(), ['admin']);
+    await call(t, 'POST', `/api/projects/${owned._id}/owner`, { key: org.adminKey, body: { projectUserId: heir._id } });
+    expect((await consumer(sqsEvent('e2'))).batchItemFailures).toEqual([]);
+    expect((await call(t, 'GET', `/api/users/${doomed}`, { key: org.adminKey })).status).toBe(404);
+    expect((await consumer(sqsEvent('e3'))).batchItemFailures).toEqual([]);
+  });
+
+  it('reports malformed messages as batch item failures (so the queue moves them to its DLQ)', async () => {
+    const consumer = createOrgUserDeletedConsumer({
+      store: t.store,
+      events: createEventBridgeClient({ region, eventBridgeEndpoint: fake.endpoint }),
+      busName: 'project-users-test',
+    });
+    const result = await consumer({
+      Records: [
+        { messageId: 'bad-json', body: '{' },
+        { messageId: 'bad-id', body: JSON.stringify({ 'detail-type': 'OrgUserDeleted', detail: { orgId: 'org_x', userId: 'usr_#' } }) },
+      ] as SQSEvent['Records'],
+    });
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'bad-json' }, { itemIdentifier: 'bad-id' }]);
+  });
+});

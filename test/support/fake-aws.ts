@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+
+/**
+ * A tiny local stand-in for EventBridge `PutEvents` and SQS `SendMessage`, speaking their wire
+ * protocols (AWS JSON 1.1 `AWSEvents.PutEvents`, AWS JSON 1.0 `AmazonSQS.SendMessage`), so the real
+ * SDK clients can be pointed at it. It records what arrives and can reject chosen entries.
+ */
+export interface PutEventsEntry {
+  Source: string;
+  DetailType: string;
+  Detail: string;
+  EventBusName: string;
+  Time?: number | string;
+}
+
+export interface FakeAws {
+  endpoint: string;
+  /** Every entry accepted, in order. */
+  events: PutEventsEntry[];
+  /** Every PutEvents call's entries, accepted or not. */
+  calls: PutEventsEntry[][];
+  messages: { QueueUrl: string; MessageBody: string }[];
+  /** Return an error code to reject an entry (per attempt). */
+  rejectEntry: ((entry: PutEventsEntry) => string | null) | null;
+  failSendMessage: boolean;
+  close: () => Promise<void>;
+}
+
+export async function startFakeAws(): Promise<FakeAws> {
+  const fake: Omit<FakeAws, 'endpoint' | 'close'> = { events: [], calls: [], messages: [], rejectEntry: null, failSendMessage: false };
+  const server: Server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (chunk) => (raw += chunk));
+    req.on('end', () => {
+      const target = String(req.headers['x-amz-target'] ?? '');
+      const body = raw ? JSON.parse(raw) : {};
+      const reply = (status: number, payload: unknown, contentType = 'application/x-amz-json-1.1') => {
+        res.writeHead(status, { 'Content-Type': contentType });
+        res.end(JSON.stringify(payload));
+      };
+      if (target === 'AWSEvents.PutEvents') {
+        const entries = body.Entries as PutEventsEntry[];
+        fake.calls.push(entries);
+        let failed = 0;
+        const results = entries.map((entry) => {
+          const code = fake.rejectEntry?.(entry) ?? null;
+          if (code) {
+            failed++;
+            return { ErrorCode: code, ErrorMessage: 'rejected by the fake' };
+          }
+          fake.events.push(entry);
+          return { EventId: `fake-${fake.events.length}` };
+        });
+        return reply(200, { FailedEntryCount: failed, Entries: results });
+      }
+      if (target === 'AmazonSQS.SendMessage') {
+        if (fake.failSendMessage) return reply(500, { __type: 'InternalError', message: 'fake outage' }, 'application/x-amz-json-1.0');
+        fake.messages.push({ QueueUrl: body.QueueUrl, MessageBody: body.MessageBody });
+        // The SDK verifies the body's MD5, as SQS computes it.
+        const md5 = createHash('md5').update(body.MessageBody).digest('hex');
+        return reply(200, { MessageId: `msg-${fake.messages.length}`, MD5OfMessageBody: md5 }, 'application/x-amz-json-1.0');
+      }
+      reply(400, { __type: 'UnknownOperationException', message: target });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return Object.assign(fake as FakeAws, {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  });
+}
