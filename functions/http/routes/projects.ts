@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { errors } from '../../domain/errors.js';
 import { authorizeOrgWrite, authorizeRead } from '../../domain/permissions.js';
-import type { Project as ProjectRecord } from '../../domain/model.js';
+import { isExpired, type Project as ProjectRecord } from '../../domain/model.js';
 import type { StoredResponse } from '../../store/store.js';
 import {
   actorOf,
@@ -51,9 +51,10 @@ export function projectRoutes(services: Services) {
           return c.json({ data: page.items.map(projectView), nextCursor: page.nextCursor }, 200);
         }
         const memberships = await store.listMembershipsOfUser(user.userId, { limit, cursor });
-        const projects = await store.getProjects(memberships.items.map((m) => m.projectId));
+        const live = memberships.items.filter((m) => !isExpired(m));
+        const projects = await store.getProjects(live.map((m) => m.projectId));
         const byId = new Map(projects.map((p) => [p.projectId, p]));
-        const ordered = memberships.items.map((m) => byId.get(m.projectId)).filter((p) => p !== undefined);
+        const ordered = live.map((m) => byId.get(m.projectId)).filter((p) => p !== undefined);
         return c.json({ data: ordered.map(projectView), nextCursor: memberships.nextCursor }, 200);
       },
     )

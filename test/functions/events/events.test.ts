@@ -191,8 +191,10 @@ describe('publisher: stream → EventBridge', () => {
     expect(added.status).toBe(201);
     expect(added.body.expiresAt).toBe(soon);
     expect((await call(t, 'GET', `/api/projects/${project._id}/users`, { key })).status).toBe(200);
+    expect((await call(t, 'GET', '/api/projects', { key })).body.data.map((p: { _id: string }) => p._id)).toEqual([project._id]);
     await new Promise((r) => setTimeout(r, 1_600));
     expect((await call(t, 'GET', `/api/projects/${project._id}/users`, { key })).status).toBe(404);
+    expect((await call(t, 'GET', '/api/projects', { key })).body.data).toEqual([]);
     expect((await call(t, 'GET', `/api/projects/${project._id}/users/${added.body._id}`, { key: org.adminKey })).status).toBe(404);
     const listed = await call(t, 'GET', `/api/projects/${project._id}/users`, { key: org.adminKey });
     expect(listed.text).not.toContain(added.body._id);
