@@ -345,6 +345,31 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
     };
   }
 
+  /**
+   * A Query of one partition's items under an SK prefix, with optional filters (those whose value
+   * is undefined are left out). Attribute names always go through placeholders.
+   */
+  function partitionQuery(
+    pk: string,
+    skPrefix: string,
+    filters: { attribute: string; match: 'contains' | 'equals'; value: string | undefined }[],
+  ) {
+    const values: Record<string, unknown> = { ':pk': pk, ':prefix': skPrefix };
+    const names: Record<string, string> = {};
+    const conditions: string[] = [];
+    filters.forEach(({ attribute, match, value }, i) => {
+      if (value === undefined) return;
+      names[`#f${i}`] = attribute;
+      values[`:f${i}`] = value;
+      conditions.push(match === 'contains' ? `contains(#f${i}, :f${i})` : `#f${i} = :f${i}`);
+    });
+    return {
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: values,
+      ...(conditions.length ? { FilterExpression: conditions.join(' AND '), ExpressionAttributeNames: names } : {}),
+    };
+  }
+
   function combine(...entries: (TxEntry | null)[]): TxEntry[] {
     return entries.filter((e): e is TxEntry => e !== null);
   }
@@ -466,27 +491,12 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
     },
 
     listProjectUsers(projectId: string, query: { limit: number; cursor?: string; role?: Role; tag?: string }) {
-      const filters: string[] = [];
-      const values: Record<string, unknown> = { ':pk': partitions.project(projectId), ':prefix': prefixes.projectUser };
-      if (query.role) {
-        filters.push('contains(#roles, :role)');
-        values[':role'] = query.role;
-      }
-      if (query.tag) {
-        filters.push('contains(#tags, :tag)');
-        values[':tag'] = query.tag;
-      }
-      const names: Record<string, string> = {};
-      if (query.role) names['#roles'] = 'roles';
-      if (query.tag) names['#tags'] = 'tags';
-      const listing = `project-users:${projectId}:${query.role ?? ''}:${query.tag ?? ''}`;
       return queryPage<ProjectUser>(
-        listing,
-        {
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-          ExpressionAttributeValues: values,
-          ...(filters.length ? { FilterExpression: filters.join(' AND '), ExpressionAttributeNames: names } : {}),
-        },
+        `project-users:${projectId}:${query.role ?? ''}:${query.tag ?? ''}`,
+        partitionQuery(partitions.project(projectId), prefixes.projectUser, [
+          { attribute: 'roles', match: 'contains', value: query.role },
+          { attribute: 'tags', match: 'contains', value: query.tag },
+        ]),
         query.limit,
         query.cursor,
         ['PK', 'SK'],
@@ -495,25 +505,14 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
 
     /** A project's audit log, newest first; one Query per page (filters read ahead, like lists). */
     listAudit(projectId: string, query: { limit: number; cursor?: string; projectUserId?: string; action?: string }) {
-      const filters: string[] = [];
-      const values: Record<string, unknown> = { ':pk': partitions.project(projectId), ':prefix': prefixes.audit };
-      if (query.projectUserId) {
-        filters.push('projectUserId = :pu');
-        values[':pu'] = query.projectUserId;
-      }
-      if (query.action) {
-        filters.push('#action = :action');
-        values[':action'] = query.action;
-      }
       return queryPage<AuditEntry>(
         `project-audit:${projectId}:${query.projectUserId ?? ''}:${query.action ?? ''}`,
         {
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-          ExpressionAttributeValues: values,
+          ...partitionQuery(partitions.project(projectId), prefixes.audit, [
+            { attribute: 'projectUserId', match: 'equals', value: query.projectUserId },
+            { attribute: 'action', match: 'equals', value: query.action },
+          ]),
           ScanIndexForward: false,
-          ...(filters.length
-            ? { FilterExpression: filters.join(' AND '), ...(query.action ? { ExpressionAttributeNames: { '#action': 'action' } } : {}) }
-            : {}),
         },
         query.limit,
         query.cursor,
@@ -562,10 +561,7 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
     listOrgUsers(orgId: string, page: { limit: number; cursor?: string }) {
       return queryPage<OrgUser>(
         `org-users:${orgId}`,
-        {
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-          ExpressionAttributeValues: { ':pk': partitions.org(orgId), ':prefix': prefixes.user },
-        },
+        partitionQuery(partitions.org(orgId), prefixes.user, []),
         page.limit,
         page.cursor,
         ['PK', 'SK'],

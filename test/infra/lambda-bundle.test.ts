@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -53,16 +53,31 @@ afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
 describe('API bundle', () => {
   it('is the same file the stack deploys (NodejsFunction with the same options)', () => {
-    const { app } = createStageApp('dev', { appProps: { builtinCloudFormationValidation: false } });
+    const { app, stack } = createStageApp('dev', { appProps: { builtinCloudFormationValidation: false } });
     const assembly = app.synth();
+    // One asset per function; the API function's is the one its Code points at.
+    const resources = Object.values(assembly.getStackByName(stack.stackName).template.Resources as Record<string, any>);
+    const functions = resources.filter((r) => r.Type === 'AWS::Lambda::Function');
+    expect(functions).toHaveLength(3);
+    const assetDirOf = (fn: any) => `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`;
+    const apiFunctions = functions.filter((f) => f.Properties.Description === 'Project Users HTTP API (dev)');
+    expect(apiFunctions).toHaveLength(1);
+    const apiDir = assetDirOf(apiFunctions[0]);
     const assetDirs = readdirSync(assembly.directory).filter((d) => d.startsWith('asset.'));
-    expect(assetDirs).toHaveLength(1);
-    const deployed = readFileSync(path.join(assembly.directory, assetDirs[0]!, 'index.mjs'));
+    expect(assetDirs.sort()).toEqual(functions.map(assetDirOf).sort());
+    // The docs page's script ships beside the API bundle only.
+    expect(assetDirs.filter((d) => existsSync(path.join(assembly.directory, d, 'scalar-standalone.js')))).toEqual([apiDir]);
+
+    const deployed = readFileSync(path.join(assembly.directory, apiDir, 'index.mjs'));
     expect(deployed.equals(readFileSync(api.file))).toBe(true);
-    // The docs page's script ships beside the bundle, not inside it.
-    const docsScript = readFileSync(path.join(assembly.directory, assetDirs[0]!, 'scalar-standalone.js'));
+    // ... not inside it.
+    const docsScript = readFileSync(path.join(assembly.directory, apiDir, 'scalar-standalone.js'));
     expect(docsScript.byteLength).toBeGreaterThan(1_000_000);
     expect(deployed.byteLength).toBeLessThan(docsScript.byteLength);
+    // Every function's bundle is built with the same options: an ES module with the require banner.
+    for (const dir of assetDirs) {
+      expect(readFileSync(path.join(assembly.directory, dir, 'index.mjs'), 'utf8').startsWith(ESM_REQUIRE_BANNER), dir).toBe(true);
+    }
   });
 
   it('contains the AWS SDK and imports nothing but Node built-ins', () => {

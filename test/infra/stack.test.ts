@@ -1,12 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
-import { TABLE_DEFINITION } from '../../functions/store/keys.js';
+import type { AuditEntry } from '../../functions/domain/model.js';
+import { EVENT_SOURCE, ORG_USER_DELETED, PUBLISHED_ACTIONS, TTL_PRINCIPAL } from '../../functions/events/contract.js';
+import { ENTITY, TABLE_DEFINITION } from '../../functions/store/keys.js';
 import { PROJECT_ROOT } from '../../infra/bundling.js';
-import { TABLE_ACTIONS } from '../../infra/constructs/app-function.js';
+import { TABLE_ACTIONS, type AppFunction } from '../../infra/constructs/app-function.js';
+import { MAX_RECEIVE_COUNT, STREAM_BATCH_SIZE, STREAM_RETRY_ATTEMPTS } from '../../infra/constructs/membership-events.js';
 import { API_ROUTES, type ProjectUsersStack } from '../../infra/stack.js';
 import { createStageApp } from '../../infra/stage-app.js';
 import { STAGES, STAGE_NAMES, resolveStage, type StageConfig, type StageName } from '../../infra/stages.js';
@@ -46,6 +49,117 @@ const only = (s: Synth, type: string): [string, Json] => {
   return found[0]!;
 };
 const getAtt = (logicalId: string, attr: string) => ({ 'Fn::GetAtt': [logicalId, attr] });
+const arn = (logicalId: string) => getAtt(logicalId, 'Arn');
+/** The logical ID of a construct's CloudFormation resource (its default child for an L2). */
+function logicalIdOf(s: Synth, construct: IConstruct): string {
+  const element = (construct.node.defaultChild ?? construct) as CfnElement;
+  return s.stack.resolve(s.stack.getLogicalId(element)) as string;
+}
+/** A construct's resource in the template, of the expected type. */
+function resourceOf(s: Synth, construct: IConstruct, type: string): [string, Json] {
+  const id = logicalIdOf(s, construct);
+  const resource = s.resources[id];
+  expect(resource?.Type, id).toBe(type);
+  return [id, resource!];
+}
+
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+/** The event source mappings of a function. */
+const mappingsOf = (s: Synth, fnId: string) =>
+  ofType(s, 'AWS::Lambda::EventSourceMapping').filter(([, m]) => sameJson(m.Properties.FunctionName, { Ref: fnId }));
+/** The one queue policy of a queue, and its statements. */
+function queuePolicyStatements(s: Synth, queueId: string): Json[] {
+  const found = ofType(s, 'AWS::SQS::QueuePolicy').filter(([, qp]) => sameJson(qp.Properties.Queues, [{ Ref: queueId }]));
+  expect(found, `policy of ${queueId}`).toHaveLength(1);
+  return found[0]![1].Properties.PolicyDocument.Statement as Json[];
+}
+
+/** The three functions of the stack, and what the template holds for each. */
+type FunctionName = 'api' | 'publisher' | 'consumer';
+const FUNCTION_NAMES: FunctionName[] = ['api', 'publisher', 'consumer'];
+function appFunction(s: Synth, name: FunctionName): AppFunction {
+  return { api: s.stack.apiFunction, publisher: s.stack.events.publisher, consumer: s.stack.events.consumer }[name];
+}
+interface FunctionResources {
+  fnId: string;
+  fn: Json;
+  roleId: string;
+  role: Json;
+  logsId: string;
+  policyId: string;
+  policy: Json;
+}
+function functionResources(s: Synth, name: FunctionName): FunctionResources {
+  const f = appFunction(s, name);
+  const [fnId, fn] = resourceOf(s, f.function, 'AWS::Lambda::Function');
+  const [roleId, role] = resourceOf(s, f.role, 'AWS::IAM::Role');
+  const [logsId] = resourceOf(s, f.logGroup, 'AWS::Logs::LogGroup');
+  const policies = ofType(s, 'AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`));
+  expect(policies, `policies of ${roleId}`).toHaveLength(1);
+  const [policyId, policy] = policies[0]!;
+  return { fnId, fn, roleId, role, logsId, policyId, policy };
+}
+/** Each function's description: how the template tells them apart. */
+const DESCRIPTIONS: Record<FunctionName, (stage: string) => string> = {
+  api: (stage) => `Project Users HTTP API (${stage})`,
+  publisher: (stage) => `Publishes membership changes to EventBridge (${stage})`,
+  consumer: (stage) => `Removes a deleted org user's memberships (${stage})`,
+};
+
+const actionsOf = (st: Json) => [st.Action].flat() as string[];
+/**
+ * What a policy allows, as action → resources (sorted JSON), whatever the statement grouping CDK
+ * chose. Every statement must be a plain Allow (no Deny, NotAction, NotResource or Condition).
+ */
+function grants(policy: Json): Record<string, string[]> {
+  const out: Record<string, Set<string>> = {};
+  for (const st of policy.Properties.PolicyDocument.Statement as Json[]) {
+    expect(Object.keys(st).sort()).toEqual(['Action', 'Effect', 'Resource']);
+    expect(st.Effect).toBe('Allow');
+    for (const action of actionsOf(st)) {
+      for (const resource of [st.Resource].flat()) (out[action] ??= new Set()).add(JSON.stringify(resource));
+    }
+  }
+  return Object.fromEntries(Object.entries(out).map(([a, r]) => [a, [...r].sort()]));
+}
+/** The expected grants: [actions, resources] pairs, in the same shape as `grants`. */
+function expectedGrants(...pairs: Array<[readonly string[], Json[] | '*']>): Record<string, string[]> {
+  const out: Record<string, Set<string>> = {};
+  for (const [actions, resources] of pairs) {
+    for (const action of actions) {
+      for (const resource of resources === '*' ? ['*'] : resources) (out[action] ??= new Set()).add(JSON.stringify(resource));
+    }
+  }
+  return Object.fromEntries(Object.entries(out).map(([a, r]) => [a, [...r].sort()]));
+}
+const LOG_WRITE = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+const XRAY = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+const STREAM_READ = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'];
+/** `Queue.grantSendMessages`: sending, plus the two reads the SDK and Lambda's DLQ check need. */
+const SQS_SEND = ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'];
+/** `SqsEventSource`: what Lambda's poller needs on the queue. */
+const SQS_CONSUME = ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'];
+
+/** The attribute of an audit item the stream filter matches on (a compile error if the model renames it). */
+const AUDIT_ACTION_ATTRIBUTE: keyof AuditEntry = 'action';
+
+/** The stream filter the publisher must get: audit inserts of published actions, TTL removals of project users. */
+const EXPECTED_STREAM_PATTERNS = [
+  {
+    eventName: ['INSERT'],
+    dynamodb: {
+      NewImage: {
+        [TABLE_DEFINITION.entityAttribute]: { S: [ENTITY.audit] },
+        [AUDIT_ACTION_ATTRIBUTE]: { S: [...PUBLISHED_ACTIONS] },
+      },
+    },
+  },
+  {
+    eventName: ['REMOVE'],
+    userIdentity: { type: ['Service'], principalId: [TTL_PRINCIPAL] },
+    dynamodb: { OldImage: { [TABLE_DEFINITION.entityAttribute]: { S: [ENTITY.projectUser] } } },
+  },
+];
 
 /** Every `Validations.of(x).acknowledge()` in the tree: [construct path, rule id, reason]. */
 function acknowledgments(root: IConstruct): Array<[string, string, string]> {
@@ -61,9 +175,19 @@ function acknowledgments(root: IConstruct): Array<[string, string, string]> {
   return found;
 }
 
+/** Resource types whose CloudFormation schema has no `Tags`. */
+const UNTAGGABLE = new Set([
+  'AWS::IAM::Policy',
+  'AWS::ApiGatewayV2::Integration',
+  'AWS::ApiGatewayV2::Route',
+  'AWS::Lambda::Permission',
+  'AWS::SQS::QueuePolicy',
+]);
+
 describe.each(STAGE_NAMES)('stage %s', (stage) => {
   const config: StageConfig = STAGES[stage];
   const s = () => synth(stage);
+  const removal = config.table.removal === 'retain' ? 'Retain' : 'Delete';
 
   it('is the stack ProjectUsers-<stage>, tagged with its stage', () => {
     const { stack } = s();
@@ -76,16 +200,22 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
     const { template } = s();
     const counts: Record<string, number> = {
       'AWS::DynamoDB::Table': 1,
-      'AWS::Lambda::Function': 1,
-      'AWS::IAM::Role': 1,
-      'AWS::IAM::Policy': 1,
-      'AWS::Logs::LogGroup': 2,
+      // API, stream publisher, OrgUserDeleted consumer: each with its own role, policy and log group.
+      'AWS::Lambda::Function': 3,
+      'AWS::IAM::Role': 3,
+      'AWS::IAM::Policy': 3,
+      'AWS::Logs::LogGroup': 4, // + API access logs
       'AWS::ApiGatewayV2::Api': 1,
       'AWS::ApiGatewayV2::Stage': 1,
       'AWS::ApiGatewayV2::Integration': 1,
       'AWS::ApiGatewayV2::Route': API_ROUTES.length,
       'AWS::Lambda::Permission': API_ROUTES.length,
-      'AWS::CloudWatch::Alarm': 5,
+      'AWS::Lambda::EventSourceMapping': 2, // table stream → publisher, queue → consumer
+      'AWS::Events::EventBus': 1,
+      'AWS::Events::Rule': 1,
+      'AWS::SQS::Queue': 3, // publisher DLQ, consumer queue, consumer DLQ
+      'AWS::SQS::QueuePolicy': 3,
+      'AWS::CloudWatch::Alarm': 7,
       'AWS::SNS::Topic': 0,
       'Custom::LogRetention': 0,
       'AWS::Lambda::Url': 0,
@@ -97,16 +227,16 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
   });
 
   it('tags every taggable resource with the stage', () => {
-    const tagged = Object.entries(s().resources).filter(([, r]) => r.Properties?.Tags !== undefined);
-    expect(tagged.length).toBeGreaterThanOrEqual(9);
-    for (const [id, r] of tagged) {
-      const tags: Json = r.Properties.Tags;
-      const value = Array.isArray(tags) ? tags.find((t: Json) => t.Key === 'stage')?.Value : tags.stage;
+    const all = Object.entries(s().resources);
+    const taggable = all.filter(([, r]) => !UNTAGGABLE.has(r.Type));
+    expect(taggable.length).toBe(27);
+    for (const [id, r] of taggable) {
+      const tags: Json | undefined = r.Properties?.Tags;
+      expect(tags, id).toBeDefined();
+      const value = Array.isArray(tags) ? tags.find((t: Json) => t.Key === 'stage')?.Value : tags!.stage;
       expect(value, id).toBe(stage);
     }
-    for (const type of ['AWS::DynamoDB::Table', 'AWS::Lambda::Function', 'AWS::ApiGatewayV2::Api', 'AWS::Logs::LogGroup', 'AWS::CloudWatch::Alarm']) {
-      for (const [id, r] of ofType(s(), type)) expect(r.Properties.Tags, id).toBeDefined();
-    }
+    for (const [id, r] of all.filter(([, r]) => UNTAGGABLE.has(r.Type))) expect(r.Properties.Tags, id).toBeUndefined();
   });
 
   it('builds the table from TABLE_DEFINITION: keys, GSIs (projection ALL), TTL', () => {
@@ -141,85 +271,157 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
     expect(table.Properties).toMatchObject({
       BillingMode: 'PAY_PER_REQUEST',
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
       DeletionProtectionEnabled: config.table.deletionProtection,
     });
+    // The publisher needs both images: INSERT filters on NewImage, TTL REMOVE on OldImage.
+    expect(table.Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });
     expect(table.Properties.ProvisionedThroughput).toBeUndefined();
     expect(table.Properties.TableName).toBeUndefined();
-    const policy = config.table.removal === 'retain' ? 'Retain' : 'Delete';
-    expect(table.DeletionPolicy).toBe(policy);
-    expect(table.UpdateReplacePolicy).toBe(policy);
+    expect(table.DeletionPolicy).toBe(removal);
+    expect(table.UpdateReplacePolicy).toBe(removal);
     if (stage === 'prod') {
       expect([table.DeletionPolicy, table.Properties.DeletionProtectionEnabled]).toEqual(['Retain', true]);
     }
     if (stage === 'dev') expect([table.DeletionPolicy, table.Properties.DeletionProtectionEnabled]).toEqual(['Delete', false]);
   });
 
-  it('API function: Node.js 22 on arm64, ESM bundle, memory/timeout/env from the stage', () => {
-    const [tableId] = only(s(), 'AWS::DynamoDB::Table');
-    const [, fn] = only(s(), 'AWS::Lambda::Function');
-    const [logsId] = ofType(s(), 'AWS::Logs::LogGroup').find(([id]) => id.startsWith('ApiFunctionLogs'))!;
-    const [roleId] = only(s(), 'AWS::IAM::Role');
+  it.each(FUNCTION_NAMES)('%s function: Node.js 22 on arm64, ESM bundle, own role and log group, tracing of the stage', (name) => {
+    const { fn, roleId, logsId } = functionResources(s(), name);
     expect(fn.Properties).toMatchObject({
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
-      MemorySize: config.api.memoryMb,
-      Timeout: config.api.timeoutSeconds,
+      Description: DESCRIPTIONS[name](stage),
       Role: getAtt(roleId, 'Arn'),
       LoggingConfig: { LogGroup: { Ref: logsId } },
     });
     expect(fn.Properties.TracingConfig).toEqual(config.tracing ? { Mode: 'Active' } : undefined);
     expect(fn.Properties.FunctionName).toBeUndefined();
+    expect(fn.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+    // Descriptions tell the functions apart: exactly one function has each.
+    const same = ofType(s(), 'AWS::Lambda::Function').filter(([, f]) => f.Properties.Description === DESCRIPTIONS[name](stage));
+    expect(same).toHaveLength(1);
+  });
+
+  it('the functions share no role and no log group', () => {
+    const all = FUNCTION_NAMES.map((name) => functionResources(s(), name));
+    expect(new Set(all.map((f) => f.roleId)).size).toBe(3);
+    expect(new Set(all.map((f) => f.logsId)).size).toBe(3);
+    expect(new Set(all.map((f) => f.policyId)).size).toBe(3);
+  });
+
+  it('API function: memory/timeout/env from the stage', () => {
+    const [tableId] = only(s(), 'AWS::DynamoDB::Table');
+    const { fn } = functionResources(s(), 'api');
+    expect(fn.Properties).toMatchObject({ MemorySize: config.api.memoryMb, Timeout: config.api.timeoutSeconds });
     const env = fn.Properties.Environment.Variables;
     expect(Object.keys(env).sort()).toEqual(['CURSOR_SECRET', 'KEY_CACHE_SECONDS', 'NODE_OPTIONS', 'TABLE_NAME']);
     expect(env.TABLE_NAME).toEqual({ Ref: tableId });
     expect(env.KEY_CACHE_SECONDS).toBe(String(config.api.keyCacheSeconds));
-    expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
     // Derived from the stack ID (a UUID CloudFormation generates per stack), not written in the template.
     expect(env.CURSOR_SECRET).toEqual({
       'Fn::Join': [':', ['project-users-cursor', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }]],
     });
   });
 
-  it('IAM: the function role may touch only this table and its indexes, and write only its own log group', () => {
-    const [tableId] = only(s(), 'AWS::DynamoDB::Table');
-    const [roleId, role] = only(s(), 'AWS::IAM::Role');
-    const [, policy] = only(s(), 'AWS::IAM::Policy');
-    const [logsId] = ofType(s(), 'AWS::Logs::LogGroup').find(([id]) => id.startsWith('ApiFunctionLogs'))!;
-    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
-    expect(role.Properties.Policies).toBeUndefined();
-    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
-      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
-    ]);
-    expect(policy.Properties.Roles).toEqual([{ Ref: roleId }]);
-    const statements: Json[] = policy.Properties.PolicyDocument.Statement;
-    const actions = (st: Json) => [st.Action].flat() as string[];
-    for (const st of statements) expect(st.Effect).toBe('Allow');
-
-    const dynamo = statements.filter((st) => actions(st).some((a) => a.startsWith('dynamodb:')));
-    expect(dynamo).toHaveLength(1);
-    expect(actions(dynamo[0]!).sort()).toEqual([...TABLE_ACTIONS.readWrite].sort());
-    expect(dynamo[0]!.Resource).toEqual([
-      getAtt(tableId, 'Arn'),
-      { 'Fn::Join': ['', [getAtt(tableId, 'Arn'), '/index/*']] },
-    ]);
-    expect(actions(dynamo[0]!)).not.toContain('dynamodb:Scan');
-
-    const logs = statements.filter((st) => actions(st).some((a) => a.startsWith('logs:')));
-    expect(logs).toEqual([{ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: getAtt(logsId, 'Arn') }]);
-
-    const wildcard = statements.filter((st) => [st.Resource].flat().includes('*'));
-    expect(wildcard.flatMap(actions).sort()).toEqual(config.tracing ? ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'] : []);
-    expect(statements).toHaveLength(2 + (config.tracing ? 1 : 0));
-    for (const a of statements.flatMap(actions)) expect(a).not.toMatch(/\*/);
+  it('publisher function: 256 MB, 60 s, the bus and its dead-letter queue in its environment', () => {
+    const [busId] = only(s(), 'AWS::Events::EventBus');
+    const [dlqId] = resourceOf(s(), s().stack.events.publisherDeadLetters, 'AWS::SQS::Queue');
+    const { fn } = functionResources(s(), 'publisher');
+    expect(fn.Properties).toMatchObject({ MemorySize: 256, Timeout: 60 });
+    expect(fn.Properties.Environment.Variables).toEqual({
+      NODE_OPTIONS: '--enable-source-maps',
+      EVENT_BUS_NAME: { Ref: busId },
+      DEAD_LETTER_QUEUE_URL: { Ref: dlqId }, // a queue's Ref is its URL
+    });
   });
 
-  it('HTTP API: the five routes to the function, $default stage with throttling and JSON access logs', () => {
+  it("consumer function: 256 MB, 120 s, the API's table settings and the bus in its environment", () => {
+    const [busId] = only(s(), 'AWS::Events::EventBus');
+    const api = functionResources(s(), 'api').fn.Properties.Environment.Variables;
+    const { fn } = functionResources(s(), 'consumer');
+    expect(fn.Properties).toMatchObject({ MemorySize: 256, Timeout: 120 });
+    expect(fn.Properties.Environment.Variables).toEqual({ ...api, EVENT_BUS_NAME: { Ref: busId } });
+  });
+
+  it('IAM: every role is assumed by Lambda only, with one inline policy of its own and no managed policy', () => {
+    for (const name of FUNCTION_NAMES) {
+      const { roleId, role, policy } = functionResources(s(), name);
+      expect(role.Properties.ManagedPolicyArns, name).toBeUndefined();
+      expect(role.Properties.Policies, name).toBeUndefined();
+      expect(role.Properties.PermissionsBoundary, name).toBeUndefined();
+      expect(role.Properties.AssumeRolePolicyDocument.Statement, name).toEqual([
+        { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+      ]);
+      expect(policy.Properties.Roles, name).toEqual([{ Ref: roleId }]);
+      expect(policy.Properties.Users, name).toBeUndefined();
+      expect(policy.Properties.Groups, name).toBeUndefined();
+    }
+  });
+
+  it('IAM: the API role may touch only this table and its indexes, and write only its own log group', () => {
+    const [tableId] = only(s(), 'AWS::DynamoDB::Table');
+    const { policy, logsId } = functionResources(s(), 'api');
+    expect(grants(policy)).toEqual(
+      expectedGrants(
+        [LOG_WRITE, [arn(logsId)]],
+        [TABLE_ACTIONS.readWrite, [arn(tableId), { 'Fn::Join': ['', [arn(tableId), '/index/*']] }]],
+        ...(config.tracing ? [[XRAY, '*'] as [string[], '*']] : []),
+      ),
+    );
+    expect(Object.keys(grants(policy))).not.toContain('dynamodb:Scan');
+  });
+
+  it('IAM: the consumer role may touch only this table and its indexes, its queue, PutEvents on this bus and its own log group', () => {
+    const [tableId] = only(s(), 'AWS::DynamoDB::Table');
+    const [busId] = only(s(), 'AWS::Events::EventBus');
+    const [queueId] = resourceOf(s(), s().stack.events.consumerQueue, 'AWS::SQS::Queue');
+    const { policy, logsId } = functionResources(s(), 'consumer');
+    expect(grants(policy)).toEqual(
+      expectedGrants(
+        [LOG_WRITE, [arn(logsId)]],
+        [TABLE_ACTIONS.readWrite, [arn(tableId), { 'Fn::Join': ['', [arn(tableId), '/index/*']] }]],
+        [['events:PutEvents'], [arn(busId)]], // OrgUserDeletionBlocked
+        [SQS_CONSUME, [arn(queueId)]],
+        ...(config.tracing ? [[XRAY, '*'] as [string[], '*']] : []),
+      ),
+    );
+  });
+
+  it("IAM: the publisher role may read this table's stream (no table data), PutEvents on this bus, send to its DLQ, write its log group", () => {
+    const [tableId] = only(s(), 'AWS::DynamoDB::Table');
+    const [busId] = only(s(), 'AWS::Events::EventBus');
+    const [dlqId] = resourceOf(s(), s().stack.events.publisherDeadLetters, 'AWS::SQS::Queue');
+    const { policy, logsId } = functionResources(s(), 'publisher');
+    expect(grants(policy)).toEqual(
+      expectedGrants(
+        [LOG_WRITE, [arn(logsId)]],
+        [STREAM_READ, [getAtt(tableId, 'StreamArn')]],
+        [['dynamodb:ListStreams'], '*'],
+        [['events:PutEvents'], [arn(busId)]],
+        [SQS_SEND, [arn(dlqId)]],
+        ...(config.tracing ? [[XRAY, '*'] as [string[], '*']] : []),
+      ),
+    );
+  });
+
+  it('IAM: the only actions on resource `*` are dynamodb:ListStreams and X-Ray; no action has a wildcard', () => {
+    const policies = ofType(s(), 'AWS::IAM::Policy').map(([, p]) => p);
+    const wildcard = new Set<string>();
+    for (const policy of policies) {
+      for (const [action, resources] of Object.entries(grants(policy))) {
+        expect(action).not.toMatch(/\*/);
+        if (resources.includes('"*"')) wildcard.add(action);
+      }
+    }
+    expect([...wildcard].sort()).toEqual(['dynamodb:ListStreams', ...(config.tracing ? XRAY : [])].sort());
+  });
+
+  it('HTTP API: the five routes to the API function, $default stage with throttling and JSON access logs', () => {
     const { template } = s();
     const [apiId, api] = only(s(), 'AWS::ApiGatewayV2::Api');
     const [integrationId, integration] = only(s(), 'AWS::ApiGatewayV2::Integration');
-    const [fnId] = only(s(), 'AWS::Lambda::Function');
+    const { fnId } = functionResources(s(), 'api');
     const [accessLogsId] = ofType(s(), 'AWS::Logs::LogGroup').find(([id]) => id.startsWith('ApiAccessLogs'))!;
     expect(api.Properties.ProtocolType).toBe('HTTP');
     expect(integration.Properties).toMatchObject({
@@ -233,6 +435,14 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
     for (const r of routes) {
       expect(r.Target).toEqual({ 'Fn::Join': ['', ['integrations/', { Ref: integrationId }]] });
       expect(r.AuthorizationType).toBe('NONE');
+    }
+    // API Gateway may invoke the API function only, never the event functions.
+    for (const [id, permission] of ofType(s(), 'AWS::Lambda::Permission')) {
+      expect(permission.Properties, id).toMatchObject({
+        Action: 'lambda:InvokeFunction',
+        FunctionName: getAtt(fnId, 'Arn'),
+        Principal: 'apigateway.amazonaws.com',
+      });
     }
     const [, stageResource] = only(s(), 'AWS::ApiGatewayV2::Stage');
     expect(stageResource.Properties).toMatchObject({
@@ -273,17 +483,22 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
 
   it('every log group has the stage retention and removal policy; none never expires', () => {
     const groups = ofType(s(), 'AWS::Logs::LogGroup');
-    expect(groups.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['ApiAccessLogs', 'ApiFunctionLogs']);
+    expect(groups.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
+      'ApiAccessLogs',
+      'ApiFunctionLogs',
+      'EventsOrgUserDeletedConsumerLogs',
+      'EventsPublisherLogs',
+    ]);
     for (const [id, g] of groups) {
       expect(g.Properties.RetentionInDays, id).toBe(config.logRetention);
       expect(g.Properties.LogGroupName, id).toBeUndefined();
-      expect(g.DeletionPolicy, id).toBe(config.table.removal === 'retain' ? 'Retain' : 'Delete');
+      expect(g.DeletionPolicy, id).toBe(removal);
     }
   });
 
   it('alarms: 5xx rate, p99 latency, function errors and throttles, DynamoDB throttles, with stage thresholds', () => {
     const [apiId] = only(s(), 'AWS::ApiGatewayV2::Api');
-    const [fnId] = only(s(), 'AWS::Lambda::Function');
+    const { fnId } = functionResources(s(), 'api');
     const [tableId] = only(s(), 'AWS::DynamoDB::Table');
     const alarms = Object.fromEntries(ofType(s(), 'AWS::CloudWatch::Alarm').map(([id, a]) => [id.replace(/[0-9A-F]{8}$/, ''), a.Properties]));
     expect(Object.keys(alarms).sort()).toEqual([
@@ -291,6 +506,8 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
       'ApiFunctionErrorsAlarm',
       'ApiFunctionThrottlesAlarm',
       'ApiLatencyP99Alarm',
+      'EventsConsumerDeadLettersAlarm',
+      'EventsPublisherDeadLettersAlarm',
       'TableThrottlesAlarm',
     ]);
     const a = config.alarms;
@@ -301,6 +518,8 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
         TreatMissingData: 'notBreaching',
       });
       expect(alarm.AlarmActions).toBeUndefined();
+      expect(alarm.OKActions).toBeUndefined();
+      expect(alarm.AlarmDescription).toMatch(new RegExp(`\\(${stage}\\)$`));
     }
 
     const rate = alarms.Api5xxRateAlarm!;
@@ -347,27 +566,186 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
     expect(ops).toEqual(expect.arrayContaining(['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'TransactWriteItems']));
   });
 
-  it('outputs the API URL and the table name', () => {
+  it('alarms: a message in either dead-letter queue raises an alarm (threshold 1)', () => {
+    for (const [alarmId, queue] of [
+      ['EventsPublisherDeadLettersAlarm', s().stack.events.publisherDeadLetters],
+      ['EventsConsumerDeadLettersAlarm', s().stack.events.consumerDeadLetters],
+    ] as const) {
+      const [queueId] = resourceOf(s(), queue, 'AWS::SQS::Queue');
+      const [, alarm] = ofType(s(), 'AWS::CloudWatch::Alarm').find(([id]) => id.replace(/[0-9A-F]{8}$/, '') === alarmId)!;
+      expect(alarm.Properties, alarmId).toMatchObject({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: getAtt(queueId, 'QueueName') }],
+        Statistic: 'Maximum',
+        Period: 300,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 1,
+      });
+    }
+  });
+
+  it('outputs the API URL, the table name and the event bus name', () => {
     const { template } = s();
     const [tableId] = only(s(), 'AWS::DynamoDB::Table');
+    const [busId] = only(s(), 'AWS::Events::EventBus');
     template.hasOutput('TableName', { Value: { Ref: tableId } });
-    expect(Object.keys(template.toJSON().Outputs).sort()).toEqual(['ApiUrl', 'TableName']);
+    template.hasOutput('EventBusName', { Value: { Ref: busId } }); // an event bus's Ref is its name
+    expect(Object.keys(template.toJSON().Outputs).sort()).toEqual(['ApiUrl', 'EventBusName', 'TableName']);
+  });
+
+  describe('membership events', () => {
+    it('an event bus of the stage', () => {
+      const [busId, bus] = only(s(), 'AWS::Events::EventBus');
+      expect(busId).toBe(logicalIdOf(s(), s().stack.events.bus));
+      expect(bus.Properties.Description).toBe(`Project Users membership events (${stage})`);
+      // EventBus requires a name; CDK derives it from the construct path, which carries the stage.
+      expect(bus.Properties.Name).toMatch(new RegExp(`^ProjectUsers${stage}EventsBus[0-9A-F]{8}$`));
+      expect(bus.Properties.EventSourceName).toBeUndefined(); // a custom bus, not a partner bus
+      expect(bus.Properties.Policy).toBeUndefined();
+    });
+
+    it("the publisher reads this table's stream: TRIM_HORIZON, bisect, partial batch failures, retries, DLQ, filter", () => {
+      const [tableId] = only(s(), 'AWS::DynamoDB::Table');
+      const { fnId } = functionResources(s(), 'publisher');
+      const [dlqId] = resourceOf(s(), s().stack.events.publisherDeadLetters, 'AWS::SQS::Queue');
+      const mappings = mappingsOf(s(), fnId);
+      expect(mappings).toHaveLength(1);
+      const p = mappings[0]![1].Properties;
+      expect(p).toMatchObject({
+        EventSourceArn: getAtt(tableId, 'StreamArn'),
+        StartingPosition: 'TRIM_HORIZON',
+        BisectBatchOnFunctionError: true,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        MaximumRetryAttempts: STREAM_RETRY_ATTEMPTS,
+        BatchSize: STREAM_BATCH_SIZE,
+        DestinationConfig: { OnFailure: { Destination: arn(dlqId) } },
+      });
+      expect(p.Enabled).not.toBe(false);
+      expect(p.FilterCriteria.Filters).toHaveLength(EXPECTED_STREAM_PATTERNS.length);
+      const patterns = (p.FilterCriteria.Filters as Json[]).map((f) => JSON.parse(f.Pattern as string));
+      expect(patterns).toEqual(EXPECTED_STREAM_PATTERNS);
+    });
+
+    it('a rule on the bus sends OrgUserDeleted from any other source to the queue, with a dead-letter queue', () => {
+      const [busId] = only(s(), 'AWS::Events::EventBus');
+      const [ruleId, rule] = only(s(), 'AWS::Events::Rule');
+      const [queueId] = resourceOf(s(), s().stack.events.consumerQueue, 'AWS::SQS::Queue');
+      const [dlqId] = resourceOf(s(), s().stack.events.consumerDeadLetters, 'AWS::SQS::Queue');
+      expect(rule.Properties).toMatchObject({ EventBusName: { Ref: busId }, State: 'ENABLED' });
+      expect(rule.Properties.ScheduleExpression).toBeUndefined();
+      // Our own events (source EVENT_SOURCE) never trigger it.
+      expect(rule.Properties.EventPattern).toEqual({
+        'detail-type': [ORG_USER_DELETED],
+        source: [{ 'anything-but': [EVENT_SOURCE] }],
+      });
+      expect(rule.Properties.Targets).toEqual([{ Id: 'Target0', Arn: arn(queueId), DeadLetterConfig: { Arn: arn(dlqId) } }]);
+      // EventBridge may send to the queue and its DLQ only on behalf of this rule.
+      for (const queue of [queueId, dlqId]) {
+        const allows = queuePolicyStatements(s(), queue).filter((st) => st.Effect === 'Allow');
+        expect(allows, queue).toHaveLength(1);
+        expect(allows[0]).toMatchObject({
+          Principal: { Service: 'events.amazonaws.com' },
+          Resource: arn(queue),
+          Condition: { ArnEquals: { 'aws:SourceArn': arn(ruleId) } },
+        });
+        expect(actionsOf(allows[0]!)).toContain('sqs:SendMessage');
+        expect(actionsOf(allows[0]!).every((a) => SQS_SEND.includes(a)), queue).toBe(true);
+      }
+    });
+
+    it('the OrgUserDeleted queue: redrive after MAX_RECEIVE_COUNT, visibility timeout >= 6 x consumer timeout', () => {
+      const [queueId, queue] = resourceOf(s(), s().stack.events.consumerQueue, 'AWS::SQS::Queue');
+      const [dlqId, dlq] = resourceOf(s(), s().stack.events.consumerDeadLetters, 'AWS::SQS::Queue');
+      const { fn } = functionResources(s(), 'consumer');
+      expect(queue.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: arn(dlqId), maxReceiveCount: MAX_RECEIVE_COUNT });
+      expect(MAX_RECEIVE_COUNT).toBeGreaterThan(1);
+      expect(queue.Properties.VisibilityTimeout, queueId).toBeGreaterThanOrEqual(6 * fn.Properties.Timeout);
+      expect(queue.Properties.FifoQueue).toBeUndefined();
+      // A standard queue's message keeps its original enqueue time in the DLQ: the DLQ must keep it longer.
+      const retention = (q: Json) => q.Properties.MessageRetentionPeriod ?? 4 * 24 * 3600;
+      expect(retention(dlq)).toBeGreaterThan(retention(queue));
+    });
+
+    it('the consumer polls the queue with partial batch failures', () => {
+      const [queueId] = resourceOf(s(), s().stack.events.consumerQueue, 'AWS::SQS::Queue');
+      const { fnId } = functionResources(s(), 'consumer');
+      const mappings = mappingsOf(s(), fnId);
+      expect(mappings).toHaveLength(1);
+      const p = mappings[0]![1].Properties;
+      expect(p).toMatchObject({
+        EventSourceArn: arn(queueId),
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BatchSize: 10,
+      });
+      expect(p.Enabled).not.toBe(false);
+      expect(p.StartingPosition).toBeUndefined();
+      // The API function has no event source: API Gateway is its only trigger.
+      const { fnId: apiId } = functionResources(s(), 'api');
+      expect(mappingsOf(s(), apiId)).toEqual([]);
+    });
+
+    it('every queue is encrypted, refuses non-TLS requests and follows the stage removal policy', () => {
+      const queues = ofType(s(), 'AWS::SQS::Queue');
+      const { events } = s().stack;
+      const dlqs = [events.publisherDeadLetters, events.consumerDeadLetters].map((q) => logicalIdOf(s(), q));
+      expect(queues.map(([id]) => id).sort()).toEqual([...dlqs, logicalIdOf(s(), events.consumerQueue)].sort());
+      for (const [id, queue] of queues) {
+        expect(queue.Properties.SqsManagedSseEnabled, id).toBe(true);
+        expect(queue.Properties.QueueName, id).toBeUndefined();
+        expect(queue.DeletionPolicy, id).toBe(removal);
+        if (dlqs.includes(id)) expect(queue.Properties.MessageRetentionPeriod, id).toBe(14 * 24 * 3600);
+        const denies = queuePolicyStatements(s(), id).filter((st) => st.Effect === 'Deny');
+        expect(denies, id).toEqual([
+          {
+            Action: 'sqs:*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Resource: arn(id),
+          },
+        ]);
+      }
+      // Nothing but EventBridge (on behalf of the rule) is allowed by a queue policy; the publisher DLQ allows no one.
+      expect(queuePolicyStatements(s(), dlqs[0]!).filter((st) => st.Effect === 'Allow')).toEqual([]);
+    });
   });
 
   it('cdk-nag AwsSolutions: no finding left; every acknowledgment has a reason', () => {
-    const { app, nag } = s();
+    const { app, nag, stack } = s();
     const report = nag.validateScope(app);
     expect(report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
     expect(report.success).toBe(true);
     const acks = acknowledgments(app);
     for (const [where, id, reason] of acks) expect(reason.length, `${id} on ${where}`).toBeGreaterThan(40);
+    const normalized = acks.map(([where, id]) => [where, id.replace(/<Table[0-9A-F]+\.Arn>/, '<Table.Arn>')] as const);
     // The complete list: a new acknowledgment must be added here on purpose.
-    expect([...new Set(acks.map(([, id]) => id.replace(/<Table[0-9A-F]+\.Arn>/, '<Table.Arn>')))].sort()).toEqual([
+    expect([...new Set(normalized.map(([, id]) => id))].sort()).toEqual([
       'AwsSolutions-APIG4',
       'AwsSolutions-IAM5[Resource::*]',
       'AwsSolutions-IAM5[Resource::<Table.Arn>/index/*]',
       'AwsSolutions-L1',
+      'AwsSolutions-SQS3',
     ]);
+    // ... and where each one applies, as narrowly as possible.
+    const where = (id: string) => [...new Set(normalized.filter(([, i]) => i === id).map(([w]) => w))].sort();
+    const { apiFunction: api, events } = stack;
+    const paths = (...cs: IConstruct[]) => cs.map((c) => c.node.path).sort();
+    expect(where('AwsSolutions-L1')).toEqual(paths(api.function, events.publisher.function, events.consumer.function));
+    expect(where('AwsSolutions-IAM5[Resource::<Table.Arn>/index/*]')).toEqual(paths(api.role, events.consumer.role));
+    // ListStreams (publisher) always; X-Ray (every function) only where tracing is on.
+    expect(where('AwsSolutions-IAM5[Resource::*]')).toEqual(
+      config.tracing ? paths(api.role, events.publisher.role, events.consumer.role) : paths(events.publisher.role),
+    );
+    expect(where('AwsSolutions-SQS3')).toEqual(paths(events.publisherDeadLetters, events.consumerDeadLetters));
+    expect(where('AwsSolutions-APIG4')).toHaveLength(API_ROUTES.length);
+    for (const w of where('AwsSolutions-APIG4')) expect(w.startsWith(`${stack.api.node.path}/`), w).toBe(true);
+    // The index wildcard is acknowledged for this stack's table only.
+    const [tableId] = only(s(), 'AWS::DynamoDB::Table');
+    for (const [w, id] of acks.filter(([, id]) => id.includes('/index/*'))) {
+      expect(id, w).toBe(`AwsSolutions-IAM5[Resource::<${tableId}.Arn>/index/*]`);
+    }
   });
 });
 
@@ -375,7 +753,7 @@ describe('a stage with an alarm e-mail', () => {
   const config: StageConfig = { ...STAGES.prod, alarms: { ...STAGES.prod.alarms, email: 'oncall@example.com' } };
   const s = () => synth('prod', config, 'prod+email');
 
-  it('sends every alarm and its recovery to one SSL-only SNS topic with the e-mail subscribed', () => {
+  it('sends every alarm and its recovery, dead-letter queue alarms included, to one SSL-only SNS topic with the e-mail subscribed', () => {
     const { template } = s();
     const [topicId] = only(s(), 'AWS::SNS::Topic');
     template.hasResourceProperties('AWS::SNS::Subscription', {
@@ -391,7 +769,9 @@ describe('a stage with an alarm e-mail', () => {
       },
     });
     const alarms = ofType(s(), 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(5);
+    expect(alarms).toHaveLength(7);
+    const names = alarms.map(([id]) => id.replace(/[0-9A-F]{8}$/, ''));
+    expect(names).toEqual(expect.arrayContaining(['EventsPublisherDeadLettersAlarm', 'EventsConsumerDeadLettersAlarm']));
     for (const [id, a] of alarms) {
       expect(a.Properties.AlarmActions, id).toEqual([{ Ref: topicId }]);
       expect(a.Properties.OKActions, id).toEqual([{ Ref: topicId }]);
@@ -439,12 +819,14 @@ describe('stage selection', () => {
   it('stacks of different stages never share physical names', () => {
     const names = (st: Stack) =>
       Object.values(Template.fromStack(st).toJSON().Resources as Record<string, Json>).flatMap((r) =>
-        ['TableName', 'FunctionName', 'RoleName', 'LogGroupName', 'Name', 'AlarmName', 'TopicName']
+        ['TableName', 'FunctionName', 'RoleName', 'LogGroupName', 'Name', 'AlarmName', 'TopicName', 'QueueName']
           .map((k) => r.Properties?.[k])
           .filter((v) => typeof v === 'string'),
       );
     const all = STAGE_NAMES.flatMap((stage) => names(synth(stage).stack));
-    // CloudFormation names everything except the API's display name, which carries the stage.
+    // CloudFormation names everything except the API's display name and the event bus's name
+    // (required; CDK derives it from the construct path), which both carry the stage.
+    expect(all.length).toBe(2 * STAGE_NAMES.length);
     expect(new Set(all).size).toBe(all.length);
   });
 });

@@ -1,0 +1,159 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus, Match, Rule } from 'aws-cdk-lib/aws-events';
+import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
+import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { EVENT_SOURCE, ORG_USER_DELETED, PUBLISHED_ACTIONS, TTL_PRINCIPAL } from '../../functions/events/contract.js';
+import { ENTITY, TABLE_DEFINITION } from '../../functions/store/keys.js';
+import { AppFunction } from './app-function.js';
+
+export interface MembershipEventsProps {
+  readonly table: Table;
+  readonly stage: string;
+  readonly logRetention: RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+  readonly tracing: boolean;
+  /** Environment the consumer shares with the API (table name, cursor secret...). */
+  readonly apiEnvironment: Record<string, string>;
+}
+
+/** Publisher: stream batch size, and how often a failing batch is retried (bisected) first. */
+export const STREAM_BATCH_SIZE = 100;
+export const STREAM_RETRY_ATTEMPTS = 10;
+/** Consumer: deliveries of one message before it moves to the dead-letter queue. */
+export const MAX_RECEIVE_COUNT = 5;
+
+/**
+ * Membership events in and out (SPEC §3):
+ * - out: the table stream, filtered by the event source (not in code) to audit-item inserts and
+ *   TTL removals of project users → publisher function → PutEvents on the stage's bus;
+ * - in: a rule for `OrgUserDeleted` on that bus → SQS queue → consumer function, which removes the
+ *   user's memberships everywhere.
+ * Every failure path ends in a dead-letter queue with an alarm on its depth.
+ */
+export class MembershipEvents extends Construct {
+  readonly bus: EventBus;
+  readonly publisher: AppFunction;
+  readonly consumer: AppFunction;
+  readonly publisherDeadLetters: Queue;
+  readonly consumerQueue: Queue;
+  readonly consumerDeadLetters: Queue;
+  readonly alarms: Alarm[];
+
+  constructor(scope: Construct, id: string, props: MembershipEventsProps) {
+    super(scope, id);
+    const queueDefaults = { enforceSSL: true, encryption: QueueEncryption.SQS_MANAGED, removalPolicy: props.removalPolicy };
+    const retention = Duration.days(14);
+
+    this.bus = new EventBus(this, 'Bus', { description: `Project Users membership events (${props.stage})` });
+
+    // --- out: stream → publisher → bus ---
+    this.publisherDeadLetters = new Queue(this, 'PublisherDeadLetters', { ...queueDefaults, retentionPeriod: retention });
+    this.publisher = new AppFunction(this, 'Publisher', {
+      entry: 'functions/events/publisher-handler.ts',
+      description: `Publishes membership changes to EventBridge (${props.stage})`,
+      memoryMb: 256,
+      timeoutSeconds: 60,
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.removalPolicy,
+      tracing: props.tracing,
+      environment: {
+        EVENT_BUS_NAME: this.bus.eventBusName,
+        DEAD_LETTER_QUEUE_URL: this.publisherDeadLetters.queueUrl,
+      },
+    });
+    this.bus.grantPutEventsTo(this.publisher.function);
+    this.publisherDeadLetters.grantSendMessages(this.publisher.function);
+    this.publisher.function.addEventSource(
+      new DynamoEventSource(props.table, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: STREAM_BATCH_SIZE,
+        bisectBatchOnError: true,
+        reportBatchItemFailures: true,
+        retryAttempts: STREAM_RETRY_ATTEMPTS,
+        // What exhausts its retries (should the DLQ itself be down) is kept here, as stream metadata.
+        onFailure: new SqsDlq(this.publisherDeadLetters),
+        filters: [
+          FilterCriteria.filter({
+            eventName: FilterRule.isEqual('INSERT'),
+            dynamodb: {
+              NewImage: {
+                [TABLE_DEFINITION.entityAttribute]: { S: FilterRule.isEqual(ENTITY.audit) },
+                action: { S: FilterRule.or(...PUBLISHED_ACTIONS) },
+              },
+            },
+          }),
+          FilterCriteria.filter({
+            eventName: FilterRule.isEqual('REMOVE'),
+            userIdentity: { type: FilterRule.isEqual('Service'), principalId: FilterRule.isEqual(TTL_PRINCIPAL) },
+            dynamodb: { OldImage: { [TABLE_DEFINITION.entityAttribute]: { S: FilterRule.isEqual(ENTITY.projectUser) } } },
+          }),
+        ],
+      }),
+    );
+
+    Validations.of(this.publisher.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Reading the table stream: dynamodb:ListStreams supports no resource-level permissions (the other stream actions are scoped to this table\'s stream ARN); with tracing, also X-Ray, which has none either.',
+    });
+
+    // --- in: rule → queue → consumer ---
+    this.consumerDeadLetters = new Queue(this, 'ConsumerDeadLetters', { ...queueDefaults, retentionPeriod: retention });
+    const consumerTimeoutSeconds = 120;
+    this.consumerQueue = new Queue(this, 'OrgUserDeletedQueue', {
+      ...queueDefaults,
+      // Lambda's guidance: at least six times the function timeout.
+      visibilityTimeout: Duration.seconds(consumerTimeoutSeconds * 6),
+      deadLetterQueue: { queue: this.consumerDeadLetters, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+    new Rule(this, 'OrgUserDeletedRule', {
+      eventBus: this.bus,
+      description: 'OrgUserDeleted from other services: remove the user from every project',
+      // Our own events never trigger it.
+      eventPattern: { detailType: [ORG_USER_DELETED], source: Match.anythingBut(EVENT_SOURCE) },
+      targets: [new SqsQueue(this.consumerQueue, { deadLetterQueue: this.consumerDeadLetters })],
+    });
+    this.consumer = new AppFunction(this, 'OrgUserDeletedConsumer', {
+      entry: 'functions/events/org-user-deleted-handler.ts',
+      description: `Removes a deleted org user's memberships (${props.stage})`,
+      memoryMb: 256,
+      timeoutSeconds: consumerTimeoutSeconds,
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.removalPolicy,
+      tracing: props.tracing,
+      environment: { ...props.apiEnvironment, EVENT_BUS_NAME: this.bus.eventBusName },
+    });
+    this.consumer.grantTable(props.table, 'readWrite');
+    this.bus.grantPutEventsTo(this.consumer.function);
+    this.consumer.function.addEventSource(new SqsEventSource(this.consumerQueue, { batchSize: 10, reportBatchItemFailures: true }));
+
+    // --- alarms: anything in a dead-letter queue needs a person ---
+    this.alarms = [
+      ['PublisherDeadLettersAlarm', this.publisherDeadLetters, 'Membership events that could not be published'],
+      ['ConsumerDeadLettersAlarm', this.consumerDeadLetters, 'OrgUserDeleted messages that could not be processed'],
+    ].map(
+      ([alarmId, queue, what]) =>
+        new Alarm(this, alarmId as string, {
+          metric: (queue as Queue).metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+          alarmDescription: `${what as string}: dead-letter queue not empty (${props.stage})`,
+        }),
+    );
+
+    for (const deadLetters of [this.publisherDeadLetters, this.consumerDeadLetters]) {
+      Validations.of(deadLetters).acknowledge({
+        id: 'AwsSolutions-SQS3',
+        reason: 'This queue is itself a dead-letter queue; its depth raises an alarm.',
+      });
+    }
+  }
+}
