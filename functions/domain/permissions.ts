@@ -200,14 +200,19 @@ export interface OrgCaller {
   userId: string;
   scope: KeyScope;
   orgRole: OrgRole;
+  /** A key pinned to one project may not change anything outside it. */
+  pinnedProjectId?: string | null;
 }
 
 export function isOrgAdmin(caller: OrgCaller): boolean {
   return caller.orgRole === 'owner' || caller.orgRole === 'admin';
 }
 
-/** Org-level writes: a `global` key, or a `read-write` key of an org owner/admin. */
+/** Org-level writes: a `global` key, or a `read-write` key of an org owner/admin; never a pinned key. */
 export function authorizeOrgWrite(caller: OrgCaller): void {
+  if (caller.pinnedProjectId) {
+    throw errors.forbidden('A key pinned to a project cannot make organization-level changes.');
+  }
   if (caller.scope === 'global') return;
   if (caller.scope === 'read-write' && isOrgAdmin(caller)) return;
   throw errors.forbidden(

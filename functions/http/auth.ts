@@ -11,6 +11,8 @@ import type { Store } from '../store/store.js';
 const KEY_FORMAT = /^puk_(key_[0-9a-hjkmnp-tv-z]{26})_([A-Za-z0-9_-]{43})$/;
 const BEARER = /^Bearer ([\x21-\x7e]+)$/i;
 const DUMMY_HASH = Buffer.alloc(32);
+/** Read for unknown key IDs, so they cost the same two reads as real ones. */
+const ABSENT_USER = { orgId: 'org_00000000000000000000000000', userId: 'usr_00000000000000000000000000' };
 
 export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');
@@ -46,7 +48,9 @@ export function createAuthenticator(store: Store, options: { cacheSeconds: numbe
 
   async function load(keyId: string): Promise<CacheEntry | null> {
     const key = await store.getApiKey(keyId);
-    const user = key ? await store.getOrgUser(key.orgId, key.userId, true) : null;
+    // The second read happens for unknown keys too: timing must not tell a real key ID apart.
+    const owner = key ?? ABSENT_USER;
+    const user = await store.getOrgUser(owner.orgId, owner.userId, true);
     if (!key || !user) return null;
     const entry = { key: normalizeKey(key), user, cachedUntil: Date.now() + options.cacheSeconds * 1000 };
     if (options.cacheSeconds > 0) {
@@ -62,10 +66,16 @@ export function createAuthenticator(store: Store, options: { cacheSeconds: numbe
       const parsed = parseApiKey(header);
       const presented = createHash('sha256').update(parsed?.secret ?? '').digest();
       if (!parsed) throw errors.unauthenticated();
+      const matchesEntry = (candidate: CacheEntry | undefined) => {
+        const stored = candidate ? Buffer.from(candidate.key.secretHash, 'hex') : DUMMY_HASH;
+        return stored.length === presented.length && timingSafeEqual(stored, presented) && candidate !== undefined;
+      };
       let entry = fresh ? undefined : cache.get(parsed.keyId);
-      if (!entry || entry.cachedUntil <= Date.now()) entry = (await load(parsed.keyId)) ?? undefined;
-      const stored = entry ? Buffer.from(entry.key.secretHash, 'hex') : DUMMY_HASH;
-      const matches = stored.length === presented.length && timingSafeEqual(stored, presented);
+      if (entry && (entry.cachedUntil <= Date.now() || !matchesEntry(entry))) entry = undefined;
+      // A wrong secret for a cached key is not answered from memory: it costs the same reads as
+      // an unknown key, so response time does not reveal which key IDs exist.
+      if (!entry) entry = (await load(parsed.keyId)) ?? undefined;
+      const matches = matchesEntry(entry);
       if (!entry || !matches) throw errors.unauthenticated();
       const { key, user } = entry;
       if (key.revokedAt || (key.expiresAt && Date.parse(key.expiresAt) <= Date.now()) || user.deletingAt) {

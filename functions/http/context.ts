@@ -2,7 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { createHash } from 'node:crypto';
 import type { Context } from 'hono';
 import type { Config } from '../config.js';
-import { errors } from '../domain/errors.js';
+import { DomainError, errors } from '../domain/errors.js';
 import { isExpired, type Actor, type ApiKey, type AuditEntry, type Membership, type OrgUser, type Principal, type Project, type ProjectUser } from '../domain/model.js';
 import { membershipPermissions, type OrgCaller, type ProjectCaller } from '../domain/permissions.js';
 import {
@@ -241,7 +241,9 @@ export async function respondIdempotently(
   try {
     return send(c, await handle({ write: (response) => ({ apiKeyId, keyHash, requestHash, response }) }));
   } catch (error) {
-    if (error instanceof IdempotencyRaceError) {
+    // A concurrent copy may have committed first: its stored response is the answer, whatever
+    // this copy ran into (the race itself, or the conflict the first copy's write caused).
+    if (error instanceof IdempotencyRaceError || (error instanceof DomainError && error.status < 500)) {
       const winner = await replay();
       if (winner) return winner;
     }

@@ -10,8 +10,9 @@ export function createDocumentClient(config: Pick<Config, 'region' | 'dynamoEndp
   const client = new DynamoDBClient({
     region: config.region,
     endpoint: config.dynamoEndpoint,
-    maxAttempts: 3,
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
+    maxAttempts: 2,
+    // Without throwOnRequestTimeout the SDK only logs a warning and waits on a stalled socket.
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true },
     // DynamoDB Local accepts any credentials; on AWS the default chain supplies real ones.
     ...(config.dynamoEndpoint ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
   });

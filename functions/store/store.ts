@@ -219,7 +219,10 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
       } catch (error) {
         const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
         if ((error as { name?: string }).name === 'TransactionCanceledException' && reasons) {
-          const failed = reasons.findIndex((r) => r.Code === 'ConditionalCheckFailed');
+          const failedItems = reasons.flatMap((r, index) => (r.Code === 'ConditionalCheckFailed' ? [index] : []));
+          // An Idempotency-Key race explains every other failure of the same transaction.
+          const failed =
+            failedItems.find((index) => entries[index]!.onConditionFailed instanceof IdempotencyRaceError) ?? failedItems[0] ?? -1;
           if (failed >= 0) {
             const meaning = entries[failed]!.onConditionFailed;
             throw meaning === STALE ? new StaleReadError() : meaning;

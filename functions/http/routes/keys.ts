@@ -40,10 +40,14 @@ export function keyRoutes(services: Services) {
         const principal = c.get('principal');
         const target = userId ?? principal.user.userId;
         authorizeKeyList(orgCallerOf(principal), target);
-        // Keys are listed by user; a user of another org simply has no keys here.
+        // Keys are listed by user: a user outside the caller's org answers like one with no keys,
+        // before any of its keys (or a cursor naming them) is read.
+        if (target !== principal.user.userId && !(await store.getOrgUser(principal.key.orgId, target))) {
+          if (cursor) store.cursors.decode(`user-keys:${target}`, cursor);
+          return c.json({ data: [], nextCursor: null }, 200);
+        }
         const page = await store.listKeysOfUser(target, { limit, cursor });
-        const data = page.items.filter((key) => key.orgId === principal.key.orgId).map(apiKeyView);
-        return c.json({ data, nextCursor: page.nextCursor }, 200);
+        return c.json({ data: page.items.map(apiKeyView), nextCursor: page.nextCursor }, 200);
       },
     )
     .openapi(

@@ -359,6 +359,7 @@ export function projectUserRoutes(services: Services) {
           store.listAudit(projectId, { limit: query.limit ?? 50, cursor: query.cursor, projectUserId: query.projectUserId, action: query.action }),
         ]);
         const caller = visible(projectCallerOf(principal, projectId, context.project, context.callerMembership));
+        authorizeRead(caller);
         const canAudit =
           caller.scope === 'global' || (caller.membership !== null && membershipPermissions(caller.membership).includes('members:manage'));
         if (!canAudit) throw errors.forbidden('The audit log is visible to managers and above.');

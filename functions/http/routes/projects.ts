@@ -102,9 +102,7 @@ export function projectRoutes(services: Services) {
         });
         const response = await respondIdempotently(c, services, async (idempotency) => {
           const { project } = await withFreshReads(c, services, async (principal) => {
-            const caller = orgCallerOf(principal);
-            authorizeOrgWrite(caller);
-            if (caller.pinnedProjectId !== null) throw errors.forbidden('A key pinned to a project cannot create projects.');
+            authorizeOrgWrite(orgCallerOf(principal));
             return store.createProject({
               orgId: principal.key.orgId,
               name,

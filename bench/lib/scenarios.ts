@@ -1,0 +1,147 @@
+import type { Store } from '../../functions/store/store.js';
+import { adminOps } from '../../scripts/admin-ops.js';
+import { expectStatus, request, type BenchApp } from './world.js';
+
+/**
+ * The routes the bench measures, each as a repeatable request with its own fixtures: reads by a
+ * `global` key (and `GET /api/projects` by a member's key too), writes that leave state ready for
+ * the next run (a fresh org user to add, a member to remove, roles that flip, ownership that goes
+ * back and forth).
+ */
+export interface Scenario {
+  name: string;
+  kind: 'read' | 'write';
+  /** Round trips the target allows: reads 1, writes 2 (one read, one transaction). */
+  allowedRoundTrips: number;
+  /** Shown, not targeted (a variant beside the route's main measurement). */
+  informational?: string;
+  run(): Promise<void>;
+}
+
+type App = BenchApp['app'];
+
+/**
+ * Fixtures are written through `setupApp` (straight to DynamoDB Local); requests go to `app`
+ * (which may sit behind the delay proxy). `runs` is how many times each write can run.
+ */
+export async function createScenarios(setup: { app: App; store: Store }, app: App, runs: number, label: string): Promise<Scenario[]> {
+  const s = setup.app;
+  const boot = await adminOps(setup.store).bootstrap({ orgName: `bench ${label}`, ownerName: 'Owner' });
+  const G = boot.secret;
+  const call = (what: string, method: string, path: string, body: unknown, status: number, key = G) =>
+    expectStatus(what, request(s, method, path, key, body), status);
+  const newUser = async () => (await call('create user', 'POST', '/api/users', { name: 'Member' }, 201))._id as string;
+  const newKey = async (userId: string) => (await call('create key', 'POST', '/api/keys', { userId, scope: 'read-write' }, 201)).secret as string;
+  const newProject = async (name: string) => call('create project', 'POST', '/api/projects', { name }, 201);
+  const addMember = async (projectId: string, userId: string, roles: string[]) =>
+    (await call('add member', 'POST', `/api/projects/${projectId}/users`, { _id: userId, roles }, 201))._id as string;
+
+  // The main project: the owner and 10 members; one member also in two more projects.
+  const project = await newProject('Main');
+  const P = project._id as string;
+  const members: { userId: string; pu: string }[] = [];
+  for (let i = 0; i < 10; i++) {
+    const userId = await newUser();
+    members.push({ userId, pu: await addMember(P, userId, i % 2 ? ['editor'] : ['viewer']) });
+  }
+  const memberKey = await newKey(members[0]!.userId);
+  for (const name of ['Second', 'Third']) {
+    const other = await newProject(name);
+    await addMember(other._id, members[0]!.userId, ['viewer']);
+  }
+  // Pools for the writes.
+  const toAdd: string[] = [];
+  const toAddIdempotent: string[] = [];
+  const toRemove: string[] = [];
+  for (let i = 0; i < runs; i++) {
+    toAdd.push(await newUser());
+    toAddIdempotent.push(await newUser());
+    toRemove.push(await addMember(P, await newUser(), ['viewer']));
+  }
+  const patchTarget = members[1]!.pu;
+  let patchFlip = false;
+
+  // Ownership by the owner's own read-write key, back and forth between the org owner and B.
+  const owned = await newProject('Transfer by owner');
+  const ownerKey = await newKey(boot.owner.userId);
+  const userB = await newUser();
+  const puB = await addMember(owned._id, userB, ['editor']);
+  const keyB = await newKey(userB);
+  let ownerSide: 'A' | 'B' = 'A';
+  // Ownership moved by the global key between C and D (the caller is not the owner).
+  const moved = await newProject('Transfer by global key');
+  const puC = await addMember(moved._id, await newUser(), ['editor']);
+  const puD = await addMember(moved._id, await newUser(), ['editor']);
+  await call('transfer to C', 'POST', `/api/projects/${moved._id}/owner`, { projectUserId: puC }, 200);
+  let movedTo: 'C' | 'D' = 'C';
+
+  const go = async (what: string, method: string, path: string, status: number, key = G, body?: unknown, headers?: Record<string, string>) => {
+    const r = await request(app, method, path, key, body, headers);
+    if (r.status !== status) throw new Error(`${what}: expected ${status}, got ${r.status} ${r.text.slice(0, 300)}`);
+  };
+  const take = (pool: string[], what: string) => {
+    const next = pool.shift();
+    if (!next) throw new Error(`${what}: fixture pool exhausted`);
+    return next;
+  };
+  let idem = 0;
+
+  return [
+    { name: 'GET /projects/:p/users?limit=50 (list)', kind: 'read', allowedRoundTrips: 1, run: () => go('list', 'GET', `/api/projects/${P}/users?limit=50`, 200) },
+    { name: 'GET /projects/:p/users/me', kind: 'read', allowedRoundTrips: 1, run: () => go('me', 'GET', `/api/projects/${P}/users/me`, 200) },
+    { name: 'GET /projects/:p/users/:pu', kind: 'read', allowedRoundTrips: 1, run: () => go('get', 'GET', `/api/projects/${P}/users/${members[2]!.pu}`, 200) },
+    { name: 'GET /projects/:p', kind: 'read', allowedRoundTrips: 1, run: () => go('project', 'GET', `/api/projects/${P}`, 200) },
+    { name: 'GET /projects (global key)', kind: 'read', allowedRoundTrips: 1, run: () => go('projects', 'GET', '/api/projects', 200) },
+    { name: 'GET /projects (member key)', kind: 'read', allowedRoundTrips: 1, run: () => go('projects (member)', 'GET', '/api/projects', 200, memberKey) },
+    {
+      name: 'POST /projects/:p/users (add)',
+      kind: 'write',
+      allowedRoundTrips: 2,
+      run: () => go('add', 'POST', `/api/projects/${P}/users`, 201, G, { _id: take(toAdd, 'add'), roles: ['viewer'] }),
+    },
+    {
+      name: 'POST /projects/:p/users + Idempotency-Key',
+      kind: 'write',
+      allowedRoundTrips: 2,
+      informational: 'variant of add',
+      run: () =>
+        go('add idempotent', 'POST', `/api/projects/${P}/users`, 201, G, { _id: take(toAddIdempotent, 'add idempotent'), roles: ['viewer'] }, {
+          'Idempotency-Key': `bench-${label.replace(/\W/g, '-')}-${idem++}-${Date.now()}`,
+        }),
+    },
+    {
+      name: 'PATCH /projects/:p/users/:pu',
+      kind: 'write',
+      allowedRoundTrips: 2,
+      run: () => {
+        patchFlip = !patchFlip;
+        return go('patch', 'PATCH', `/api/projects/${P}/users/${patchTarget}`, 200, G, { roles: patchFlip ? ['manager'] : ['editor'] });
+      },
+    },
+    {
+      name: 'DELETE /projects/:p/users/:pu',
+      kind: 'write',
+      allowedRoundTrips: 2,
+      run: () => go('delete', 'DELETE', `/api/projects/${P}/users/${take(toRemove, 'delete')}`, 204),
+    },
+    {
+      name: 'POST /projects/:p/owner (owner key)',
+      kind: 'write',
+      allowedRoundTrips: 2,
+      run: async () => {
+        if (ownerSide === 'A') await go('transfer A→B', 'POST', `/api/projects/${owned._id}/owner`, 200, ownerKey, { projectUserId: puB });
+        else await go('transfer B→A', 'POST', `/api/projects/${owned._id}/owner`, 200, keyB, { projectUserId: owned.ownerProjectUserId });
+        ownerSide = ownerSide === 'A' ? 'B' : 'A';
+      },
+    },
+    {
+      name: 'POST /projects/:p/owner (global key)',
+      kind: 'write',
+      allowedRoundTrips: 2,
+      run: async () => {
+        movedTo = movedTo === 'C' ? 'D' : 'C';
+        await go('transfer (global)', 'POST', `/api/projects/${moved._id}/owner`, 200, G, { projectUserId: movedTo === 'C' ? puC : puD });
+      },
+    },
+  ];
+}

@@ -1,0 +1,193 @@
+import { fork } from 'node:child_process';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { NODE_OPTIONS } from '../../infra/bundling.js';
+import { bundle, CACHE_DIR, type Bundle } from '../lib/bundles.js';
+import { httpApiV2Event } from '../lib/events.js';
+import { summarizeProfile } from '../lib/profile.js';
+import { variantBundle, withoutPowertools, withoutZodLocales } from '../lib/variants.js';
+import { fmt, kb, markdownTable, median, pass, round } from '../lib/stats.js';
+import { appFor, orgWithProject, type World } from '../lib/world.js';
+
+const CHILD = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'cold-start-child.mjs');
+
+/** The function's `NODE_OPTIONS` as the stack sets them (`--enable-source-maps`). */
+export const DEPLOYED_NODE_ARGS = NODE_OPTIONS.split(/\s+/).filter(Boolean);
+
+interface Sample {
+  importMs: number;
+  firstRequestMs: number;
+  totalMs: number;
+  processMs: number;
+  statusCode: number;
+  rssBytes: number;
+}
+
+function runChild(world: World, bundleFile: string, eventFile: string, execArgv: string[]): Promise<Sample> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = fork(CHILD, [bundleFile, eventFile], {
+      env: world.childEnv(),
+      execArgv,
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    let sample: Omit<Sample, 'processMs'> | undefined;
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    child.on('message', (m) => (sample = m as Sample));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (!sample) return reject(new Error(`cold-start child exited ${code} without a result: ${stderr.slice(0, 500)}`));
+      if (sample.statusCode !== 200) return reject(new Error(`cold-start request answered ${sample.statusCode}`));
+      resolve({ ...sample, processMs: performance.now() - started });
+    });
+  });
+}
+
+export interface ColdStartFigures {
+  importMs: number;
+  firstRequestMs: number;
+  totalMs: number;
+  processMs: number;
+  rssMb: number;
+}
+
+export interface ColdStartResult {
+  samples: number;
+  nodeArgs: string[];
+  bundles: Record<'api' | 'baseline', { file: string; bytes: number; mapBytes: number; topPackages: [string, number][] }>;
+  /** As deployed (the stack's NODE_OPTIONS) and without them. */
+  deployed: { api: ColdStartFigures; baseline: ColdStartFigures; ratio: number };
+  plain: { api: ColdStartFigures; baseline: ColdStartFigures; ratio: number };
+  /** Diagnosis only: builds of the API with one dependency stubbed out (never deployed). */
+  whatIf: (ColdStartFigures & { name: string; bytes: number; ratio: number })[];
+  target: number;
+  pass: boolean;
+  profile: { extraSelfMsByPackage: [string, number][]; api: [string, number][]; baseline: [string, number][] };
+}
+
+export async function coldStart(world: World, samples: number): Promise<{ result: ColdStartResult; markdown: string }> {
+  const api = await bundle('api', 'functions/api.ts');
+  const baseline = await bundle('baseline', 'bench/baseline-handler.ts');
+  // What-if builds for the diagnosis: the API without zod's unused locales, and also without Powertools.
+  const noLocales = await variantBundle('api-without-zod-locales', 'functions/api.ts', [withoutZodLocales]);
+  const noLocalesNoPowertools = await variantBundle('api-without-zod-locales-and-powertools', 'functions/api.ts', [withoutZodLocales, ...withoutPowertools]);
+  const { app, store, client } = appFor(world.config);
+  const fixture = await orgWithProject(store, app, 'cold start');
+  client.destroy();
+  const event = httpApiV2Event('GET', `/api/projects/${fixture.projectId}/users/${fixture.ownerPu}`, {
+    Authorization: `Bearer ${fixture.key}`,
+  });
+  const eventFile = path.join(CACHE_DIR, 'cold-start-event.json');
+  writeFileSync(eventFile, JSON.stringify(event));
+
+  const variants = [
+    { name: 'deployed', args: DEPLOYED_NODE_ARGS },
+    { name: 'plain', args: [] as string[] },
+  ] as const;
+  const runs: { bundle: Bundle; variant: (typeof variants)[number] }[] = [];
+  for (const variant of variants) for (const b of [api, baseline]) runs.push({ bundle: b, variant });
+  for (const b of [noLocales, noLocalesNoPowertools]) runs.push({ bundle: b, variant: variants[0] });
+  // Warm the OS file cache and DynamoDB Local; then rotate the order, so drift hits all alike.
+  for (const r of runs) await runChild(world, r.bundle.outfile, eventFile, r.variant.args);
+  const results = new Map<string, Sample[]>();
+  for (let i = 0; i < samples; i++) {
+    const order = runs.map((_, j) => runs[(j + i) % runs.length]!);
+    for (const r of order) {
+      const key = `${r.variant.name}/${r.bundle.name}`;
+      results.set(key, [...(results.get(key) ?? []), await runChild(world, r.bundle.outfile, eventFile, r.variant.args)]);
+    }
+  }
+  const figures = (key: string): ColdStartFigures => {
+    const s = results.get(key)!;
+    const m = (f: (x: Sample) => number) => round(median(s.map(f)));
+    return { importMs: m((x) => x.importMs), firstRequestMs: m((x) => x.firstRequestMs), totalMs: m((x) => x.totalMs), processMs: m((x) => x.processMs), rssMb: round(median(s.map((x) => x.rssBytes)) / 2 ** 20) };
+  };
+  const pair = (variant: string) => {
+    const a = figures(`${variant}/api`);
+    const b = figures(`${variant}/baseline`);
+    return { api: a, baseline: b, ratio: round(a.totalMs / b.totalMs, 2) };
+  };
+
+  // CPU profiles (100 µs sampling) of each, as deployed, attributed to packages through the source map.
+  const profDir = path.join(CACHE_DIR, 'profiles');
+  rmSync(profDir, { recursive: true, force: true });
+  const profiles: Record<string, [string, number][]> = {};
+  const profileRuns = 5;
+  for (const b of [api, baseline]) {
+    const dir = path.join(profDir, b.name);
+    mkdirSync(dir, { recursive: true });
+    for (let i = 0; i < profileRuns; i++) {
+      await runChild(world, b.outfile, eventFile, [...DEPLOYED_NODE_ARGS, '--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=100']);
+    }
+    const perPackage = new Map<string, number>();
+    for (const file of readdirSync(dir)) {
+      for (const [name, ms] of summarizeProfile(path.join(dir, file), b.outfile).selfMsByPackage) {
+        perPackage.set(name, (perPackage.get(name) ?? 0) + ms / profileRuns);
+      }
+    }
+    profiles[b.name] = [...perPackage.entries()].sort((x, y) => y[1] - x[1]).map(([n, ms]) => [n, round(ms, 1)]);
+  }
+  const baseMap = new Map(profiles.baseline);
+  const extra = profiles.api!
+    .filter(([name]) => name !== '(idle)')
+    .map(([name, ms]) => [name, round(ms - (baseMap.get(name) ?? 0), 1)] as [string, number])
+    .sort((a, b) => b[1] - a[1]);
+
+  const target = 1.1;
+  const deployed = pair('deployed');
+  const plain = pair('plain');
+  const whatIf = [
+    { name: 'API without zod locales (258 KB unused: `z.locales`)', bundle: noLocales, figures: figures(`deployed/${noLocales.name}`) },
+    { name: '… and without Powertools Logger/Metrics', bundle: noLocalesNoPowertools, figures: figures(`deployed/${noLocalesNoPowertools.name}`) },
+  ].map((w) => ({ name: w.name, bytes: w.bundle.bytes, ...w.figures, ratio: round(w.figures.totalMs / deployed.baseline.totalMs, 2) }));
+  const info = (b: Bundle) => ({
+    file: path.relative(process.cwd(), b.outfile),
+    bytes: b.bytes,
+    mapBytes: b.mapBytes,
+    topPackages: b.byPackage.slice(0, 10),
+  });
+  const result: ColdStartResult = {
+    samples,
+    nodeArgs: DEPLOYED_NODE_ARGS,
+    bundles: { api: info(api), baseline: info(baseline) },
+    deployed,
+    plain,
+    whatIf,
+    target,
+    pass: deployed.ratio <= target,
+    profile: { extraSelfMsByPackage: extra.slice(0, 15), api: profiles.api!.slice(0, 20), baseline: profiles.baseline!.slice(0, 20) },
+  };
+  const line = (label: string, bytes: string, f: ColdStartFigures, bold = true) => [
+    label,
+    bytes,
+    fmt(f.importMs),
+    fmt(f.firstRequestMs),
+    bold ? `**${fmt(f.totalMs)}**` : fmt(f.totalMs),
+    fmt(f.processMs),
+    fmt(f.rssMb),
+  ];
+  const ratioLine = (label: string, v: typeof deployed, withTarget: boolean) => [
+    label,
+    '',
+    `${fmt(v.api.importMs / v.baseline.importMs, 2)}×`,
+    `${fmt(v.api.firstRequestMs / v.baseline.firstRequestMs, 2)}×`,
+    withTarget ? `**${fmt(v.ratio, 2)}×** ${pass(v.ratio <= target)}` : `${fmt(v.ratio, 2)}×`,
+    `${fmt(v.api.processMs / v.baseline.processMs, 2)}×`,
+    '',
+  ];
+  const flags = DEPLOYED_NODE_ARGS.join(' ') || '(none)';
+  const markdown = markdownTable(
+    ['handler (node flags)', 'bundle (+ map)', 'import (ms)', 'first GET (ms)', 'import + GET (ms)', 'process wall (ms)', 'RSS (MB)'],
+    [
+      line(`API \`functions/api.ts\` (\`${flags}\`, as deployed)`, `${kb(api.bytes)} (+ ${kb(api.mapBytes)})`, deployed.api),
+      line(`baseline, 1 route + 1 \`GetCommand\` (\`${flags}\`)`, `${kb(baseline.bytes)} (+ ${kb(baseline.mapBytes)})`, deployed.baseline),
+      ratioLine(`API / baseline (target ≤ ${target}×)`, deployed, true),
+      line('API (no flags)', '', plain.api, false),
+      line('baseline (no flags)', '', plain.baseline, false),
+      ratioLine('API / baseline, no flags', plain, false),
+      ...whatIf.map((w) => [`*what-if:* ${w.name}`, kb(w.bytes), fmt(w.importMs), fmt(w.firstRequestMs), `${fmt(w.totalMs)} (${fmt(w.ratio, 2)}×)`, fmt(w.processMs), fmt(w.rssMb)]),
+    ],
+  );
+  return { result, markdown };
+}

@@ -1,0 +1,180 @@
+import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { adminOps } from '../../scripts/admin-ops.js';
+import { seedMembers } from '../lib/seed.js';
+import { fmt, fmtInt, markdownTable, median, pass, round } from '../lib/stats.js';
+import { appFor, expectStatus, request, TABLE_NAME, type World } from '../lib/world.js';
+
+export interface ScaleRow {
+  route: string;
+  /** Not a route: DynamoDB Local's own share, shown beside the list pages. */
+  sdkOnly?: boolean;
+  /** Median latency, ms, by member count. */
+  ms: Record<number, number>;
+  ratio: number;
+  pass: boolean;
+}
+
+/**
+ * The same requests on projects of 10, 1,000 and 10,000 members (seeded with BatchWriteItem), on
+ * a warm in-process app straight to DynamoDB Local. Sizes are interleaved in every round so that
+ * machine noise hits them alike. List pages hold 5 members, so every size returns full pages.
+ */
+export async function scale(world: World, sizes: number[], samples: number) {
+  const { app, store, client } = appFor(world.config);
+  const boot = await adminOps(store).bootstrap({ orgName: 'bench scale', ownerName: 'Owner' });
+  const G = boot.secret;
+  const warmups = 3;
+  const pageSize = 5;
+  const seeding: { members: number; items: number; seconds: number }[] = [];
+
+  interface Fixture {
+    n: number;
+    projectId: string;
+    target: string;
+    patchTarget: string;
+    spare: string[];
+    removable: string[];
+    middleCursor: string;
+    middleStartKey: Record<string, unknown>;
+    flip: boolean;
+  }
+  const fixtures: Fixture[] = [];
+  for (const n of sizes) {
+    const project = await expectStatus('create project', request(app, 'POST', '/api/projects', G, { name: `${n} members` }), 201);
+    const t0 = performance.now();
+    const seeded = await seedMembers(world.raw, TABLE_NAME, { orgId: boot.org.orgId, projectId: project._id, members: n, spareUsers: warmups + samples });
+    seeding.push({ members: n, items: seeded.items, seconds: round((performance.now() - t0) / 1000, 1) });
+    // A cursor to the middle of the list, reached through the API (cursors are signed).
+    let cursor: string | undefined;
+    let seen = 0;
+    const half = Math.floor((n + 1) / 2); // the owner is a member too
+    while (seen < half) {
+      const limit = Math.min(100, half - seen);
+      const page = await expectStatus(
+        'walk to the middle',
+        request(app, 'GET', `/api/projects/${project._id}/users?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, G),
+        200,
+      );
+      seen += page.data.length;
+      cursor = page.nextCursor;
+    }
+    // The same position as a DynamoDB start key, for the SDK-only rows.
+    const keysOnly = await client.send(
+      new QueryCommand({
+        TableName: TABLE_NAME,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+        ExpressionAttributeValues: { ':pk': `PROJECT#${project._id}`, ':prefix': 'PU#' },
+        ProjectionExpression: 'PK, SK',
+        Limit: half,
+      }),
+    );
+    const middle = Math.floor(n / 2);
+    fixtures.push({
+      n,
+      projectId: project._id,
+      target: seeded.members[middle]!.projectUserId,
+      patchTarget: seeded.members[Math.min(middle + 1, n - 1)]!.projectUserId,
+      spare: seeded.spareUsers,
+      removable: [],
+      middleCursor: cursor!,
+      middleStartKey: keysOnly.LastEvaluatedKey!,
+      flip: false,
+    });
+  }
+
+  /** The list route's DynamoDB calls without the app: the page's Query and, in parallel, the BatchGetItem of the caller's context. */
+  const pageCalls = (projectId: string, start?: Record<string, unknown>) =>
+    Promise.all([
+      client.send(
+        new QueryCommand({
+          TableName: TABLE_NAME,
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+          ExpressionAttributeValues: { ':pk': `PROJECT#${projectId}`, ':prefix': 'PU#' },
+          Limit: pageSize + 1,
+          ExclusiveStartKey: start,
+        }),
+      ),
+      client.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [TABLE_NAME]: {
+              Keys: [
+                { PK: `PROJECT#${projectId}`, SK: 'PROJECT' },
+                { PK: `PROJECT#${projectId}`, SK: `MEMBER#${boot.owner.userId}` },
+              ],
+            },
+          },
+        }),
+      ),
+    ]);
+  const routes: { name: string; sdkOnly?: boolean; run: (f: Fixture) => Promise<unknown> }[] = [
+    { name: 'GET /projects/:p/users/:pu', run: (f) => expectStatus('get', request(app, 'GET', `/api/projects/${f.projectId}/users/${f.target}`, G), 200) },
+    {
+      name: 'POST /projects/:p/users (add)',
+      run: async (f) => {
+        const added = await expectStatus('add', request(app, 'POST', `/api/projects/${f.projectId}/users`, G, { _id: f.spare.shift(), roles: ['viewer'] }), 201);
+        f.removable.push(added._id);
+      },
+    },
+    {
+      name: 'PATCH /projects/:p/users/:pu',
+      run: (f) => {
+        f.flip = !f.flip;
+        return expectStatus('update', request(app, 'PATCH', `/api/projects/${f.projectId}/users/${f.patchTarget}`, G, { roles: f.flip ? ['manager'] : ['editor'] }), 200);
+      },
+    },
+    {
+      name: 'DELETE /projects/:p/users/:pu',
+      run: (f) => expectStatus('remove', request(app, 'DELETE', `/api/projects/${f.projectId}/users/${f.removable.shift()}`, G), 204),
+    },
+    {
+      name: `GET /projects/:p/users?limit=${pageSize} (first page)`,
+      run: (f) => expectStatus('first page', request(app, 'GET', `/api/projects/${f.projectId}/users?limit=${pageSize}`, G), 200),
+    },
+    {
+      name: `GET /projects/:p/users?limit=${pageSize}&cursor= (middle page)`,
+      run: (f) =>
+        expectStatus('middle page', request(app, 'GET', `/api/projects/${f.projectId}/users?limit=${pageSize}&cursor=${encodeURIComponent(f.middleCursor)}`, G), 200),
+    },
+    { name: 'GET /projects/:p/users/me', run: (f) => expectStatus('me', request(app, 'GET', `/api/projects/${f.projectId}/users/me`, G), 200) },
+    // No app: the list route's DynamoDB calls alone, the same SDK client straight to DynamoDB Local.
+    { name: `SDK only, no app: the first page's Query ∥ BatchGetItem`, sdkOnly: true, run: (f) => pageCalls(f.projectId) },
+    { name: `SDK only, no app: the middle page's Query ∥ BatchGetItem`, sdkOnly: true, run: (f) => pageCalls(f.projectId, f.middleStartKey) },
+  ];
+
+  const timings = new Map<string, number[]>();
+  for (let round_ = 0; round_ < warmups + samples; round_++) {
+    for (const route of routes) {
+      const order = round_ % 2 ? [...fixtures].reverse() : fixtures;
+      for (const f of order) {
+        const t0 = performance.now();
+        await route.run(f);
+        const ms = performance.now() - t0;
+        if (round_ >= warmups) {
+          const k = `${route.name}|${f.n}`;
+          timings.set(k, [...(timings.get(k) ?? []), ms]);
+        }
+      }
+    }
+  }
+  client.destroy();
+
+  const smallest = sizes[0]!;
+  const largest = sizes[sizes.length - 1]!;
+  const rows: ScaleRow[] = routes.map((route) => {
+    const ms = Object.fromEntries(sizes.map((n) => [n, round(median(timings.get(`${route.name}|${n}`)!), 2)]));
+    const ratio = round(ms[largest]! / ms[smallest]!, 2);
+    return { route: route.name, sdkOnly: route.sdkOnly, ms, ratio, pass: ratio <= 1.2 };
+  });
+  const markdown = markdownTable(
+    ['route', ...sizes.map((n) => `${fmtInt(n)} members (ms)`), `${fmtInt(largest)} / ${fmtInt(smallest)}`, 'target ≤ 1.2×'],
+    rows.map((r) => [
+      r.sdkOnly ? `*${r.route}*` : `\`${r.route}\``,
+      ...sizes.map((n) => fmt(r.ms[n], 2)),
+      `${fmt(r.ratio, 2)}×`,
+      r.sdkOnly ? '(DynamoDB Local alone)' : pass(r.pass),
+    ]),
+    `l${'r'.repeat(sizes.length + 1)}l`,
+  );
+  return { rows, seeding, samples, markdown };
+}

@@ -1,0 +1,264 @@
+import autocannon from 'autocannon';
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { bundle, CACHE_DIR } from '../lib/bundles.js';
+import { cpuMeter, findDynamoLocalPid } from '../lib/cpu.js';
+import { summarizeProfile } from '../lib/profile.js';
+import { seedMembers } from '../lib/seed.js';
+import { fmt, fmtInt, markdownTable, pass, round } from '../lib/stats.js';
+import { DEPLOYED_NODE_ARGS } from './cold-start.js';
+import { appFor, expectStatus, orgWithProject, request, TABLE_NAME, type World } from '../lib/world.js';
+
+export interface ThroughputRow {
+  route: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  errors: number;
+  limitCall: string;
+  limitRps: number;
+  limitP50: number;
+  limitP99: number;
+  ratio: number;
+  pass: boolean;
+  /** % of one core per process: during the limit run and during the API run. */
+  cpu: { limit: Record<string, number>; api: Record<string, number> };
+  cpuMsPerRequest?: { limit: Record<string, number>; api: Record<string, number> };
+  /** The limit for the call the route really makes (for the diagnosis, not the target). */
+  diagnosis?: { call: string; rps: number; p50: number; p99: number; ratio: number };
+}
+
+/** Resident set size of a process now and its peak so far (VmHWM), bytes. */
+function memoryOf(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0) * 1024;
+  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+}
+
+/**
+ * The heap limits Lambda's Node.js runtime gives a function of `memoryMb` (its bootstrap runs node
+ * with `--max-semi-space-size` = 5 % and `--max-old-space-size` = 90 % of the memory size), plus
+ * the stack's NODE_OPTIONS.
+ */
+export const lambdaNodeArgs = (memoryMb: number) => [
+  `--max-semi-space-size=${Math.floor((memoryMb * 5) / 100)}`,
+  `--max-old-space-size=${Math.floor((memoryMb * 90) / 100)}`,
+  ...DEPLOYED_NODE_ARGS,
+];
+
+function startServer(world: World, file: string, execArgv: string[]): Promise<{ child: ChildProcess; url: string }> {
+  return new Promise((resolve, reject) => {
+    const child = fork(file, [], { env: world.childEnv(), execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    child.once('message', (m) => resolve({ child, url: `http://127.0.0.1:${(m as { port: number }).port}` }));
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`bench server exited (${code}) before listening`)));
+  });
+}
+
+interface LimitResult {
+  requests: number;
+  errors: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  /** % of one core used by DynamoDB Local and by the SDK process during the run. */
+  cpu: Record<string, number>;
+}
+
+function runLimit(file: string, job: Record<string, unknown>, dynamoPid: number | null): Promise<LimitResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(file, [], { env: { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const meter = cpuMeter({ 'DynamoDB Local': dynamoPid, 'SDK process': child.pid });
+    child.once('message', (m) => resolve({ ...(m as Omit<LimitResult, 'cpu'>), cpu: meter() }));
+    child.once('error', reject);
+    child.send(job);
+  });
+}
+
+async function cannon(url: string, path: string, key: string, connections: number, seconds: number) {
+  return autocannon({ url: `${url}${path}`, connections, duration: seconds, headers: { authorization: `Bearer ${key}` } });
+}
+
+/**
+ * The bundled API as an HTTP server (`node`, Lambda's environment defaults) under autocannon, next
+ * to the rate the same SDK reaches alone against the same DynamoDB Local with the same requests in
+ * flight. The server's resident memory is sampled throughout; its peak is reported.
+ */
+export async function throughput(world: World, opts: { connections: number; seconds: number; warmupSeconds: number; profileSeconds: number }) {
+  const [server, limit] = await Promise.all([bundle('server', 'bench/server.ts'), bundle('limit', 'bench/limit.ts')]);
+  const { app, store, client } = appFor(world.config);
+  const fixture = await orgWithProject(store, app, 'throughput');
+  const seeded = await seedMembers(world.raw, TABLE_NAME, { orgId: fixture.orgId, projectId: fixture.projectId, members: 100, spareUsers: 0 });
+  const target = seeded.members[50]!.projectUserId;
+  await expectStatus('fixture check', request(app, 'GET', `/api/projects/${fixture.projectId}/users/${target}`, fixture.key), 200);
+  client.destroy();
+
+  const dynamoPid = findDynamoLocalPid(world.dynamo.port);
+  const nodeArgs = lambdaNodeArgs(128);
+  const { child, url } = await startServer(world, server.outfile, nodeArgs);
+  let peak = memoryOf(child.pid!).peak;
+  let startupRss = memoryOf(child.pid!).rss;
+  const sampler = setInterval(() => {
+    try {
+      peak = Math.max(peak, memoryOf(child.pid!).peak);
+    } catch {
+      /* exited */
+    }
+  }, 100);
+  const puKey = { PK: `PROJECT#${fixture.projectId}`, SK: `PU#${target}` };
+  const routes = [
+    {
+      route: 'GET /projects/:p/users/:pu',
+      path: `/api/projects/${fixture.projectId}/users/${target}`,
+      limitCall: '`GetCommand` (1 item)',
+      job: { mode: 'get', key: puKey },
+      /** What the route itself sends: one BatchGetItem of project, caller's membership and target. */
+      diagnosis: {
+        call: '`BatchGetCommand` (the route\'s 3 keys)',
+        job: {
+          mode: 'batch',
+          keys: [
+            { PK: `PROJECT#${fixture.projectId}`, SK: 'PROJECT' },
+            { PK: `PROJECT#${fixture.projectId}`, SK: `MEMBER#${fixture.owner.userId}` },
+            puKey,
+          ],
+        },
+      },
+    },
+    {
+      route: 'GET /projects/:p/users?limit=50',
+      path: `/api/projects/${fixture.projectId}/users?limit=50`,
+      limitCall: '`QueryCommand` (`Limit` 51, as the store asks)',
+      job: { mode: 'query', limit: 51 },
+      diagnosis: undefined as undefined | { call: string; job: Record<string, unknown> },
+    },
+  ];
+  const rows: ThroughputRow[] = [];
+  const baseJob = {
+    connections: opts.connections,
+    tableName: TABLE_NAME,
+    endpoint: world.dynamo.endpoint,
+    projectPk: `PROJECT#${fixture.projectId}`,
+    key: { PK: '', SK: '' },
+    limit: 51,
+  };
+  try {
+    const first = await fetch(`${url}${routes[0]!.path}`, { headers: { authorization: `Bearer ${fixture.key}` } });
+    if (first.status !== 200) throw new Error(`bench server answered ${first.status}`);
+    startupRss = memoryOf(child.pid!).rss;
+    for (const r of routes) {
+      const job = { ...baseJob, ...r.job };
+      // Warm both (JIT of the server, the SDK and DynamoDB Local), then measure the ceiling and the API.
+      await runLimit(limit.outfile, { ...job, seconds: opts.warmupSeconds }, dynamoPid);
+      await cannon(url, r.path, fixture.key, opts.connections, opts.warmupSeconds);
+      const ceiling = await runLimit(limit.outfile, { ...job, seconds: opts.seconds }, dynamoPid);
+      const diagnosis = r.diagnosis ? await runLimit(limit.outfile, { ...baseJob, ...r.diagnosis.job, seconds: opts.seconds }, dynamoPid) : undefined;
+      const meter = cpuMeter({ 'DynamoDB Local': dynamoPid, server: child.pid, autocannon: process.pid });
+      const result = await cannon(url, r.path, fixture.key, opts.connections, opts.seconds);
+      const apiCpu = meter();
+      const rps = result.requests.total / opts.seconds;
+      const errors = result.errors + result.timeouts + result.non2xx;
+      const ratio = round(rps / ceiling.rps, 2);
+      rows.push({
+        route: r.route,
+        rps: round(rps, 0),
+        p50: result.latency.p50,
+        p99: result.latency.p99,
+        requests: result.requests.total,
+        errors,
+        limitCall: r.limitCall,
+        limitRps: round(ceiling.rps, 0),
+        limitP50: round(ceiling.p50, 1),
+        limitP99: round(ceiling.p99, 1),
+        ratio,
+        pass: ratio >= 0.8 && errors === 0 && ceiling.errors === 0,
+        cpu: { limit: ceiling.cpu, api: apiCpu },
+        ...(diagnosis && r.diagnosis
+          ? { diagnosis: { call: r.diagnosis.call, rps: round(diagnosis.rps, 0), p50: round(diagnosis.p50, 1), p99: round(diagnosis.p99, 1), ratio: round(rps / diagnosis.rps, 2) } }
+          : {}),
+      });
+    }
+  } finally {
+    clearInterval(sampler);
+    try {
+      peak = Math.max(peak, memoryOf(child.pid!).peak);
+    } catch {
+      /* exited */
+    }
+    child.disconnect();
+    await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+  }
+
+  // Where the server's CPU goes under load: a short profiled run of the first route.
+  let profile: [string, number][] = [];
+  if (opts.profileSeconds > 0) {
+    const dir = path.join(CACHE_DIR, 'profiles', 'server');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const profiled = await startServer(world, server.outfile, [...nodeArgs, '--cpu-prof', `--cpu-prof-dir=${dir}`]);
+    await cannon(profiled.url, routes[0]!.path, fixture.key, opts.connections, opts.profileSeconds);
+    profiled.child.disconnect();
+    await new Promise((r) => (profiled.child.exitCode !== null ? r(null) : profiled.child.once('exit', r)));
+    const file = readdirSync(dir)[0];
+    if (file) {
+      const summary = summarizeProfile(path.join(dir, file), server.outfile);
+      const busy = summary.selfMsByPackage.filter(([n]) => n !== '(idle)').reduce((n, [, ms]) => n + ms, 0);
+      profile = summary.selfMsByPackage
+        .filter(([n]) => n !== '(idle)')
+        .slice(0, 12)
+        .map(([n, ms]) => [n, round((100 * ms) / busy, 1)]);
+    }
+  }
+  const peakMb = round(peak / 2 ** 20, 1);
+  const memory = { nodeArgs, peakRssMb: peakMb, idleRssMb: round(startupRss / 2 ** 20, 1), targetMb: 128, pass: peakMb <= 128 };
+  const markdown = markdownTable(
+    ['route', 'req/s', 'p50 (ms)', 'p99 (ms)', 'errors', 'limit: same SDK call alone', 'limit req/s', 'limit p50 / p99 (ms)', 'ratio (target ≥ 0.8)'],
+    rows.map((r) => [
+      `\`${r.route}\``,
+      fmtInt(r.rps),
+      fmt(r.p50, 0),
+      fmt(r.p99, 0),
+      r.errors,
+      r.limitCall,
+      fmtInt(r.limitRps),
+      `${fmt(r.limitP50)} / ${fmt(r.limitP99)}`,
+      `${fmt(r.ratio, 2)} ${pass(r.pass)}`,
+    ]),
+    'lrrrrlrrl',
+  );
+  const memoryMarkdown = markdownTable(
+    ['server process', 'RSS (MB)', 'target'],
+    [
+      ['after start-up and one request', fmt(memory.idleRssMb), ''],
+      [`peak during the throughput runs (VmHWM), node \`${nodeArgs.join(' ')}\``, `**${fmt(memory.peakRssMb)}**`, `≤ 128 MB ${pass(memory.pass)}`],
+    ],
+    'lrl',
+  );
+  /** CPU milliseconds per request of each process: what a saturated machine divides its cores by. */
+  const perRequest = (cpu: Record<string, number>, rps: number) =>
+    Object.fromEntries(Object.entries(cpu).map(([k, percent]) => [k, round((percent * 10) / rps, 2)]));
+  for (const r of rows) {
+    r.cpuMsPerRequest = { limit: perRequest(r.cpu.limit, r.limitRps), api: perRequest(r.cpu.api, r.rps) };
+  }
+  const cpuText = (cpu: Record<string, number>, ms: Record<string, number>) =>
+    Object.entries(cpu)
+      .map(([k, v]) => `${k} ${v} % (${fmt(ms[k], 2)} ms/request)`)
+      .join(', ');
+  const cpuMarkdown = rows
+    .map(
+      (r) =>
+        `- CPU during \`${r.route}\` (% of one core; CPU ms per request): SDK alone: ${cpuText(r.cpu.limit, r.cpuMsPerRequest!.limit)}; API: ${cpuText(r.cpu.api, r.cpuMsPerRequest!.api)}.`,
+    )
+    .join('\n');
+  const diagnosisMarkdown = rows
+    .filter((r) => r.diagnosis)
+    .map(
+      (r) =>
+        `- \`${r.route}\` sends one ${r.diagnosis!.call}: alone, that call reaches ${fmtInt(r.diagnosis!.rps)} req/s (p50 ${fmt(r.diagnosis!.p50)} ms); the API is at ${fmt(r.diagnosis!.ratio, 2)} of it.`,
+    )
+    .concat(cpuMarkdown ? [cpuMarkdown] : [])
+    .join('\n');
+  return { rows, memory, profile, markdown, memoryMarkdown, diagnosisMarkdown };
+}

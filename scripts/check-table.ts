@@ -1,0 +1,63 @@
+/**
+ * `npm run check-table -- [--table T] [--endpoint URL] [--region R] [--org ORG ...] [--json] [--once]`
+ *
+ * Scans the table (and its GSI1) and reports every broken invariant (see scripts/table-invariants.ts
+ * for the rules). Exit code 0: none; 1: violations; 2: usage or access error. Without --table it
+ * checks the local table `npm start` runs (project-users-local on http://127.0.0.1:8000); with
+ * --table and no --endpoint a deployed one, with your AWS credentials. --org limits the check to
+ * organizations (by Query, no Scan). A violation is reported only if a second look a second later
+ * still sees it (a Scan is not a snapshot); --once reports the first look.
+ */
+import { parseArgs } from 'node:util';
+import { checkTableSettled, inspectTable, type TableReport } from './table-invariants.js';
+
+const USAGE = `Usage: npm run check-table -- [--table T] [--endpoint URL] [--region R] [--org ORG]... [--json] [--once]`;
+
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      table: { type: 'string' },
+      endpoint: { type: 'string' },
+      region: { type: 'string' },
+      org: { type: 'string', multiple: true },
+      json: { type: 'boolean' },
+      once: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+} catch (error) {
+  console.error(`${(error as Error).message}\n\n${USAGE}`);
+  process.exit(2);
+}
+const { values } = parsed;
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
+const local = values.table === undefined;
+const options = {
+  tableName: values.table ?? process.env.TABLE_NAME ?? 'project-users-local',
+  region: values.region ?? process.env.AWS_REGION ?? 'us-east-1',
+  endpoint: values.endpoint ?? (local ? (process.env.DYNAMODB_ENDPOINT ?? 'http://127.0.0.1:8000') : undefined),
+  orgIds: values.org,
+};
+
+let report: TableReport;
+try {
+  report = values.once ? await inspectTable(options) : await checkTableSettled(options);
+} catch (error) {
+  console.error(`check-table: cannot read table ${options.tableName}: ${(error as Error).name}: ${(error as Error).message}`);
+  process.exit(2);
+}
+
+if (values.json) {
+  console.log(JSON.stringify(report, null, 2));
+} else {
+  const entities = Object.entries(report.byEntity).map(([entity, n]) => `${entity} ${n}`).join(', ');
+  console.log(`${options.tableName}: ${report.items} items (${entities || 'none'}), ${report.indexEntries} GSI1 entries`);
+  for (const v of report.violations) console.log(`VIOLATION ${v.rule}: ${v.item}: ${v.detail}`);
+  console.log(report.violations.length === 0 ? 'No violations.' : `${report.violations.length} violation(s).`);
+}
+process.exit(report.violations.length === 0 ? 0 : 1);

@@ -1,0 +1,180 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newId } from '../../functions/domain/ids.js';
+import { ensureTable } from '../../functions/store/schema.js';
+import { findViolations, inspectTable } from '../../scripts/table-invariants.js';
+import { Attack, newOrg, tableTarget, testApp } from './lib/harness.js';
+
+/**
+ * The invariant checker itself: silent on a table the API built, and it finds every kind of broken
+ * invariant planted by hand (each in a project of its own), by Scan and by organization; the CLI
+ * exits 0 / 1 accordingly.
+ */
+const run = promisify(execFile);
+const { endpoint } = tableTarget();
+const tableName = `invariants-${randomBytes(4).toString('hex')}`;
+const raw = new DynamoDBClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+const doc = DynamoDBDocumentClient.from(raw);
+let orgId: string;
+let org: Awaited<ReturnType<typeof newOrg>>;
+const t = testApp({ tableName });
+
+beforeAll(async () => {
+  await ensureTable(raw, tableName);
+  org = await newOrg(t, 'Invariants');
+  orgId = org.orgId;
+});
+afterAll(() => raw.destroy());
+
+const get = async (PK: string, SK: string) => (await doc.send(new GetCommand({ TableName: tableName, Key: { PK, SK } }))).Item as Record<string, any>;
+const put = (Item: Record<string, unknown>) => doc.send(new PutCommand({ TableName: tableName, Item }));
+const del = (PK: string, SK: string) => doc.send(new DeleteCommand({ TableName: tableName, Key: { PK, SK } }));
+const set = (PK: string, SK: string, values: Record<string, unknown>) =>
+  doc.send(
+    new UpdateCommand({
+      TableName: tableName,
+      Key: { PK, SK },
+      UpdateExpression: `SET ${Object.keys(values).map((k, i) => `#n${i} = :v${i}`).join(', ')}`,
+      ExpressionAttributeNames: Object.fromEntries(Object.keys(values).map((k, i) => [`#n${i}`, k])),
+      ExpressionAttributeValues: Object.fromEntries(Object.values(values).map((v, i) => [`:v${i}`, v])),
+    }),
+  );
+
+/** A project with an owner and one viewer, built through the API. */
+async function scene() {
+  const project = await org.project('Scene');
+  const userId = await org.user();
+  const pu = await org.member(project._id, userId, ['viewer']);
+  const P = `PROJECT#${project._id}`;
+  return { project, userId, pu, P, owner: await get(P, `PU#${project.ownerProjectUserId}`) };
+}
+
+describe('check-table', () => {
+  it('reports nothing for a table built through the API, by Scan and by organization', async () => {
+    const s = await scene();
+    await org.member(s.project._id, await org.user(), ['manager']);
+    await org.key(s.userId, 'read');
+    const patched = await t.app.request(`/api/projects/${s.project._id}/users/${s.pu._id}`, {
+      method: 'PATCH',
+      headers: { Authorization: `Bearer ${org.adminKey}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ roles: ['editor'] }),
+    });
+    expect(patched.status).toBe(200);
+    const whole = await inspectTable({ tableName, client: raw });
+    const scoped = await inspectTable({ tableName, client: raw, orgIds: [orgId] });
+    expect(whole.violations).toEqual([]);
+    expect(scoped.violations).toEqual([]);
+    expect(whole.items).toBeGreaterThan(15);
+    expect(whole.indexEntries).toBeGreaterThan(3);
+  });
+
+  it('finds every kind of broken invariant, and the CLI exits 1 listing them', async () => {
+    const attack = new Attack('check-table/planted-violations');
+    const planted: [string, string][] = []; // [rule, item]
+
+    // Membership without its guard, and a guard without its project user.
+    let s = await scene();
+    await del(s.P, `MEMBER#${s.userId}`);
+    planted.push(['membership-without-guard', `${s.P} | PU#${s.pu._id}`]);
+    s = await scene();
+    await del(s.P, `PU#${s.pu._id}`);
+    planted.push(['guard-without-membership', `${s.P} | MEMBER#${s.userId}`]);
+
+    // Twins that disagree.
+    s = await scene();
+    await set(s.P, `MEMBER#${s.userId}`, { roles: ['admin'] });
+    planted.push(['twin-mismatch', `${s.P} | PU#${s.pu._id}`]);
+
+    // No owner; two owners; the pointer at someone who is not a member.
+    s = await scene();
+    await set(s.P, `PU#${s.owner.projectUserId}`, { isOwner: false });
+    await set(s.P, `MEMBER#${s.owner.userId}`, { isOwner: false });
+    planted.push(['owner-count', `${s.P} | PROJECT`], ['owner-pointer', `${s.P} | PROJECT`]);
+    s = await scene();
+    await set(s.P, `PU#${s.pu._id}`, { isOwner: true });
+    await set(s.P, `MEMBER#${s.userId}`, { isOwner: true });
+    planted.push(['owner-count', `${s.P} | PROJECT`]);
+    s = await scene();
+    await set(s.P, 'PROJECT', { ownerProjectUserId: newId('projectUser') });
+    planted.push(['owner-not-member', `${s.P} | PROJECT`]);
+
+    // A membership of an org user that does not exist (its USER# GSI entry dangles).
+    s = await scene();
+    const ghost = newId('user');
+    const ghostPu: Record<string, any> = { ...s.owner, projectUserId: newId('projectUser'), userId: ghost, isOwner: false, roles: ['viewer'], version: 1 };
+    await put({ ...ghostPu, SK: `PU#${ghostPu.projectUserId}`, GSI1PK: `USER#${ghost}` });
+    const { GSI1PK: _a, GSI1SK: _b, ...guard }: Record<string, any> = { ...ghostPu, SK: `MEMBER#${ghost}`, entity: 'Membership' };
+    await put(guard);
+    const eventId = newId('audit');
+    await put({ PK: s.P, SK: `AUDIT#${eventId}`, entity: 'Audit', eventId, orgId, projectId: s.project._id, action: 'ProjectUserAdded', projectUserId: ghostPu.projectUserId, userId: ghost, actor: { keyId: null, userId: ghost }, before: null, after: null, at: new Date().toISOString() });
+    planted.push(['member-user-missing', `${s.P} | PU#${ghostPu.projectUserId}`]);
+
+    // An unaudited write (version bumped on both twins without an audit item).
+    s = await scene();
+    await set(s.P, `PU#${s.pu._id}`, { version: 2 });
+    await set(s.P, `MEMBER#${s.userId}`, { version: 2 });
+    planted.push(['audit-version', `${s.P} | PU#${s.pu._id}`]);
+
+    // A live key whose org user does not exist; a project whose org does not exist (dangling GSI1).
+    const keyId = newId('key');
+    const keyUser = newId('user');
+    await put({ PK: `KEY#${keyId}`, SK: 'KEY', GSI1PK: `USER#${keyUser}`, GSI1SK: `KEY#${keyId}`, entity: 'ApiKey', keyId, orgId, userId: keyUser, scope: 'read', secretHash: 'a'.repeat(64), createdAt: new Date().toISOString() });
+    planted.push(['key-without-user', `KEY#${keyId} | KEY`]);
+    const lost = newId('project');
+    const lostOrg = newId('org');
+    await put({ PK: `PROJECT#${lost}`, SK: 'PROJECT', GSI1PK: `ORG#${lostOrg}`, GSI1SK: `PROJECT#${lost}`, entity: 'Project', projectId: lost, orgId: lostOrg, name: 'x', ownerProjectUserId: newId('projectUser'), ownerUserId: keyUser, createdAt: '', updatedAt: '', version: 1 });
+    planted.push(['dangling-gsi', `PROJECT#${lost} | PROJECT`]);
+
+    // An item no layout knows.
+    await put({ PK: `PROJECT#${s.project._id}`, SK: 'STRAY', entity: 'Nonsense' });
+    planted.push(['entity', `${s.P} | STRAY`]);
+
+    const whole = await inspectTable({ tableName, client: raw });
+    const found = new Set(whole.violations.map((v) => `${v.rule} @ ${v.item}`));
+    for (const [rule, item] of planted) {
+      attack.rounds++;
+      attack.check(found.has(`${rule} @ ${item}`), `not found: ${rule} @ ${item}`);
+    }
+    const rules = new Set(planted.map(([rule]) => rule));
+    const unexpected = whole.violations.filter((v) => !rules.has(v.rule) && !['audit-creation', 'orphan'].includes(v.rule));
+    attack.check(unexpected.length === 0, `unexpected: ${JSON.stringify(unexpected)}`);
+    attack.note('planted', planted.length);
+    attack.note('reported', whole.violations.length);
+
+    // By organization (Query only): the planted violations of this org's projects are found too.
+    const scoped = await inspectTable({ tableName, client: raw, orgIds: [orgId] });
+    const scopedFound = new Set(scoped.violations.map((v) => `${v.rule} @ ${v.item}`));
+    for (const [rule, item] of planted.filter(([, item]) => !item.startsWith('KEY#') && !item.startsWith(`PROJECT#${lost}`))) {
+      attack.check(scopedFound.has(`${rule} @ ${item}`), `by organization, not found: ${rule} @ ${item}`);
+    }
+
+    // The CLI: exit code 1 and one line per violation.
+    const cli = await run('npx', ['tsx', 'scripts/check-table.ts', '--table', tableName, '--endpoint', endpoint!, '--once'], { cwd: process.cwd() }).then(
+      () => ({ code: 0, stdout: '' }),
+      (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
+    );
+    attack.requests++;
+    attack.check(cli.code === 1, `CLI exit code ${cli.code}`);
+    for (const [rule, item] of planted) attack.check(cli.stdout.includes(`VIOLATION ${rule}: ${item}`), `CLI did not print ${rule}: ${item}`);
+    attack.report();
+    expect(attack.violations).toEqual([]);
+  }, 60_000);
+
+  it('the CLI exits 0 on a sound table and 2 on one it cannot read', async () => {
+    const clean = `invariants-clean-${randomBytes(3).toString('hex')}`;
+    await ensureTable(raw, clean);
+    const ok = await run('npx', ['tsx', 'scripts/check-table.ts', '--table', clean, '--endpoint', endpoint!]);
+    expect(ok.stdout).toContain('No violations.');
+    const missing = await run('npx', ['tsx', 'scripts/check-table.ts', '--table', 'no-such-table', '--endpoint', endpoint!]).catch((e) => e);
+    expect(missing.code).toBe(2);
+  }, 60_000);
+
+  it('the rules are pure functions of the items: nothing for nothing, an item without entity is reported', () => {
+    expect(findViolations([])).toEqual([]);
+    expect(findViolations([{ PK: 'X', SK: 'Y' }]).map((v) => v.rule)).toEqual(['entity']);
+  });
+});

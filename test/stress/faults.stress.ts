@@ -1,0 +1,32 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { stopAndRestart, throttling, transactionConflicts, unresponsive } from '../attacks/lib/faults.js';
+import { expectWholeTableSound } from './whole-table.js';
+
+describe('fault attacks (stress)', () => {
+  afterAll(() => expectWholeTableSound('faults'));
+
+  it('throttling bursts and sustained throttling, 50 parallel requests, 2 rounds', async () => {
+    const attack = await throttling({ rounds: 2, parallel: 50 });
+    attack.report();
+    expect(attack.violations).toEqual([]);
+  });
+
+  it('TransactionConflict: bounded retries, 50 parallel requests under persistent conflicts', async () => {
+    const attack = await transactionConflicts({ parallel: 50 });
+    attack.report();
+    expect(attack.violations).toEqual([]);
+  });
+
+  it('DynamoDB Local killed (SIGKILL) and restarted on its data twice under 20 parallel writers', async () => {
+    const attack = await stopAndRestart({ rounds: 2, parallel: 20, outageMs: 1_500, signal: 'SIGKILL' });
+    attack.report();
+    expect(attack.violations).toEqual([]);
+  });
+
+  // Regression for bug 4 (test/ATTACKS.md, fixed): see test/attacks/faults.test.ts.
+  it('DynamoDB not answering, 50 parallel requests: 503 within 8 s', async () => {
+    const attack = await unresponsive({ parallel: 50, deadlineMs: 8_000 });
+    attack.report();
+    expect(attack.violations).toEqual([]);
+  });
+});
