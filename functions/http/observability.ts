@@ -34,15 +34,11 @@ export function createObservability(config: Pick<Config, 'logFormat' | 'logLevel
         console.log(`${new Date().toISOString().slice(11, 23)} ${record.method} ${record.path} → ${record.status} ${record.latencyMs}ms${key} [${record.requestId}]`);
       }
       if (metrics) {
-        const statusClass = `${Math.floor(record.status / 100)}xx`;
-        for (const [name, unit, value] of [
-          ['Requests', MetricUnit.Count, 1],
-          ['Latency', MetricUnit.Milliseconds, record.latencyMs],
-        ] as const) {
-          const single = metrics.singleMetric();
-          single.addDimensions({ route: `${record.method} ${record.route}`, statusClass });
-          single.addMetric(name, unit, value);
-        }
+        // One EMF line per request, both metrics under the same dimensions.
+        metrics.addDimensions({ route: `${record.method} ${record.route}`, statusClass: `${Math.floor(record.status / 100)}xx` });
+        metrics.addMetric('Requests', MetricUnit.Count, 1);
+        metrics.addMetric('Latency', MetricUnit.Milliseconds, record.latencyMs);
+        metrics.publishStoredMetrics();
       }
     },
     error(message: string, details: Record<string, unknown>) {
