@@ -5,9 +5,8 @@ import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 
 import { createHash } from 'node:crypto';
 import type { AuditEntry, ProjectUser } from '../domain/model.js';
 import { putEventsReliably, type Outgoing } from './bus.js';
+import { ENTITY, TABLE_DEFINITION } from '../store/keys.js';
 import { EVENT_SOURCE, PUBLISHED_ACTIONS, TTL_PRINCIPAL } from './contract.js';
-
-export { PUBLISHED_ACTIONS };
 
 /**
  * The transactional outbox, published: every audit item a write transaction stored reaches the
@@ -47,7 +46,7 @@ export function toEvent(record: DynamoDBRecord): Conversion {
     const newImage = record.dynamodb?.NewImage ? unmarshall(record.dynamodb.NewImage as never) : null;
     const oldImage = record.dynamodb?.OldImage ? unmarshall(record.dynamodb.OldImage as never) : null;
 
-    if (record.eventName === 'INSERT' && newImage?.entity === 'Audit') {
+    if (record.eventName === 'INSERT' && newImage?.[TABLE_DEFINITION.entityAttribute] === ENTITY.audit) {
       const audit = newImage as AuditEntry;
       if (!PUBLISHED_ACTIONS.includes(audit.action)) return { skip: true };
       if (!audit.eventId || !audit.orgId || !audit.at || !audit.actor) return { poison: 'audit item lacks eventId, orgId, at or actor' };
@@ -71,7 +70,7 @@ export function toEvent(record: DynamoDBRecord): Conversion {
       };
     }
 
-    if (isTtlRemoval(record) && oldImage?.entity === 'ProjectUser') {
+    if (isTtlRemoval(record) && oldImage?.[TABLE_DEFINITION.entityAttribute] === ENTITY.projectUser) {
       const member = oldImage as ProjectUser;
       if (!member.projectUserId || !member.projectId) return { poison: 'expired project user lacks its IDs' };
       const at = record.dynamodb?.ApproximateCreationDateTime;

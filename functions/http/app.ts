@@ -24,7 +24,6 @@ export function createApp(deps: { store: Store; config: Config }) {
   const services: Services = {
     ...deps,
     auth: createAuthenticator(deps.store, { cacheSeconds: deps.config.keyCacheSeconds }),
-    observability,
   };
 
   /** X-Request-Id on every response (the client's, if sane), and one log line + metrics per request. */

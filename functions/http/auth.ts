@@ -66,17 +66,17 @@ export function createAuthenticator(store: Store, options: { cacheSeconds: numbe
       const parsed = parseApiKey(header);
       const presented = createHash('sha256').update(parsed?.secret ?? '').digest();
       if (!parsed) throw errors.unauthenticated();
-      const matchesEntry = (candidate: CacheEntry | undefined) => {
+      const matches = (candidate: CacheEntry | undefined): candidate is CacheEntry => {
         const stored = candidate ? Buffer.from(candidate.key.secretHash, 'hex') : DUMMY_HASH;
         return stored.length === presented.length && timingSafeEqual(stored, presented) && candidate !== undefined;
       };
       let entry = fresh ? undefined : cache.get(parsed.keyId);
-      if (entry && (entry.cachedUntil <= Date.now() || !matchesEntry(entry))) entry = undefined;
       // A wrong secret for a cached key is not answered from memory: it costs the same reads as
       // an unknown key, so response time does not reveal which key IDs exist.
-      if (!entry) entry = (await load(parsed.keyId)) ?? undefined;
-      const matches = matchesEntry(entry);
-      if (!entry || !matches) throw errors.unauthenticated();
+      if (!entry || entry.cachedUntil <= Date.now() || !matches(entry)) {
+        entry = (await load(parsed.keyId)) ?? undefined;
+        if (!matches(entry)) throw errors.unauthenticated();
+      }
       const { key, user } = entry;
       if (key.revokedAt || (key.expiresAt && Date.parse(key.expiresAt) <= Date.now()) || user.deletingAt) {
         throw errors.unauthenticated();

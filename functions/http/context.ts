@@ -14,14 +14,12 @@ import {
   type StoredResponse,
 } from '../store/store.js';
 import type { Authenticator } from './auth.js';
-import type { Observability } from './observability.js';
 import { fromZodError } from './problem.js';
 
 export interface Services {
   store: Store;
   config: Config;
   auth: Authenticator;
-  observability: Observability;
 }
 
 export type AppEnv = { Variables: { principal: Principal; requestId: string } };

@@ -30,7 +30,7 @@ export function fromZodError(error: ZodError, where: string): DomainError {
   return errors.validation(`The request ${where} is invalid.`, fieldErrors);
 }
 
-/** Maps anything thrown to a problem. Unknown errors are logged and answered without internals. */
+/** Maps anything thrown to a problem; unknown errors are answered without internals (`app.onError` logs them). */
 export function toDomainError(error: unknown): DomainError {
   if (error instanceof DomainError) return error;
   if (error instanceof HTTPException) {
@@ -38,6 +38,5 @@ export function toDomainError(error: unknown): DomainError {
     if (error.status === 413) return errors.payloadTooLarge(64 * 1024);
     return new DomainError(error.status, 'validation_failed', 'Bad request', 'The request could not be processed.');
   }
-  console.error(JSON.stringify({ level: 'ERROR', message: 'Unhandled error', error: String((error as Error)?.stack ?? error) }));
   return errors.internal();
 }

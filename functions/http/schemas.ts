@@ -114,18 +114,6 @@ export const AUDIT_ACTIONS = [
   'ProjectOwnershipTransferred',
 ] as const;
 
-export const AuditQuery = z.strictObject({
-  limit: z
-    .string()
-    .regex(/^\d{1,3}$/, 'must be an integer from 1 to 100')
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(100))
-    .optional()
-    .openapi({ type: 'integer', minimum: 1, maximum: 100, default: 50 }),
-  cursor: z.string().min(1).max(2048).optional(),
-  projectUserId: Ids.projectUser.optional(),
-  action: z.enum(AUDIT_ACTIONS).optional(),
-});
 
 export const Problem = z
   .object({
@@ -199,17 +187,26 @@ const limit = z
   .optional()
   .openapi({ type: 'integer', minimum: 1, maximum: 100, default: 50 });
 
-export const PageQuery = z.strictObject({ limit, cursor: z.string().min(1).max(2048).optional() });
+const cursor = z.string().min(1).max(2048).optional();
+
+export const PageQuery = z.strictObject({ limit, cursor });
 
 export const ProjectUsersQuery = z.strictObject({
   limit,
-  cursor: z.string().min(1).max(2048).optional(),
+  cursor,
   role: Role.optional(),
   tag: tag.optional(),
 });
 
 export const KeysQuery = z.strictObject({
   limit,
-  cursor: z.string().min(1).max(2048).optional(),
+  cursor,
   userId: Ids.user.optional(),
+});
+
+export const AuditQuery = z.strictObject({
+  limit,
+  cursor,
+  projectUserId: Ids.projectUser.optional(),
+  action: z.enum(AUDIT_ACTIONS).optional(),
 });

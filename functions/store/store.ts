@@ -656,12 +656,12 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
         version: before.version + 1,
       };
       const onStale = input.ifMatch ? errors.preconditionFailed() : STALE;
-      const rolesChanged = input.change.roles !== undefined || input.change.expiresAt !== undefined;
+      const accessChanged = input.change.roles !== undefined || input.change.expiresAt !== undefined;
       await transact(
         combine(
           ...updateMemberPair(before, after, onStale),
-          // A role change must not land on a member who became owner in the meantime.
-          rolesChanged
+          // A role or expiry change must not land on a member who became owner in the meantime.
+          accessChanged
             ? {
                 item: {
                   ConditionCheck: {
