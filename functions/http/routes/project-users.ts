@@ -185,7 +185,10 @@ export function projectUserRoutes(services: Services) {
             if (!context.orgUser || context.orgUser.deletingAt) throw errors.notFound();
             if (context.memberMembership && !isExpired(context.memberMembership)) throw errors.alreadyMember();
             if (context.memberMembership) {
-              throw errors.conflict('An expired membership of this user awaits removal by TTL; extend it with PATCH instead.');
+              throw errors.conflict(
+                'This user has an expired membership awaiting removal by TTL; PATCH its expiresAt (a new time or null) to restore it.',
+                { projectUserId: context.memberMembership.projectUserId },
+              );
             }
             return store.addProjectUser({
               project: context.project!,
@@ -210,6 +213,7 @@ export function projectUserRoutes(services: Services) {
         tags,
         security,
         summary: "Change a project user's roles or tags",
+        description: 'An expired membership (404 everywhere) can be restored only by a PATCH that sets `expiresAt` (a new time, or null).',
         request: {
           params: ProjectUserParams,
           headers: IfMatch,
@@ -233,7 +237,9 @@ export function projectUserRoutes(services: Services) {
           const context = await store.projectContext(projectId, principal.user.userId, { projectUserId }, true);
           const caller = visible(projectCallerOf(principal, projectId, context.project, context.callerMembership));
           authorizeRead(caller);
-          const target = present(context.projectUser);
+          // An expired member is hidden from everything but the one change that restores it: a new expiry.
+          const target = body.expiresAt === undefined ? present(context.projectUser) : context.projectUser;
+          if (!target) throw errors.notFound();
           authorizeUpdate(caller, target, {});
           const roles = body.roles === undefined ? undefined : assertKnownRoles(body.roles);
           authorizeUpdate(caller, target, { roles, expiresAt: body.expiresAt });

@@ -225,6 +225,34 @@ describe('publisher: stream → EventBridge', () => {
   });
 });
 
+describe('membership expiry', () => {
+  it('an expired membership blocks a re-add (409 naming it) until a PATCH of expiresAt restores it', async () => {
+    const org = await newOrg(t, 'Restore');
+    const project = await org.project('Restore');
+    const userId = await org.user();
+    const users = `/api/projects/${project._id}/users`;
+    const added = await call(t, 'POST', users, {
+      key: org.adminKey,
+      body: { _id: userId, roles: ['viewer'], expiresAt: new Date(Date.now() + 1_000).toISOString() },
+    });
+    expect(added.status).toBe(201);
+    await new Promise((r) => setTimeout(r, 1_100));
+
+    const again = await call(t, 'POST', users, { key: org.adminKey, body: { _id: userId } });
+    expect(again.status).toBe(409);
+    expect(again.body.projectUserId).toBe(added.body._id);
+    const path = `${users}/${added.body._id}`;
+    expect((await call(t, 'PATCH', path, { key: org.adminKey, body: { tags: ['x'] } })).status).toBe(404);
+    expect((await call(t, 'DELETE', path, { key: org.adminKey })).status).toBe(404);
+
+    const restored = await call(t, 'PATCH', path, { key: org.adminKey, body: { expiresAt: null } });
+    expect(restored.status).toBe(200);
+    expect(restored.body).toMatchObject({ expiresAt: null, version: 2 });
+    expect((await call(t, 'GET', path, { key: org.adminKey })).status).toBe(200);
+    expect((await call(t, 'GET', users, { key: org.adminKey })).text).toContain(added.body._id);
+  });
+});
+
 describe('OrgUserDeleted consumer', () => {
   it('removes memberships across projects, keeps the owned one and reports it; a second delivery changes nothing', async () => {
     const org = await newOrg(t, 'Cascade');
