@@ -11,7 +11,7 @@
  *   twin-mismatch            twins that disagree (version, roles, tags, isOwner, IDs, dates)
  *   duplicate-membership     two ProjectUsers for one (project, org user)
  *   owner-count              a project without exactly one ProjectUser with isOwner = true
- *   owner-pointer            the project's ownerProjectUserId / ownerUserId disagree with the owner item
+ *   owner-pointer            the project's ownerProjectUserId / ownerUserId / ownerRoles disagree with the owner item
  *   owner-not-member         the project points at an owner that is not a member
  *   orphan                   a project-partition item (member, audit) whose project does not exist
  *   cross-org                a membership, key or pin whose organization is not the project's / user's
@@ -252,6 +252,10 @@ export function findViolations(items: Item[], indexEntries: Item[] | null = null
     } else {
       if (owner.isOwner !== true) report('owner-pointer', project, `points at ${owner.projectUserId}, whose isOwner is ${owner.isOwner}`);
       if (owner.userId !== project.ownerUserId) report('owner-pointer', project, `ownerUserId ${project.ownerUserId} but the owner item's user is ${owner.userId}`);
+      // Absent on projects written before ownerRoles existed; a transfer then reads the owner.
+      if (project.ownerRoles !== undefined && !sameRoles(project.ownerRoles, owner.roles)) {
+        report('owner-pointer', project, `ownerRoles ${JSON.stringify(project.ownerRoles)} but the owner's roles are ${JSON.stringify(owner.roles)}`);
+      }
       if (!memberships.has(`PROJECT#${project.projectId} | MEMBER#${owner.userId}`)) {
         report('owner-not-member', project, `owner ${owner.userId} has no Membership`);
       }
@@ -526,4 +530,8 @@ export async function checkTableSettled(options: CheckTableOptions, delayMs = 1_
   const id = (v: Violation) => `${v.rule}\u0000${v.item}\u0000${v.detail}`;
   const seen = new Set(first.violations.map(id));
   return { ...second, violations: second.violations.filter((v) => seen.has(id(v))) };
+}
+
+function sameRoles(a: unknown, b: unknown): boolean {
+  return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((role) => b.includes(role));
 }

@@ -19,16 +19,13 @@ const stub = (name: string, filter: RegExp, contents: string, importer?: RegExp)
   },
 });
 
-/** zod's 40-odd error-message translations (`z.locales`), unused: @hono/zod-openapi re-exports all of `z`. */
-export const withoutZodLocales = stub('zod-locales', /\/locales\/index\.js$/, 'export {};', /zod\/v4\/(classic\/external|core\/index|mini\/external)\.js$/);
-
 /** Powertools Logger and Metrics, as if replaced by a few lines writing the same JSON / EMF lines. */
 export const withoutPowertools = [
   stub('powertools-logger', /^@aws-lambda-powertools\/logger$/, 'export class Logger { info(){} error(){} }'),
   stub(
     'powertools-metrics',
     /^@aws-lambda-powertools\/metrics$/,
-    "export const MetricUnit = { Count: 'Count', Milliseconds: 'Milliseconds' }; export class Metrics { singleMetric() { return { addDimensions(){}, addMetric(){} }; } }",
+    "export const MetricUnit = { Count: 'Count', Milliseconds: 'Milliseconds' }; export class Metrics { addDimensions(){} addMetric(){} publishStoredMetrics(){} }",
   ),
 ];
 

@@ -5,7 +5,7 @@ import { NODE_OPTIONS } from '../../infra/bundling.js';
 import { bundle, CACHE_DIR, type Bundle } from '../lib/bundles.js';
 import { httpApiV2Event } from '../lib/events.js';
 import { summarizeProfile } from '../lib/profile.js';
-import { variantBundle, withoutPowertools, withoutZodLocales } from '../lib/variants.js';
+import { variantBundle, withoutPowertools } from '../lib/variants.js';
 import { fmt, kb, markdownTable, median, pass, round } from '../lib/stats.js';
 import { appFor, orgWithProject, type World } from '../lib/world.js';
 
@@ -55,7 +55,7 @@ export interface ColdStartFigures {
 export interface ColdStartResult {
   samples: number;
   nodeArgs: string[];
-  bundles: Record<'api' | 'baseline', { file: string; bytes: number; mapBytes: number; topPackages: [string, number][] }>;
+  bundles: Record<'api' | 'baseline' | 'floor', { file: string; bytes: number; mapBytes: number; topPackages: [string, number][] }>;
   /** As deployed (the stack's NODE_OPTIONS) and without them. */
   deployed: { api: ColdStartFigures; baseline: ColdStartFigures; ratio: number };
   plain: { api: ColdStartFigures; baseline: ColdStartFigures; ratio: number };
@@ -63,15 +63,21 @@ export interface ColdStartResult {
   whatIf: (ColdStartFigures & { name: string; bytes: number; ratio: number })[];
   target: number;
   pass: boolean;
-  profile: { extraSelfMsByPackage: [string, number][]; api: [string, number][]; baseline: [string, number][] };
+  profile: {
+    extraSelfMsByPackage: [string, number][];
+    extraOverFloorMsByPackage: [string, number][];
+    api: [string, number][];
+    baseline: [string, number][];
+    floor: [string, number][];
+  };
 }
 
 export async function coldStart(world: World, samples: number): Promise<{ result: ColdStartResult; markdown: string }> {
   const api = await bundle('api', 'functions/api.ts');
   const baseline = await bundle('baseline', 'bench/baseline-handler.ts');
-  // What-if builds for the diagnosis: the API without zod's unused locales, and also without Powertools.
-  const noLocales = await variantBundle('api-without-zod-locales', 'functions/api.ts', [withoutZodLocales]);
-  const noLocalesNoPowertools = await variantBundle('api-without-zod-locales-and-powertools', 'functions/api.ts', [withoutZodLocales, ...withoutPowertools]);
+  // For the diagnosis: the baseline's route on this project's libraries, and the API without Powertools.
+  const floor = await bundle('stack-floor', 'bench/stack-floor-handler.ts');
+  const noPowertools = await variantBundle('api-without-powertools', 'functions/api.ts', withoutPowertools);
   const { app, store, client } = appFor(world.config);
   const fixture = await orgWithProject(store, app, 'cold start');
   client.destroy();
@@ -87,7 +93,7 @@ export async function coldStart(world: World, samples: number): Promise<{ result
   ] as const;
   const runs: { bundle: Bundle; variant: (typeof variants)[number] }[] = [];
   for (const variant of variants) for (const b of [api, baseline]) runs.push({ bundle: b, variant });
-  for (const b of [noLocales, noLocalesNoPowertools]) runs.push({ bundle: b, variant: variants[0] });
+  for (const b of [floor, noPowertools]) runs.push({ bundle: b, variant: variants[0] });
   // Warm the OS file cache and DynamoDB Local; then rotate the order, so drift hits all alike.
   for (const r of runs) await runChild(world, r.bundle.outfile, eventFile, r.variant.args);
   const results = new Map<string, Sample[]>();
@@ -114,7 +120,7 @@ export async function coldStart(world: World, samples: number): Promise<{ result
   rmSync(profDir, { recursive: true, force: true });
   const profiles: Record<string, [string, number][]> = {};
   const profileRuns = 5;
-  for (const b of [api, baseline]) {
+  for (const b of [api, baseline, floor]) {
     const dir = path.join(profDir, b.name);
     mkdirSync(dir, { recursive: true });
     for (let i = 0; i < profileRuns; i++) {
@@ -128,18 +134,27 @@ export async function coldStart(world: World, samples: number): Promise<{ result
     }
     profiles[b.name] = [...perPackage.entries()].sort((x, y) => y[1] - x[1]).map(([n, ms]) => [n, round(ms, 1)]);
   }
-  const baseMap = new Map(profiles.baseline);
-  const extra = profiles.api!
-    .filter(([name]) => name !== '(idle)')
-    .map(([name, ms]) => [name, round(ms - (baseMap.get(name) ?? 0), 1)] as [string, number])
-    .sort((a, b) => b[1] - a[1]);
+  const extraOver = (reference: [string, number][]) => {
+    const byName = new Map(reference);
+    const names = new Set([...profiles.api!, ...reference].map(([name]) => name).filter((name) => name !== '(idle)'));
+    const apiByName = new Map(profiles.api);
+    return [...names]
+      .map((name) => [name, round((apiByName.get(name) ?? 0) - (byName.get(name) ?? 0), 1)] as [string, number])
+      .sort((a, b) => b[1] - a[1]);
+  };
+  const extra = extraOver(profiles.baseline!);
+  const extraOverFloor = extraOver(profiles['stack-floor']!);
 
   const target = 1.1;
   const deployed = pair('deployed');
   const plain = pair('plain');
   const whatIf = [
-    { name: 'API without zod locales (258 KB unused: `z.locales`)', bundle: noLocales, figures: figures(`deployed/${noLocales.name}`) },
-    { name: '… and without Powertools Logger/Metrics', bundle: noLocalesNoPowertools, figures: figures(`deployed/${noLocalesNoPowertools.name}`) },
+    {
+      name: 'stack floor: the baseline route on `@hono/zod-openapi` + Powertools, no project code ([`bench/stack-floor-handler.ts`](bench/stack-floor-handler.ts))',
+      bundle: floor,
+      figures: figures(`deployed/${floor.name}`),
+    },
+    { name: 'API without Powertools Logger/Metrics', bundle: noPowertools, figures: figures(`deployed/${noPowertools.name}`) },
   ].map((w) => ({ name: w.name, bytes: w.bundle.bytes, ...w.figures, ratio: round(w.figures.totalMs / deployed.baseline.totalMs, 2) }));
   const info = (b: Bundle) => ({
     file: path.relative(process.cwd(), b.outfile),
@@ -150,13 +165,19 @@ export async function coldStart(world: World, samples: number): Promise<{ result
   const result: ColdStartResult = {
     samples,
     nodeArgs: DEPLOYED_NODE_ARGS,
-    bundles: { api: info(api), baseline: info(baseline) },
+    bundles: { api: info(api), baseline: info(baseline), floor: info(floor) },
     deployed,
     plain,
     whatIf,
     target,
     pass: deployed.ratio <= target,
-    profile: { extraSelfMsByPackage: extra.slice(0, 15), api: profiles.api!.slice(0, 20), baseline: profiles.baseline!.slice(0, 20) },
+    profile: {
+      extraSelfMsByPackage: extra.slice(0, 15),
+      extraOverFloorMsByPackage: extraOverFloor.slice(0, 15),
+      api: profiles.api!.slice(0, 20),
+      baseline: profiles.baseline!.slice(0, 20),
+      floor: profiles['stack-floor']!.slice(0, 20),
+    },
   };
   const line = (label: string, bytes: string, f: ColdStartFigures, bold = true) => [
     label,

@@ -26,6 +26,11 @@ export interface Project {
   name: string;
   ownerProjectUserId: string;
   ownerUserId: string;
+  /**
+   * A copy of the owner's roles, which cannot change while it owns, so that a transfer can demote
+   * the old owner without reading it first. Absent on projects written before it existed.
+   */
+  ownerRoles?: Role[];
   createdAt: string;
   updatedAt: string;
   version: number;

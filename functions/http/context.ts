@@ -234,17 +234,27 @@ export async function respondIdempotently(
     if (stored.requestHash !== requestHash) throw errors.idempotencyKeyReused();
     return send(c, stored, true);
   };
-  const earlier = await replay();
-  if (earlier) return earlier;
+  // The lookup runs beside the handler's read; the handler's transaction waits for it.
+  const earlier = replay();
+  const noEarlierResponse = earlier.then((found) => {
+    if (found) throw new IdempotencyRaceError();
+  });
+  earlier.catch(() => {});
+  noEarlierResponse.catch(() => {});
+  let response: StoredResponse;
   try {
-    return send(c, await handle({ write: (response) => ({ apiKeyId, keyHash, requestHash, response }) }));
+    response = await handle({ write: (respond) => ({ apiKeyId, keyHash, requestHash, response: respond, noEarlierResponse }) });
   } catch (error) {
-    // A concurrent copy may have committed first: its stored response is the answer, whatever
-    // this copy ran into (the race itself, or the conflict the first copy's write caused).
+    // An earlier response under this key is the answer, whatever this copy ran into (the
+    // transaction held back for it, the conflict the earlier write caused, a concurrent copy
+    // that committed first).
+    const found = await earlier;
+    if (found) return found;
     if (error instanceof IdempotencyRaceError || (error instanceof DomainError && error.status < 500)) {
       const winner = await replay();
       if (winner) return winner;
     }
     throw error;
   }
+  return (await earlier) ?? send(c, response);
 }

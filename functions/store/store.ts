@@ -68,6 +68,12 @@ export interface IdempotencyWrite<T> {
   keyHash: string;
   requestHash: string;
   response: (result: T) => StoredResponse;
+  /**
+   * Settles when the lookup of an earlier response under this key has found none (it rejects
+   * when there is one): the lookup runs beside the request's own read, and the transaction waits
+   * for it, so a replay never costs a failed transaction.
+   */
+  noEarlierResponse?: Promise<void>;
 }
 
 export const IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60;
@@ -77,6 +83,8 @@ interface TxEntry {
   item: TxItem;
   /** What a failed condition on this item means to the caller. */
   onConditionFailed: Error | typeof STALE;
+  /** Must settle before the transaction is sent; its rejection is the write's error. */
+  precondition?: Promise<unknown>;
 }
 
 /** The fact a write's authorization rested on, re-asserted inside the transaction. */
@@ -212,6 +220,7 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
   }
 
   async function transact(entries: TxEntry[]): Promise<void> {
+    await Promise.all(entries.map((entry) => entry.precondition));
     for (let attempt = 0; ; attempt++) {
       try {
         await client.send(new TransactWriteCommand({ TransactItems: entries.map((e) => e.item) }));
@@ -345,6 +354,7 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
         },
       },
       onConditionFailed: new IdempotencyRaceError(),
+      precondition: idempotency.noEarlierResponse,
     };
   }
 
@@ -732,36 +742,50 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
 
     /**
      * Moves the project's single owner pointer and both members' `isOwner` in one transaction;
-     * the old owner keeps its roles plus `admin`.
+     * the old owner keeps its roles plus `admin`. The old owner is not read: its roles are on the
+     * project (`ownerRoles`, for projects written before that, the caller passes the member it
+     * read), its items are updated in place on condition that they still say `isOwner`, and the
+     * project's version and owner pointer guard against any concurrent transfer.
      */
     async transferOwnership(input: {
       project: Project;
-      oldOwner: ProjectUser;
+      /** Needed only when the project predates `ownerRoles`. */
+      oldOwner?: ProjectUser;
       newOwner: ProjectUser;
       authority: Authority;
       actor: Actor;
-      idempotency?: IdempotencyWrite<{ project: Project; oldOwner: ProjectUser; newOwner: ProjectUser }>;
-    }): Promise<{ project: Project; oldOwner: ProjectUser; newOwner: ProjectUser }> {
+      idempotency?: IdempotencyWrite<{ project: Project }>;
+    }): Promise<{ project: Project; newOwner: ProjectUser }> {
       const now = new Date().toISOString();
-      const { project, oldOwner, newOwner } = input;
+      const { project, newOwner } = input;
+      const oldOwnerRoles = project.ownerRoles ?? input.oldOwner?.roles;
+      if (!oldOwnerRoles) throw new Error('transferOwnership needs the old owner for a project without ownerRoles');
+      const demotedRoles = [...new Set<Role>([...oldOwnerRoles, 'admin'])].sort(
+        (a, b) => ['viewer', 'editor', 'manager', 'admin'].indexOf(a) - ['viewer', 'editor', 'manager', 'admin'].indexOf(b),
+      );
       const project2: Project = {
         ...project,
         ownerProjectUserId: newOwner.projectUserId,
         ownerUserId: newOwner.userId,
+        ownerRoles: newOwner.roles,
         updatedAt: now,
         version: project.version + 1,
       };
-      const oldOwner2: ProjectUser = {
-        ...oldOwner,
-        isOwner: false,
-        roles: [...new Set<Role>([...oldOwner.roles, 'admin'])].sort(
-          (a, b) => ['viewer', 'editor', 'manager', 'admin'].indexOf(a) - ['viewer', 'editor', 'manager', 'admin'].indexOf(b),
-        ),
-        updatedAt: now,
-        version: oldOwner.version + 1,
-      };
       // The owner never expires.
       const newOwner2: ProjectUser = { ...newOwner, isOwner: true, expiresAt: null, updatedAt: now, version: newOwner.version + 1 };
+      const demote = (key: ItemKey): TxEntry => ({
+        item: {
+          Update: {
+            TableName,
+            Key: key,
+            ConditionExpression: 'isOwner = :true',
+            UpdateExpression: 'SET isOwner = :false, #roles = :roles, updatedAt = :now, version = version + :one',
+            ExpressionAttributeNames: { '#roles': 'roles' },
+            ExpressionAttributeValues: { ':true': true, ':false': false, ':roles': demotedRoles, ':now': now, ':one': 1 },
+          },
+        },
+        onConditionFailed: STALE,
+      });
       await transact(
         combine(
           {
@@ -770,12 +794,14 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
                 TableName,
                 Key: keys.project(project.projectId),
                 ConditionExpression: 'version = :v AND ownerProjectUserId = :old',
-                UpdateExpression: 'SET ownerProjectUserId = :new, ownerUserId = :newUser, updatedAt = :now, version = :v2',
+                UpdateExpression:
+                  'SET ownerProjectUserId = :new, ownerUserId = :newUser, ownerRoles = :newRoles, updatedAt = :now, version = :v2',
                 ExpressionAttributeValues: {
                   ':v': project.version,
-                  ':old': oldOwner.projectUserId,
+                  ':old': project.ownerProjectUserId,
                   ':new': newOwner.projectUserId,
                   ':newUser': newOwner.userId,
+                  ':newRoles': newOwner.roles,
                   ':now': now,
                   ':v2': project2.version,
                 },
@@ -783,9 +809,10 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
             },
             onConditionFailed: STALE,
           },
-          ...updateMemberPair(oldOwner, oldOwner2, STALE),
+          demote(keys.projectUser(project.projectId, project.ownerProjectUserId)),
+          demote(keys.membership(project.projectId, project.ownerUserId)),
           ...updateMemberPair(newOwner, newOwner2, STALE),
-          authorityCheckUnlessTouched(input.authority, [oldOwner.userId, newOwner.userId], now),
+          authorityCheckUnlessTouched(input.authority, [project.ownerUserId, newOwner.userId], now),
           auditEntry(
             {
               orgId: project.orgId,
@@ -794,15 +821,15 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
               actor: input.actor,
               projectUserId: newOwner.projectUserId,
               userId: newOwner.userId,
-              before: { ownerProjectUserId: oldOwner.projectUserId, ownerUserId: oldOwner.userId, oldOwnerRoles: oldOwner.roles },
-              after: { ownerProjectUserId: newOwner.projectUserId, ownerUserId: newOwner.userId, oldOwnerRoles: oldOwner2.roles },
+              before: { ownerProjectUserId: project.ownerProjectUserId, ownerUserId: project.ownerUserId, oldOwnerRoles: oldOwnerRoles },
+              after: { ownerProjectUserId: newOwner.projectUserId, ownerUserId: newOwner.userId, oldOwnerRoles: demotedRoles },
             },
             now,
           ),
-          idempotencyEntry(input.idempotency, { project: project2, oldOwner: oldOwner2, newOwner: newOwner2 }, now),
+          idempotencyEntry(input.idempotency, { project: project2 }, now),
         ),
       );
-      return { project: project2, oldOwner: oldOwner2, newOwner: newOwner2 };
+      return { project: project2, newOwner: newOwner2 };
     },
 
     // ---- org-level writes ---------------------------------------------------------------------
@@ -834,6 +861,7 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
         name: input.name,
         ownerProjectUserId: owner.projectUserId,
         ownerUserId: owner.userId,
+        ownerRoles: owner.roles,
         createdAt: now,
         updatedAt: now,
         version: 1,

@@ -101,6 +101,9 @@ describe('check-table', () => {
     s = await scene();
     await set(s.P, 'PROJECT', { ownerProjectUserId: newId('projectUser') });
     planted.push(['owner-not-member', `${s.P} | PROJECT`]);
+    s = await scene();
+    await set(s.P, 'PROJECT', { ownerRoles: ['viewer'] });
+    planted.push(['owner-pointer', `${s.P} | PROJECT`]);
 
     // A membership of an org user that does not exist (its USER# GSI entry dangles).
     s = await scene();

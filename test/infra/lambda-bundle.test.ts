@@ -6,6 +6,7 @@ import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE, ESM_REQUIRE_BANNER, PROJECT_ROOT, esbuildOptions } from '../../infra/bundling.js';
 import { createStageApp } from '../../infra/stage-app.js';
+import { newOrg, testApp } from '../helpers.js';
 import { FRONT_DOORS, invoke, json, type LambdaHandler } from './aws-events.js';
 
 /**
@@ -88,6 +89,24 @@ describe('API bundle', () => {
     const builtins = new Set(builtinModules);
     const foreign = imports.filter((p) => !(p.startsWith('node:') || builtins.has(p)));
     expect(foreign).toEqual([]);
+  });
+
+  it("leaves zod's translations out and still answers validation errors in English", async () => {
+    // What ends up in the output (the metafile's inputs list every file read, shaken or not).
+    const included = Object.entries(Object.entries(api.metafile.outputs).find(([file]) => file.endsWith('.mjs'))![1].inputs)
+      .filter(([file, { bytesInOutput }]) => file.includes('node_modules/zod/') && bytesInOutput > 0);
+    expect(included.some(([file]) => file.includes('/v4/classic/'))).toBe(true);
+    expect(included.filter(([file]) => /\/locales\/(?!en\.js$)/.test(file)).map(([file]) => file)).toEqual([]);
+    expect(included.reduce((sum, [, { bytesInOutput }]) => sum + bytesInOutput, 0)).toBeLessThan(250_000);
+    const org = await newOrg(testApp());
+    const res = await invoke(apiHandler, FRONT_DOORS[0]!, {
+      method: 'POST',
+      path: '/api/projects',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${org.adminKey}` },
+      body: JSON.stringify({ name: 42 }),
+    });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(json(res))).toContain('expected string, received number');
   });
 
   it('is an ES module for node22 that defines require before anything else runs', () => {

@@ -324,11 +324,15 @@ export function projectUserRoutes(services: Services) {
             const current = context.project!;
             const newOwner = present(context.projectUser);
             if (newOwner.isOwner) return current;
-            const oldOwner =
-              context.callerMembership?.projectUserId === current.ownerProjectUserId
-                ? context.callerMembership
-                : (await store.projectContext(projectId, current.ownerUserId, {}, true)).callerMembership;
-            if (!oldOwner) throw errors.conflict('The project owner could not be read; retry the request.');
+            // Projects written before `ownerRoles` existed need the old owner read first.
+            let oldOwner: ProjectUserRecord | undefined;
+            if (!current.ownerRoles) {
+              oldOwner =
+                context.callerMembership?.projectUserId === current.ownerProjectUserId
+                  ? context.callerMembership
+                  : ((await store.projectContext(projectId, current.ownerUserId, {}, true)).callerMembership ?? undefined);
+              if (!oldOwner) throw errors.conflict('The project owner could not be read; retry the request.');
+            }
             const result = await store.transferOwnership({
               project: current,
               oldOwner,

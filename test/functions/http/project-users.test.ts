@@ -1,5 +1,8 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../../functions/domain/permissions.js';
+import { checkTable } from '../../../scripts/table-invariants.js';
 import { call, newOrg, testApp } from '../../helpers.js';
 
 const t = testApp();
@@ -235,6 +238,37 @@ describe('owner protections and transfer', () => {
     expect(again.status).toBe(403);
     const projectNow = await call(t, 'GET', `/api/projects/${project._id}`, { key: ownerKey });
     expect(projectNow.body.ownerProjectUserId).toBe(editor._id);
+  });
+
+  it('a global key transfers twice in a row; old owners keep their tags, and projects from before ownerRoles still transfer', async () => {
+    const project = await org.project('Transfer chain');
+    const editor = await org.member(project._id, await org.user(), ['editor']);
+    const viewer = await org.member(project._id, await org.user(), ['viewer']);
+    const ownerPath = `${users(project._id)}/${project.ownerProjectUserId}`;
+    const tagged = await call(t, 'PATCH', ownerPath, { key: org.adminKey, body: { tags: ['founder'] } });
+    expect(tagged.status).toBe(200);
+
+    const first = await call(t, 'POST', `/api/projects/${project._id}/owner`, { key: org.adminKey, body: { projectUserId: editor._id } });
+    expect(first.status).toBe(200);
+    const founder = await call(t, 'GET', ownerPath, { key: org.adminKey });
+    expect(founder.body).toMatchObject({ isOwner: false, roles: ['admin'], tags: ['founder'], version: 3 });
+
+    // A project item written before ownerRoles existed: the transfer reads the owner instead.
+    const raw = new DynamoDBClient({ region: t.config.region, endpoint: t.config.dynamoEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    await DynamoDBDocumentClient.from(raw).send(
+      new UpdateCommand({ TableName: t.config.tableName, Key: { PK: `PROJECT#${project._id}`, SK: 'PROJECT' }, UpdateExpression: 'REMOVE ownerRoles' }),
+    );
+    const second = await call(t, 'POST', `/api/projects/${project._id}/owner`, { key: org.adminKey, body: { projectUserId: viewer._id } });
+    expect(second.status).toBe(200);
+    const editorNow = await call(t, 'GET', `${users(project._id)}/${editor._id}`, { key: org.adminKey });
+    expect(editorNow.body).toMatchObject({ isOwner: false, roles: ['editor', 'admin'], version: 3 });
+    const viewerNow = await call(t, 'GET', `${users(project._id)}/${viewer._id}`, { key: org.adminKey });
+    expect(viewerNow.body).toMatchObject({ isOwner: true, roles: ['viewer'], version: 2 });
+
+    // The project remembers the new owner's roles again, and every invariant holds.
+    const violations = await checkTable({ tableName: t.config.tableName, client: raw, orgIds: [org.orgId] });
+    raw.destroy();
+    expect(violations).toEqual([]);
   });
 
   it('transfer to a project user that does not exist is a 404', async () => {
