@@ -6,6 +6,9 @@
  */
 import { BatchGetCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../functions/store/client.js';
+import { prefixes, prefixRange } from '../functions/store/keys.js';
+
+const USERS = prefixRange(prefixes.projectUser);
 
 interface Job {
   mode: 'get' | 'batch' | 'query';
@@ -29,8 +32,9 @@ process.once('message', async (job: Job) => {
         ? new BatchGetCommand({ RequestItems: { [job.tableName]: { Keys: job.keys! } } })
         : new QueryCommand({
           TableName: job.tableName,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-          ExpressionAttributeValues: { ':pk': job.projectPk, ':prefix': 'PU#' },
+          // The store's key condition for a project's users (functions/store/keys.ts prefixRange).
+          KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':pk': job.projectPk, ':from': USERS.from, ':to': USERS.to },
           Limit: job.limit,
         });
   const latencies: number[] = [];

@@ -1,4 +1,5 @@
 import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { prefixes, prefixRange } from '../../functions/store/keys.js';
 import { adminOps } from '../../scripts/admin-ops.js';
 import { seedMembers } from '../lib/seed.js';
 import { fmt, fmtInt, markdownTable, median, pass, round } from '../lib/stats.js';
@@ -62,8 +63,8 @@ export async function scale(world: World, sizes: number[], samples: number) {
     const keysOnly = await client.send(
       new QueryCommand({
         TableName: TABLE_NAME,
-        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-        ExpressionAttributeValues: { ':pk': `PROJECT#${project._id}`, ':prefix': 'PU#' },
+        KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': `PROJECT#${project._id}`, ...Object.fromEntries(Object.entries(prefixRange(prefixes.projectUser)).map(([k, v]) => [`:${k}`, v])) },
         ProjectionExpression: 'PK, SK',
         Limit: half,
       }),
@@ -83,13 +84,22 @@ export async function scale(world: World, sizes: number[], samples: number) {
   }
 
   /** The list route's DynamoDB calls without the app: the page's Query and, in parallel, the BatchGetItem of the caller's context. */
-  const pageCalls = (projectId: string, start?: Record<string, unknown>) =>
+  const range = prefixRange(prefixes.projectUser);
+  const pageCalls = (projectId: string, start?: Record<string, unknown>, beginsWith = false) =>
     Promise.all([
       client.send(
         new QueryCommand({
           TableName: TABLE_NAME,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-          ExpressionAttributeValues: { ':pk': `PROJECT#${projectId}`, ':prefix': 'PU#' },
+          // As the store asks (a sort-key range); `beginsWith` for the comparison row.
+          ...(beginsWith
+            ? {
+                KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+                ExpressionAttributeValues: { ':pk': `PROJECT#${projectId}`, ':prefix': prefixes.projectUser },
+              }
+            : {
+                KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
+                ExpressionAttributeValues: { ':pk': `PROJECT#${projectId}`, ':from': range.from, ':to': range.to },
+              }),
           Limit: pageSize + 1,
           ExclusiveStartKey: start,
         }),
@@ -140,6 +150,11 @@ export async function scale(world: World, sizes: number[], samples: number) {
     // No app: the list route's DynamoDB calls alone, the same SDK client straight to DynamoDB Local.
     { name: `SDK only, no app: the first page's Query ∥ BatchGetItem`, sdkOnly: true, run: (f) => pageCalls(f.projectId) },
     { name: `SDK only, no app: the middle page's Query ∥ BatchGetItem`, sdkOnly: true, run: (f) => pageCalls(f.projectId, f.middleStartKey) },
+    {
+      name: "SDK only, no app: the first page's Query with `begins_with(SK, 'PU#')` instead of the range (what the store sent before)",
+      sdkOnly: true,
+      run: (f) => pageCalls(f.projectId, undefined, true),
+    },
   ];
 
   const timings = new Map<string, number[]>();

@@ -24,7 +24,7 @@ import type {
 import type { KeyScope, OrgRole, Role } from '../domain/permissions.js';
 import { createDocumentClient } from './client.js';
 import { createCursorCodec, type StartKey } from './cursor.js';
-import { ENTITY, GSI1, gsi1, keys, partitions, prefixes, type EntityType, type ItemKey } from './keys.js';
+import { ENTITY, GSI1, gsi1, keys, partitions, prefixRange, prefixes, type EntityType, type ItemKey } from './keys.js';
 
 /**
  * All DynamoDB access. Reads are single GetItem/BatchGetItem/Query calls; every write is one
@@ -367,7 +367,7 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
     skPrefix: string,
     filters: { attribute: string; match: 'contains' | 'equals'; value: string | undefined }[],
   ) {
-    const values: Record<string, unknown> = { ':pk': pk, ':prefix': skPrefix };
+    const values: Record<string, unknown> = { ':pk': pk, ...rangeValues(skPrefix) };
     const names: Record<string, string> = {};
     const conditions: string[] = [];
     filters.forEach(({ attribute, match, value }, i) => {
@@ -377,10 +377,15 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
       conditions.push(match === 'contains' ? `contains(#f${i}, :f${i})` : `#f${i} = :f${i}`);
     });
     return {
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
       ExpressionAttributeValues: values,
       ...(conditions.length ? { FilterExpression: conditions.join(' AND '), ExpressionAttributeNames: names } : {}),
     };
+  }
+
+  function rangeValues(prefix: string) {
+    const range = prefixRange(prefix);
+    return { ':from': range.from, ':to': range.to };
   }
 
   function combine(...entries: (TxEntry | null)[]): TxEntry[] {
@@ -547,8 +552,8 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
         `org-projects:${orgId}`,
         {
           IndexName: GSI1,
-          KeyConditionExpression: 'GSI1PK = :pk AND begins_with(GSI1SK, :prefix)',
-          ExpressionAttributeValues: { ':pk': partitions.org(orgId), ':prefix': prefixes.project },
+          KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':pk': partitions.org(orgId), ...rangeValues(prefixes.project) },
         },
         page.limit,
         page.cursor,
@@ -562,8 +567,8 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
         `user-memberships:${userId}`,
         {
           IndexName: GSI1,
-          KeyConditionExpression: 'GSI1PK = :pk AND begins_with(GSI1SK, :prefix)',
-          ExpressionAttributeValues: { ':pk': partitions.user(userId), ':prefix': prefixes.project },
+          KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':pk': partitions.user(userId), ...rangeValues(prefixes.project) },
         },
         page.limit,
         page.cursor,
@@ -586,8 +591,8 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
         `user-keys:${userId}`,
         {
           IndexName: GSI1,
-          KeyConditionExpression: 'GSI1PK = :pk AND begins_with(GSI1SK, :prefix)',
-          ExpressionAttributeValues: { ':pk': partitions.user(userId), ':prefix': prefixes.key },
+          KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':pk': partitions.user(userId), ...rangeValues(prefixes.key) },
         },
         page.limit,
         page.cursor,
