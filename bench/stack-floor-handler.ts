@@ -32,7 +32,7 @@ const Params = z.object({
 });
 const Item = z.object({ projectUserId: z.string(), roles: z.array(z.string()) }).passthrough().openapi('ProjectUser');
 
-const app = new OpenAPIHono().openapi(
+export const app = new OpenAPIHono().openapi(
   createRoute({
     method: 'get',
     path: '/api/projects/{projectId}/users/{projectUserId}',

@@ -26,6 +26,8 @@ export interface ThroughputRow {
   /** % of one core per process: during the limit run and during the API run. */
   cpu: { limit: Record<string, number>; api: Record<string, number> };
   cpuMsPerRequest?: { limit: Record<string, number>; api: Record<string, number> };
+  /** The stack floor as an HTTP server doing the limit's own call (for the diagnosis). */
+  floor?: { rps: number; p50: number; p99: number; ratio: number; cpu: Record<string, number> };
   /** The limit for the call the route really makes (for the diagnosis, not the target). */
   diagnosis?: { call: string; rps: number; p50: number; p99: number; ratio: number };
 }
@@ -87,7 +89,11 @@ async function cannon(url: string, path: string, key: string, connections: numbe
  * flight. The server's resident memory is sampled throughout; its peak is reported.
  */
 export async function throughput(world: World, opts: { connections: number; seconds: number; warmupSeconds: number; profileSeconds: number }) {
-  const [server, limit] = await Promise.all([bundle('server', 'bench/server.ts'), bundle('limit', 'bench/limit.ts')]);
+  const [server, limit, floorServer] = await Promise.all([
+    bundle('server', 'bench/server.ts'),
+    bundle('limit', 'bench/limit.ts'),
+    bundle('stack-floor-server', 'bench/stack-floor-server.ts'),
+  ]);
   const { app, store, client } = appFor(world.config);
   const fixture = await orgWithProject(store, app, 'throughput');
   const seeded = await seedMembers(world.raw, TABLE_NAME, { orgId: fixture.orgId, projectId: fixture.projectId, members: 100, spareUsers: 0 });
@@ -191,6 +197,24 @@ export async function throughput(world: World, opts: { connections: number; seco
     await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
   }
 
+  // The stack floor on the first route: the limit's GetCommand behind one @hono/zod-openapi route.
+  {
+    const floor = await startServer(world, floorServer.outfile, nodeArgs);
+    try {
+      const r = routes[0]!;
+      await cannon(floor.url, r.path, fixture.key, opts.connections, opts.warmupSeconds);
+      const meter = cpuMeter({ 'DynamoDB Local': dynamoPid, server: floor.child.pid, autocannon: process.pid });
+      const result = await cannon(floor.url, r.path, fixture.key, opts.connections, opts.seconds);
+      const cpu = meter();
+      const rps = result.requests.total / opts.seconds;
+      const row = rows[0]!;
+      row.floor = { rps: round(rps, 0), p50: result.latency.p50, p99: result.latency.p99, ratio: round(rps / row.limitRps, 2), cpu };
+    } finally {
+      floor.child.disconnect();
+      await new Promise((r) => (floor.child.exitCode !== null ? r(null) : floor.child.once('exit', r)));
+    }
+  }
+
   // Where the server's CPU goes under load: a short profiled run of the first route.
   let profile: [string, number][] = [];
   if (opts.profileSeconds > 0) {
@@ -257,6 +281,14 @@ export async function throughput(world: World, opts: { connections: number; seco
     .map(
       (r) =>
         `- \`${r.route}\` sends one ${r.diagnosis!.call}: alone, that call reaches ${fmtInt(r.diagnosis!.rps)} req/s (p50 ${fmt(r.diagnosis!.p50)} ms); the API is at ${fmt(r.diagnosis!.ratio, 2)} of it.`,
+    )
+    .concat(
+      rows
+        .filter((r) => r.floor)
+        .map(
+          (r) =>
+            `- The *stack floor* as a server ([\`bench/stack-floor-server.ts\`](bench/stack-floor-server.ts): the limit's own \`GetCommand\` behind one \`@hono/zod-openapi\` route with Powertools, no project code) on \`${r.route}\`: ${fmtInt(r.floor!.rps)} req/s (p50 ${fmt(r.floor!.p50)} ms, p99 ${fmt(r.floor!.p99)} ms) = **${fmt(r.floor!.ratio, 2)}** of the SDK alone; CPU: ${Object.entries(r.floor!.cpu).map(([k, v]) => `${k} ${v} %`).join(', ')}.`,
+        ),
     )
     .concat(cpuMarkdown ? [cpuMarkdown] : [])
     .join('\n');

@@ -177,6 +177,22 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
   }
 
   /**
+   * A range query resumed from a start key also starts its range there (`:from` ascending, `:to`
+   * descending): the same items on DynamoDB, where `ExclusiveStartKey` is a seek, but DynamoDB
+   * Local walks the range from its start up to the key (a page at member 9,990 of 10,000: 8.4 ms
+   * instead of 3.9 ms), so pages deep in a large project stay as fast as the first.
+   */
+  function resumeRange(input: Omit<QueryCommandInput, 'TableName'>, startKey: StartKey | undefined) {
+    const values = input.ExpressionAttributeValues;
+    if (!startKey || !values || !(':from' in values) || !(':to' in values)) return {};
+    const sortKey = startKey[input.IndexName === GSI1 ? 'GSI1SK' : 'SK'];
+    // Only a key inside the range narrows it (our own signed cursors always are).
+    if (typeof sortKey !== 'string' || sortKey < String(values[':from']) || sortKey > String(values[':to'])) return {};
+    const bound = input.ScanIndexForward === false ? ':to' : ':from';
+    return { ExpressionAttributeValues: { ...values, [bound]: sortKey } };
+  }
+
+  /**
    * One page of a Query. The cursor points just after the last item returned, so a page cut short
    * by DynamoDB's 1 MB limit or by a filter neither skips nor repeats an item.
    */
@@ -196,6 +212,7 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
       const out = await send<{ Items?: Record<string, unknown>[]; LastEvaluatedKey?: StartKey }>(
         new QueryCommand({
           ...input,
+          ...resumeRange(input, startKey),
           TableName,
           ExclusiveStartKey: startKey,
           // A filter drops items after they are read, so read ahead to fill the page in fewer calls.

@@ -108,6 +108,38 @@ describe('cursor pagination', () => {
     expect(none.body).toEqual({ data: [], nextCursor: null });
   });
 
+  it('every listing (table and GSI1, ascending and newest-first) walks to exactly its one-page result', async () => {
+    const own = await newOrg(t, 'Paging every listing');
+    const project = await own.project('Walk');
+    const userIds: string[] = [];
+    for (let i = 0; i < 7; i++) userIds.push(await own.user());
+    for (const userId of userIds.slice(0, 5)) await own.member(project._id, userId, ['viewer']);
+    const multi = userIds[0]!;
+    for (let i = 0; i < 4; i++) await own.member((await own.project(`Walk ${i}`))._id, multi, ['editor']);
+    for (let i = 0; i < 5; i++) await own.key(multi, 'read');
+    const multiKey = await own.key(multi, 'read');
+    const listings = [
+      [`${users(project._id)}`, own.adminKey],
+      [`/api/projects/${project._id}/audit`, own.adminKey],
+      ['/api/projects', own.adminKey],
+      ['/api/projects', multiKey],
+      ['/api/users', own.adminKey],
+      [`/api/keys?userId=${multi}`, own.adminKey],
+    ] as const;
+    for (const [path, key] of listings) {
+      const sep = path.includes('?') ? '&' : '?';
+      const whole = await call(t, 'GET', `${path}${sep}limit=100`, { key });
+      expect(whole.status, path).toBe(200);
+      expect(whole.body.nextCursor, path).toBeNull();
+      const expected = whole.body.data.map((x: { _id: string }) => x._id);
+      expect(expected.length, path).toBeGreaterThanOrEqual(5);
+      for (const limit of [1, 2, 3]) {
+        const walked = await walk(`${path}${sep}limit=${limit}`, key);
+        expect(walked.ids, `${path} limit=${limit}`).toEqual(expected);
+      }
+    }
+  });
+
   it('stays exact when a page crosses the 1 MB Query limit and the filter leaves pages short', async () => {
     const project = await org.project('Large items');
     // 1,000 members of ~11 KB each (20 tags of 64 chars, plus an attribute the API does not show,
