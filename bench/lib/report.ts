@@ -218,7 +218,7 @@ function renderNotes(r: BenchResults): string {
   for (const t of trips) {
     let why = `${t.depth} sequential requests (${t.calls}); ${fmt(t.delayedMs)} ms with +25 ms per request, bound ${fmt(t.boundMs)} ms.`;
     if (t.route.startsWith('GET /projects (member key)')) {
-      why += ` A member's projects are known only from its memberships (one \`Query\` of GSI1 \`USER#u\`); the project items they point at are a second read (one \`BatchGetItem\`, whatever the number of projects). One round trip would need each membership to carry a copy of its project (name, owner, \`updatedAt\`), so that a transfer (or a rename) writes every member's item, a cost that grows with the members, against target 3. Two round trips is the floor for this listing; it does not grow.`;
+      why += ` A member's projects are known only from its memberships (one \`Query\` of GSI1 \`USER#u\`); the project items they point at are a second read (one \`BatchGetItem\`, whatever the number of projects). One round trip would need each membership to carry a copy of its project (name, owner, \`updatedAt\`), so that a transfer (or a rename) writes every member's item, a cost that grows with the members, against the flat-cost target (3). Two round trips is the floor for this listing; it does not grow.`;
     } else if (t.route.startsWith('POST /projects/:p/owner') || t.route.includes('Idempotency-Key')) {
       why += ` A regression: this route is designed for two (the old owner is demoted in place from the project's \`ownerRoles\`; the Idempotency-Key lookup runs beside the read). Projects written before \`ownerRoles\` existed take a third read.`;
     } else if (t.depth <= t.allowedRoundTrips) {
@@ -248,10 +248,10 @@ function renderNotes(r: BenchResults): string {
       why += ` The machine's ${r.machine.cores} cores are the limit and all three processes share them: per request the API pipeline costs ${fmt(apiTotal, 2)} CPU-ms (${Object.entries(ms.api).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')}) against ${fmt(limitTotal, 2)} (${Object.entries(ms.limit).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')}) for the SDK alone, i.e. a ceiling of about ${fmt(limitTotal / apiTotal, 2)} of the SDK's rate on a saturated machine.`;
     }
     if (t.floor) {
-      why += ` The stack floor, a server on the same libraries that makes the limit's own \`GetCommand\` with no project code (no key check, no context read), reaches ${fmtInt(t.floor.rps)} req/s = ${fmt(t.floor.ratio, 2)} of the SDK alone: an HTTP server in front of the SDK on this machine stays below 0.8 before the API does anything.`;
+      why += ` The stack floor, a server on the same libraries that makes the limit's own \`GetCommand\` with no project code (no key check, no context read), reaches ${fmtInt(t.floor.rps)} req/s = ${fmt(t.floor.ratio, 2)} of the SDK alone: ${t.floor.ratio < 0.8 ? 'an HTTP server in front of the SDK on this machine stays below 0.8 before the API does anything.' : `so the server alone is not the limit; what separates the API (${fmt(t.ratio, 2)}) from the floor is the route's own work: its \`BatchGetItem\` instead of one \`GetItem\` and the key check, the validation, the views and the log line per request.`}`;
     }
     if (t.diagnosis) {
-      why += ` The route's one call is a 3-key \`BatchGetItem\` (project, caller's membership, target: one round trip), which DynamoDB Local serves at ${fmtInt(t.diagnosis.rps)} req/s alone: the API reaches ${fmt(t.diagnosis.ratio, 2)} of that.`;
+      why += ` The route's one call is a 2-key \`BatchGetItem\` (for this \`global\` key the project and the target; for a member key its membership and the target), which DynamoDB Local serves at ${fmtInt(t.diagnosis.rps)} req/s alone: the API reaches ${fmt(t.diagnosis.ratio, 2)} of that.`;
     }
     if (r.throughput.serverProfile.length && t === r.throughput.rows[0]) {
       why += ` Server profile under load (% of busy time): ${r.throughput.serverProfile.slice(0, 7).map(([n, p]) => `${n} ${fmt(p)}`).join(', ')}: the SDK and Node's HTTP stack, not the app's code. The app's own code (\`(project)\`, hono, Powertools) is a small share; Powertools Metrics already publishes one EMF document per request.`;

@@ -120,16 +120,12 @@ export async function throughput(world: World, opts: { connections: number; seco
       path: `/api/projects/${fixture.projectId}/users/${target}`,
       limitCall: '`GetCommand` (1 item)',
       job: { mode: 'get', key: puKey },
-      /** What the route itself sends: one BatchGetItem of project, caller's membership and target. */
+      /** What the route itself sends for this (global) key: one BatchGetItem of the project and the target. */
       diagnosis: {
-        call: '`BatchGetCommand` (the route\'s 3 keys)',
+        call: '`BatchGetCommand` (the route\'s 2 keys: project, target)',
         job: {
           mode: 'batch',
-          keys: [
-            { PK: `PROJECT#${fixture.projectId}`, SK: 'PROJECT' },
-            { PK: `PROJECT#${fixture.projectId}`, SK: `MEMBER#${fixture.owner.userId}` },
-            puKey,
-          ],
+          keys: [{ PK: `PROJECT#${fixture.projectId}`, SK: 'PROJECT' }, puKey],
         },
       },
     },

@@ -60,6 +60,43 @@ export function projectCallerOf(
   };
 }
 
+/**
+ * What a read about one project fetches to decide who is asking, and no more: for a `global` key
+ * the project (its org decides visibility) and the caller's membership only when `withCaller`;
+ * for any other key only the caller's membership, which exists only in a project of the caller's
+ * org (projects are never deleted), and without which such a key sees nothing (404). One
+ * BatchGetItem of two items where three were read: a third fewer read units on the busiest routes.
+ */
+export async function readContext(
+  services: Services,
+  principal: Principal,
+  projectId: string,
+  extra: { projectUserId?: string; withCaller?: boolean } = {},
+) {
+  const global = principal.key.scope === 'global';
+  const context = await services.store.projectContext(projectId, principal.user.userId, {
+    projectUserId: extra.projectUserId,
+    skipProject: !global,
+    skipCaller: global && !extra.withCaller,
+  });
+  const caller = global
+    ? projectCallerOf(principal, projectId, context.project, context.callerMembership)
+    : memberCallerOf(principal, projectId, context.callerMembership);
+  return { ...context, caller };
+}
+
+/** `projectCallerOf` for a non-global key, from its membership alone (see `readContext`). */
+function memberCallerOf(principal: Principal, projectId: string, membership: Membership | null): ProjectCaller | null {
+  const { key } = principal;
+  if (!membership || membership.orgId !== key.orgId || membership.projectId !== projectId) return null;
+  if (key.projectId !== null && key.projectId !== projectId) return null;
+  return {
+    userId: principal.user.userId,
+    scope: key.scope,
+    membership: isExpired(membership) ? null : { projectUserId: membership.projectUserId, roles: membership.roles, isOwner: membership.isOwner },
+  };
+}
+
 export function orgCallerOf(principal: Principal): OrgCaller & { pinnedProjectId: string | null } {
   return {
     userId: principal.user.userId,

@@ -502,26 +502,39 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
     // ---- project reads ----------------------------------------------------------------------
     /**
      * What a request about one project needs, in one BatchGetItem: the project, the caller's
-     * membership and optionally one project user and the membership of one org user.
+     * membership and optionally one project user, the membership of one org user and one org user.
+     * A read leaves out what cannot change its answer (`skipProject`, `skipCaller`: see
+     * `readContext` in functions/http/context.ts); a skipped item comes back as null.
      */
     async projectContext(
       projectId: string,
       callerUserId: string,
-      extra: { projectUserId?: string; memberUserId?: string; orgUser?: { orgId: string; userId: string } } = {},
+      extra: {
+        projectUserId?: string;
+        memberUserId?: string;
+        orgUser?: { orgId: string; userId: string };
+        skipProject?: boolean;
+        skipCaller?: boolean;
+      } = {},
       consistent = false,
     ) {
-      const wanted: ItemKey[] = [keys.project(projectId), keys.membership(projectId, callerUserId)];
-      if (extra.projectUserId) wanted.push(keys.projectUser(projectId, extra.projectUserId));
-      if (extra.memberUserId) wanted.push(keys.membership(projectId, extra.memberUserId));
-      if (extra.orgUser) wanted.push(keys.orgUser(extra.orgUser.orgId, extra.orgUser.userId));
-      const items = await batchGet(wanted, consistent);
-      let i = 2;
+      const wanted: ItemKey[] = [];
+      const slot = (key: ItemKey | undefined) => (key ? wanted.push(key) - 1 : -1);
+      const at = {
+        project: slot(extra.skipProject ? undefined : keys.project(projectId)),
+        caller: slot(extra.skipCaller ? undefined : keys.membership(projectId, callerUserId)),
+        projectUser: slot(extra.projectUserId ? keys.projectUser(projectId, extra.projectUserId) : undefined),
+        member: slot(extra.memberUserId ? keys.membership(projectId, extra.memberUserId) : undefined),
+        orgUser: slot(extra.orgUser ? keys.orgUser(extra.orgUser.orgId, extra.orgUser.userId) : undefined),
+      };
+      const items = wanted.length > 0 ? await batchGet(wanted, consistent) : [];
+      const pick = <T>(index: number) => (index < 0 ? null : toRecord<T>(items[index] ?? undefined));
       return {
-        project: toRecord<Project>(items[0] ?? undefined),
-        callerMembership: toRecord<Membership>(items[1] ?? undefined),
-        projectUser: extra.projectUserId ? toRecord<ProjectUser>(items[i++] ?? undefined) : null,
-        memberMembership: extra.memberUserId ? toRecord<Membership>(items[i++] ?? undefined) : null,
-        orgUser: extra.orgUser ? toRecord<OrgUser>(items[i++] ?? undefined) : null,
+        project: pick<Project>(at.project),
+        callerMembership: pick<Membership>(at.caller),
+        projectUser: pick<ProjectUser>(at.projectUser),
+        memberMembership: pick<Membership>(at.member),
+        orgUser: pick<OrgUser>(at.orgUser),
       };
     },
 

@@ -25,6 +25,7 @@ import {
   orgUserView,
   projectAuthority,
   projectCallerOf,
+  readContext,
   projectUserView,
   projectView,
   withFreshReads,
@@ -84,10 +85,10 @@ export function projectUserRoutes(services: Services) {
         const principal = c.get('principal');
         // The caller's access and the page are fetched in parallel: one round trip.
         const [context, page] = await Promise.all([
-          store.projectContext(projectId, principal.user.userId),
+          readContext(services, principal, projectId),
           store.listProjectUsers(projectId, { limit: query.limit ?? 50, cursor: query.cursor, role: query.role, tag: query.tag }),
         ]);
-        authorizeRead(visible(projectCallerOf(principal, projectId, context.project, context.callerMembership)));
+        authorizeRead(visible(context.caller));
         const live = page.items.filter((member) => !isExpired(member));
         return c.json({ data: live.map(projectUserView), nextCursor: page.nextCursor }, 200);
       },
@@ -105,8 +106,8 @@ export function projectUserRoutes(services: Services) {
       async (c) => {
         const { projectId } = c.req.valid('param');
         const principal = c.get('principal');
-        const context = await store.projectContext(projectId, principal.user.userId);
-        const caller = visible(projectCallerOf(principal, projectId, context.project, context.callerMembership));
+        const context = await readContext(services, principal, projectId, { withCaller: true });
+        const caller = visible(context.caller);
         authorizeRead(caller);
         const membership = context.callerMembership;
         return c.json(
@@ -137,8 +138,8 @@ export function projectUserRoutes(services: Services) {
       async (c) => {
         const { projectId, projectUserId } = c.req.valid('param');
         const principal = c.get('principal');
-        const context = await store.projectContext(projectId, principal.user.userId, { projectUserId });
-        authorizeRead(visible(projectCallerOf(principal, projectId, context.project, context.callerMembership)));
+        const context = await readContext(services, principal, projectId, { projectUserId });
+        authorizeRead(visible(context.caller));
         const view = projectUserView(present(context.projectUser));
         return c.json(view, 200, { ETag: etagOf(view) });
       },
@@ -365,10 +366,10 @@ export function projectUserRoutes(services: Services) {
         const query = c.req.valid('query');
         const principal = c.get('principal');
         const [context, page] = await Promise.all([
-          store.projectContext(projectId, principal.user.userId),
+          readContext(services, principal, projectId),
           store.listAudit(projectId, { limit: query.limit ?? 50, cursor: query.cursor, projectUserId: query.projectUserId, action: query.action }),
         ]);
-        const caller = visible(projectCallerOf(principal, projectId, context.project, context.callerMembership));
+        const caller = visible(context.caller);
         authorizeRead(caller);
         const canAudit =
           caller.scope === 'global' || (caller.membership !== null && membershipPermissions(caller.membership).includes('members:manage'));
