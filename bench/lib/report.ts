@@ -239,6 +239,7 @@ function renderNotes(r: BenchResults): string {
     }
     notes.push(`- **Scale, \`${s.route}\`:** ${why}`);
   }
+  const firstThroughputMiss = r.throughput.rows.find((x) => !x.pass);
   for (const t of r.throughput.rows.filter((x) => !x.pass)) {
     const ms = t.cpuMsPerRequest;
     const apiTotal = ms ? Object.values(ms.api).reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0) : NaN;
@@ -248,15 +249,15 @@ function renderNotes(r: BenchResults): string {
       why += ` The machine's ${r.machine.cores} cores are the limit and all three processes share them: per request the API pipeline costs ${fmt(apiTotal, 2)} CPU-ms (${Object.entries(ms.api).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')}) against ${fmt(limitTotal, 2)} (${Object.entries(ms.limit).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')}) for the SDK alone, i.e. a ceiling of about ${fmt(limitTotal / apiTotal, 2)} of the SDK's rate on a saturated machine.`;
     }
     if (t.floor) {
-      why += ` The stack floor, a server on the same libraries that makes the limit's own \`GetCommand\` with no project code (no key check, no context read), reaches ${fmtInt(t.floor.rps)} req/s = ${fmt(t.floor.ratio, 2)} of the SDK alone: ${t.floor.ratio < 0.8 ? 'an HTTP server in front of the SDK on this machine stays below 0.8 before the API does anything.' : `so the server alone is not the limit; what separates the API (${fmt(t.ratio, 2)}) from the floor is the route's own work: its \`BatchGetItem\` instead of one \`GetItem\` and the key check, the validation, the views and the log line per request.`}`;
+      why += ` The stack floor, a server on the same libraries that makes the limit's own \`GetCommand\` with no project code (no key check, no context read), reaches ${fmtInt(t.floor.rps)} req/s = ${fmt(t.floor.ratio, 2)} of the SDK alone: ${t.floor.ratio < 0.8 ? 'an HTTP server in front of the SDK on this machine stays below 0.8 before the API does anything.' : `so the server alone is not the limit; what separates the API (${fmt(t.ratio, 2)}) from the floor is the route's own work: the key check, the validation, the view and the log line per request.`}`;
     }
     if (t.diagnosis) {
-      why += ` The route's one call is a 2-key \`BatchGetItem\` (for this \`global\` key the project and the target; for a member key its membership and the target), which DynamoDB Local serves at ${fmtInt(t.diagnosis.rps)} req/s alone: the API reaches ${fmt(t.diagnosis.ratio, 2)} of that.`;
+      why += ` The route's one DynamoDB call is ${t.diagnosis.call}, which DynamoDB Local serves at ${fmtInt(t.diagnosis.rps)} req/s alone (${fmt(t.diagnosis.rps / t.limitRps, 2)} of the \`GetCommand\` limit): the API reaches ${fmt(t.diagnosis.ratio, 2)} of that.`;
     }
-    if (r.throughput.serverProfile.length && t === r.throughput.rows[0]) {
-      why += ` Server profile under load (% of busy time): ${r.throughput.serverProfile.slice(0, 7).map(([n, p]) => `${n} ${fmt(p)}`).join(', ')}: the SDK and Node's HTTP stack, not the app's code. The app's own code (\`(project)\`, hono, Powertools) is a small share; Powertools Metrics already publishes one EMF document per request.`;
+    if (r.throughput.serverProfile.length && t === firstThroughputMiss) {
+      why += ` Server profile under load on \`${r.throughput.rows[0]!.route}\` (% of busy time): ${r.throughput.serverProfile.slice(0, 7).map(([n, p]) => `${n} ${fmt(p)}`).join(', ')}: the SDK and Node's HTTP stack, not the app's code. The app's own code (\`(project)\`, hono, Powertools) is a small share; Powertools Metrics already publishes one EMF document per request.`;
     }
-    if (r.throughput.serverProfile.length && t !== r.throughput.rows[0]) why += ' (Server profile: see the row above.)';
+    if (r.throughput.serverProfile.length && t !== firstThroughputMiss) why += ' (Server profile: see the first row.)';
     why += ' On Lambda the function has its CPU to itself and DynamoDB is a service, so this ratio is a property of the 2-core test machine, not of the code.';
     notes.push(`- **Throughput, \`${t.route}\`:** ${why}`);
   }

@@ -99,6 +99,11 @@ export async function throughput(world: World, opts: { connections: number; seco
   const seeded = await seedMembers(world.raw, TABLE_NAME, { orgId: fixture.orgId, projectId: fixture.projectId, members: 100, spareUsers: 0 });
   const target = seeded.members[50]!.projectUserId;
   await expectStatus('fixture check', request(app, 'GET', `/api/projects/${fixture.projectId}/users/${target}`, fixture.key), 200);
+  // A member with a read key: its reads go through its membership instead of the project.
+  const memberUser = await expectStatus('member user', request(app, 'POST', '/api/users', fixture.key, { name: 'Reader', orgRole: 'member' }), 201);
+  await expectStatus('member', request(app, 'POST', `/api/projects/${fixture.projectId}/users`, fixture.key, { _id: memberUser._id, roles: ['viewer'] }), 201);
+  const memberKey = (await expectStatus('member key', request(app, 'POST', '/api/keys', fixture.key, { userId: memberUser._id, scope: 'read' }), 201)).secret as string;
+  await expectStatus('member fixture check', request(app, 'GET', `/api/projects/${fixture.projectId}/users/${target}`, memberKey), 200);
   client.destroy();
 
   const dynamoPid = findDynamoLocalPid(world.dynamo.port);
@@ -116,21 +121,32 @@ export async function throughput(world: World, opts: { connections: number; seco
   const puKey = { PK: `PROJECT#${fixture.projectId}`, SK: `PU#${target}` };
   const routes = [
     {
-      route: 'GET /projects/:p/users/:pu',
+      // A global key reads the target alone: the same GetItem as the limit.
+      route: 'GET /projects/:p/users/:pu (global key)',
+      key: undefined as string | undefined,
       path: `/api/projects/${fixture.projectId}/users/${target}`,
       limitCall: '`GetCommand` (1 item)',
       job: { mode: 'get', key: puKey },
-      /** What the route itself sends for this (global) key: one BatchGetItem of the project and the target. */
+      diagnosis: undefined as undefined | { call: string; job: Record<string, unknown> },
+    },
+    {
+      route: 'GET /projects/:p/users/:pu (member key)',
+      key: memberKey,
+      path: `/api/projects/${fixture.projectId}/users/${target}`,
+      limitCall: '`GetCommand` (1 item)',
+      job: { mode: 'get', key: puKey },
+      /** A member key's read: one BatchGetItem of its membership and the target. */
       diagnosis: {
-        call: '`BatchGetCommand` (the route\'s 2 keys: project, target)',
+        call: '`BatchGetCommand` (the route\'s 2 keys: membership, target)',
         job: {
           mode: 'batch',
-          keys: [{ PK: `PROJECT#${fixture.projectId}`, SK: 'PROJECT' }, puKey],
+          keys: [{ PK: `PROJECT#${fixture.projectId}`, SK: `MEMBER#${memberUser._id}` }, puKey],
         },
-      },
+      } as undefined | { call: string; job: Record<string, unknown> },
     },
     {
       route: 'GET /projects/:p/users?limit=50',
+      key: undefined as string | undefined,
       path: `/api/projects/${fixture.projectId}/users?limit=50`,
       limitCall: '`QueryCommand` (`Limit` 51, as the store asks)',
       job: { mode: 'query', limit: 51 },
@@ -154,11 +170,11 @@ export async function throughput(world: World, opts: { connections: number; seco
       const job = { ...baseJob, ...r.job };
       // Warm both (JIT of the server, the SDK and DynamoDB Local), then measure the ceiling and the API.
       await runLimit(limit.outfile, { ...job, seconds: opts.warmupSeconds }, dynamoPid);
-      await cannon(url, r.path, fixture.key, opts.connections, opts.warmupSeconds);
+      await cannon(url, r.path, r.key ?? fixture.key, opts.connections, opts.warmupSeconds);
       const ceiling = await runLimit(limit.outfile, { ...job, seconds: opts.seconds }, dynamoPid);
       const diagnosis = r.diagnosis ? await runLimit(limit.outfile, { ...baseJob, ...r.diagnosis.job, seconds: opts.seconds }, dynamoPid) : undefined;
       const meter = cpuMeter({ 'DynamoDB Local': dynamoPid, server: child.pid, autocannon: process.pid });
-      const result = await cannon(url, r.path, fixture.key, opts.connections, opts.seconds);
+      const result = await cannon(url, r.path, r.key ?? fixture.key, opts.connections, opts.seconds);
       const apiCpu = meter();
       const rps = result.requests.total / opts.seconds;
       const errors = result.errors + result.timeouts + result.non2xx;

@@ -61,11 +61,16 @@ export function projectCallerOf(
 }
 
 /**
- * What a read about one project fetches to decide who is asking, and no more: for a `global` key
- * the project (its org decides visibility) and the caller's membership only when `withCaller`;
- * for any other key only the caller's membership, which exists only in a project of the caller's
- * org (projects are never deleted), and without which such a key sees nothing (404). One
- * BatchGetItem of two items where three were read: a third fewer read units on the busiest routes.
+ * What a read about one project fetches to decide who is asking, and no more, in one
+ * BatchGetItem (or GetItem):
+ * - a `global` key asking for one project user: that item alone. It carries its project's ID and
+ *   org, so it proves the project visible; when it is missing the answer is the same 404 as for a
+ *   missing project.
+ * - any other `global` read: the project (its org decides visibility), and the caller's
+ *   membership only when `withCaller`.
+ * - any other key: its membership, which exists only in a project of the caller's org (projects
+ *   are never deleted), and without which such a key sees nothing (404).
+ * `GET …/users/:pu` reads 1 item (global key) or 2 (member key) where it read 3.
  */
 export async function readContext(
   services: Services,
@@ -74,15 +79,26 @@ export async function readContext(
   extra: { projectUserId?: string; withCaller?: boolean } = {},
 ) {
   const global = principal.key.scope === 'global';
+  const byTarget = global && extra.projectUserId !== undefined && !extra.withCaller;
   const context = await services.store.projectContext(projectId, principal.user.userId, {
     projectUserId: extra.projectUserId,
-    skipProject: !global,
+    skipProject: !global || byTarget,
     skipCaller: global && !extra.withCaller,
   });
-  const caller = global
-    ? projectCallerOf(principal, projectId, context.project, context.callerMembership)
-    : memberCallerOf(principal, projectId, context.callerMembership);
+  const caller = byTarget
+    ? globalCallerOf(principal, projectId, context.projectUser)
+    : global
+      ? projectCallerOf(principal, projectId, context.project, context.callerMembership)
+      : memberCallerOf(principal, projectId, context.callerMembership);
   return { ...context, caller };
+}
+
+/** A `global` key's view of a project it knows only through one of its project users. */
+function globalCallerOf(principal: Principal, projectId: string, projectUser: ProjectUser | null): ProjectCaller | null {
+  const { key } = principal;
+  if (!projectUser || projectUser.orgId !== key.orgId || projectUser.projectId !== projectId) return null;
+  if (key.projectId !== null && key.projectId !== projectId) return null;
+  return { userId: principal.user.userId, scope: key.scope, membership: null };
 }
 
 /** `projectCallerOf` for a non-global key, from its membership alone (see `readContext`). */
