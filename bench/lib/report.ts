@@ -245,7 +245,11 @@ function renderNotes(r: BenchResults): string {
     const apiTotal = ms ? Object.values(ms.api).reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0) : NaN;
     const limitTotal = ms ? Object.values(ms.limit).reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0) : NaN;
     let why = `${fmtInt(t.rps)} req/s vs ${fmtInt(t.limitRps)} for the SDK alone (${fmt(t.ratio, 2)}), ${t.errors} errors.`;
-    if (ms) {
+    const serverBusy = t.cpu.api.server ?? NaN;
+    const sdkBusy = t.cpu.limit['SDK process'] ?? NaN;
+    if (ms && serverBusy >= 90 && sdkBusy >= 90) {
+      why += ` Both sides are bound by one Node thread each: the server ran at ${serverBusy} % of a core, ${fmt(ms.api.server, 2)} CPU-ms per request (HTTP, routing, validation, key check, the SDK call, the view, the log and EMF lines), so at most ${fmtInt(1000 / ms.api.server!)} req/s; the SDK-alone process at ${sdkBusy} %, ${fmt(ms.limit['SDK process'], 2)} CPU-ms per call, so at most ${fmtInt(1000 / ms.limit['SDK process']!)} req/s. The ratio is that of the CPU costs (${fmt(ms.limit['SDK process']! / ms.api.server!, 2)}); 0.8 would leave ${fmt(ms.limit['SDK process']! * 0.25, 2)} CPU-ms per request for everything but the SDK call.`;
+    } else if (ms) {
       why += ` The machine's ${r.machine.cores} cores are the limit and all three processes share them: per request the API pipeline costs ${fmt(apiTotal, 2)} CPU-ms (${Object.entries(ms.api).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')}) against ${fmt(limitTotal, 2)} (${Object.entries(ms.limit).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')}) for the SDK alone, i.e. a ceiling of about ${fmt(limitTotal / apiTotal, 2)} of the SDK's rate on a saturated machine.`;
     }
     if (t.floor) {
@@ -258,7 +262,7 @@ function renderNotes(r: BenchResults): string {
       why += ` Server profile under load on \`${r.throughput.rows[0]!.route}\` (% of busy time): ${r.throughput.serverProfile.slice(0, 7).map(([n, p]) => `${n} ${fmt(p)}`).join(', ')}: the SDK and Node's HTTP stack, not the app's code. The app's own code (\`(project)\`, hono, Powertools) is a small share; Powertools Metrics already publishes one EMF document per request.`;
     }
     if (r.throughput.serverProfile.length && t !== firstThroughputMiss) why += ' (Server profile: see the first row.)';
-    why += ' On Lambda the function has its CPU to itself and DynamoDB is a service, so this ratio is a property of the 2-core test machine, not of the code.';
+    why += ' On Lambda an instance serves one request at a time and scales out by instances, DynamoDB is a service, and what this ratio measures is the CPU time a request costs (billed duration); the stack floor shows the share the libraries take before the project adds anything.';
     notes.push(`- **Throughput, \`${t.route}\`:** ${why}`);
   }
   if (!r.memory.pass) notes.push(`- **Memory:** peak RSS ${fmt(r.memory.peakRssMb)} MB with \`${r.memory.nodeArgs.join(' ')}\`.`);
