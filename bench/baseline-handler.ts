@@ -3,22 +3,10 @@
  * route doing one `GetCommand` through the same SDK (Document client) and the same bundling
  * (`esbuildOptions` from infra/bundling.ts) as the API. No auth, no validation, no logging.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { Hono } from 'hono';
 import { handle } from 'hono/aws-lambda';
-
-const endpoint = process.env.DYNAMODB_ENDPOINT || undefined;
-const client = DynamoDBDocumentClient.from(
-  new DynamoDBClient({
-    region: process.env.AWS_REGION ?? 'us-east-1',
-    endpoint,
-    maxAttempts: 3,
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
-    ...(endpoint ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-  }),
-);
-const TableName = process.env.TABLE_NAME!;
+import { client, TableName } from './lib/reference-client.js';
 
 const app = new Hono().get('/api/projects/:projectId/users/:projectUserId', async (c) => {
   const out = await client.send(

@@ -5,24 +5,13 @@
  * line and one EMF line per request) — and nothing of the project's own code. Its distance from
  * the baseline is what the chosen stack costs at cold start before any feature is added.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { handle } from 'hono/aws-lambda';
+import { client, TableName } from './lib/reference-client.js';
 
-const endpoint = process.env.DYNAMODB_ENDPOINT || undefined;
-const client = DynamoDBDocumentClient.from(
-  new DynamoDBClient({
-    region: process.env.AWS_REGION ?? 'us-east-1',
-    endpoint,
-    maxAttempts: 3,
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
-    ...(endpoint ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-  }),
-);
-const TableName = process.env.TABLE_NAME!;
 const logger = new Logger({ serviceName: 'floor', logLevel: (process.env.LOG_LEVEL as 'INFO') ?? 'INFO' });
 const metrics = new Metrics({ namespace: 'Floor', serviceName: 'floor' });
 
