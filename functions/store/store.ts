@@ -21,7 +21,7 @@ import type {
   Project,
   ProjectUser,
 } from '../domain/model.js';
-import type { KeyScope, OrgRole, Role } from '../domain/permissions.js';
+import { normalizeRoles, type KeyScope, type OrgRole, type Role } from '../domain/permissions.js';
 import { createDocumentClient } from './client.js';
 import { createCursorCodec, type StartKey } from './cursor.js';
 import { ENTITY, GSI1, gsi1, keys, partitions, prefixRange, prefixes, type EntityType, type ItemKey } from './keys.js';
@@ -157,8 +157,16 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
     return toRecord<T>(out.Item);
   }
 
-  /** One BatchGetItem (re-sent only for keys DynamoDB left unprocessed); results in key order. */
+  /**
+   * One BatchGetItem (re-sent only for keys DynamoDB left unprocessed); results in key order. A
+   * single key is a GetItem: the same read, with less to (de)serialize than a batch.
+   */
   async function batchGet(itemKeys: ItemKey[], consistent: boolean): Promise<(Record<string, unknown> | null)[]> {
+    if (itemKeys.length === 0) return [];
+    if (itemKeys.length === 1) {
+      const out = await send<{ Item?: Record<string, unknown> }>(new GetCommand({ TableName, Key: itemKeys[0], ConsistentRead: consistent }));
+      return [out.Item ?? null];
+    }
     const id = (key: object) => { const { PK, SK } = key as ItemKey; return `${PK}\u0000${SK}`; };
     const found = new Map<string, Record<string, unknown>>();
     // BatchGetItem rejects duplicate keys (a caller who is also the target asks twice).
@@ -527,9 +535,7 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
         member: slot(extra.memberUserId ? keys.membership(projectId, extra.memberUserId) : undefined),
         orgUser: slot(extra.orgUser ? keys.orgUser(extra.orgUser.orgId, extra.orgUser.userId) : undefined),
       };
-      // One item is a GetItem: the same read, with less to (de)serialize than a batch.
-      const items =
-        wanted.length === 1 ? [await getItem<Record<string, unknown>>(wanted[0]!, consistent)] : await batchGet(wanted, consistent);
+      const items = await batchGet(wanted, consistent);
       const pick = <T>(index: number) => (index < 0 ? null : toRecord<T>(items[index] ?? undefined));
       return {
         project: pick<Project>(at.project),
@@ -573,7 +579,6 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
     getProject: (projectId: string) => getItem<Project>(keys.project(projectId)),
 
     async getProjects(projectIds: string[]): Promise<Project[]> {
-      if (projectIds.length === 0) return [];
       const items = await batchGet(projectIds.map((id) => keys.project(id)), false);
       return items.map((item) => toRecord<Project>(item ?? undefined)).filter((p): p is Project => p !== null);
     },
@@ -797,9 +802,7 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
       const { project, newOwner } = input;
       const oldOwnerRoles = project.ownerRoles ?? input.oldOwner?.roles;
       if (!oldOwnerRoles) throw new Error('transferOwnership needs the old owner for a project without ownerRoles');
-      const demotedRoles = [...new Set<Role>([...oldOwnerRoles, 'admin'])].sort(
-        (a, b) => ['viewer', 'editor', 'manager', 'admin'].indexOf(a) - ['viewer', 'editor', 'manager', 'admin'].indexOf(b),
-      );
+      const demotedRoles = normalizeRoles([...oldOwnerRoles, 'admin']);
       const project2: Project = {
         ...project,
         ownerProjectUserId: newOwner.projectUserId,
