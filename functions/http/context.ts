@@ -47,8 +47,16 @@ export function projectCallerOf(
   project: Project | null,
   membership: Membership | null,
 ): ProjectCaller | null {
+  return callerIn(principal, projectId, project?.orgId ?? null, membership);
+}
+
+/**
+ * The caller in a project known to exist in `projectOrgId` (null: not known to exist), with the
+ * caller's membership there, if any.
+ */
+function callerIn(principal: Principal, projectId: string, projectOrgId: string | null, membership: Membership | null): ProjectCaller | null {
   const { key } = principal;
-  if (!project || project.orgId !== key.orgId) return null;
+  if (projectOrgId === null || projectOrgId !== key.orgId) return null;
   if (key.projectId !== null && key.projectId !== projectId) return null;
   return {
     userId: principal.user.userId,
@@ -62,7 +70,7 @@ export function projectCallerOf(
 
 /**
  * What a read about one project fetches to decide who is asking, and no more, in one
- * BatchGetItem (or GetItem):
+ * BatchGetItem (a GetItem for one item):
  * - a `global` key asking for one project user: that item alone. It carries its project's ID and
  *   org, so it proves the project visible; when it is missing the answer is the same 404 as for a
  *   missing project.
@@ -85,32 +93,10 @@ export async function readContext(
     skipProject: !global || byTarget,
     skipCaller: global && !extra.withCaller,
   });
-  const caller = byTarget
-    ? globalCallerOf(principal, projectId, context.projectUser)
-    : global
-      ? projectCallerOf(principal, projectId, context.project, context.callerMembership)
-      : memberCallerOf(principal, projectId, context.callerMembership);
-  return { ...context, caller };
-}
-
-/** A `global` key's view of a project it knows only through one of its project users. */
-function globalCallerOf(principal: Principal, projectId: string, projectUser: ProjectUser | null): ProjectCaller | null {
-  const { key } = principal;
-  if (!projectUser || projectUser.orgId !== key.orgId || projectUser.projectId !== projectId) return null;
-  if (key.projectId !== null && key.projectId !== projectId) return null;
-  return { userId: principal.user.userId, scope: key.scope, membership: null };
-}
-
-/** `projectCallerOf` for a non-global key, from its membership alone (see `readContext`). */
-function memberCallerOf(principal: Principal, projectId: string, membership: Membership | null): ProjectCaller | null {
-  const { key } = principal;
-  if (!membership || membership.orgId !== key.orgId || membership.projectId !== projectId) return null;
-  if (key.projectId !== null && key.projectId !== projectId) return null;
-  return {
-    userId: principal.user.userId,
-    scope: key.scope,
-    membership: isExpired(membership) ? null : { projectUserId: membership.projectUserId, roles: membership.roles, isOwner: membership.isOwner },
-  };
+  // The item that proves the project exists, and in which org.
+  const evidence = byTarget ? context.projectUser : global ? context.project : context.callerMembership;
+  const projectOrgId = evidence && evidence.projectId === projectId ? evidence.orgId : null;
+  return { ...context, caller: callerIn(principal, projectId, projectOrgId, context.callerMembership) };
 }
 
 export function orgCallerOf(principal: Principal): OrgCaller & { pinnedProjectId: string | null } {
