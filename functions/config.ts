@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import { readSecretString } from './secrets.js';
+
 /**
  * Environment, read once at load. A missing required variable fails the cold start loudly rather
  * than the first request obscurely.
@@ -7,9 +10,13 @@ export interface Config {
   region: string;
   /** DynamoDB endpoint override (DynamoDB Local); unset on AWS. */
   dynamoEndpoint: string | undefined;
-  /** Signs pagination cursors so a forged cursor is rejected. */
+  /**
+   * Signs pagination cursors so a forged cursor is rejected. On Lambda: the Secrets Manager secret
+   * at `CURSOR_SECRET_ARN`, read once per cold start by `loadConfig`. Locally: `CURSOR_SECRET`, or
+   * a random secret per process. Never derived from a name.
+   */
   cursorSecret: string;
-  /** How long a resolved API key may be trusted from memory (capped at 30 s). */
+  /** How long a resolved API key may be trusted from memory by reads (capped at 5 s). */
   keyCacheSeconds: number;
   /** `json` (one JSON object per line, the default on Lambda) or `pretty` (the default locally). */
   logFormat: 'json' | 'pretty';
@@ -19,17 +26,54 @@ export interface Config {
   metricsEnabled: boolean;
 }
 
+/**
+ * SPEC §1: reads may rest on a per-instance key cache for at most 5 s (writes never do: their
+ * transaction checks the key's item). The cache exists because a key's two items would otherwise
+ * be read before every request; 5 s bounds how long a revoked key can still read on an instance
+ * that cached it before the revocation.
+ */
+export const KEY_CACHE_MAX_SECONDS = 5;
+
+/** The stack generates 64 characters; a shorter secret is a mistake, refused at load. */
+export const MIN_CURSOR_SECRET_LENGTH = 32;
+
+function checkedCursorSecret(value: string, source: string): string {
+  if (value.length < MIN_CURSOR_SECRET_LENGTH) throw new Error(`${source} must be at least ${MIN_CURSOR_SECRET_LENGTH} characters`);
+  return value;
+}
+
+let localCursorSecret: string | undefined;
+
+function cursorSecretFromEnv(env: NodeJS.ProcessEnv, onLambda: boolean): string {
+  if (env.CURSOR_SECRET_ARN) {
+    throw new Error('CURSOR_SECRET_ARN is read from Secrets Manager: load the configuration with loadConfig()');
+  }
+  if (env.CURSOR_SECRET) return checkedCursorSecret(env.CURSOR_SECRET, 'CURSOR_SECRET');
+  if (onLambda) {
+    throw new Error('Missing CURSOR_SECRET_ARN: on Lambda the cursor signing secret comes from Secrets Manager (the stack sets it)');
+  }
+  // Clearly local (`npm start`, scripts, tests): one random secret per process, shared by every
+  // app in it; its cursors end with the process.
+  return (localCursorSecret ??= randomBytes(32).toString('base64url'));
+}
+
+const regionOf = (env: NodeJS.ProcessEnv) => env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];
   if (!value) throw new Error(`Missing required environment variable ${name}`);
   return value;
 }
 
-export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/**
+ * The configuration from the environment alone. With `CURSOR_SECRET_ARN` set, use `loadConfig`,
+ * which reads the secret first and passes it in `resolved`.
+ */
+export function readConfig(env: NodeJS.ProcessEnv = process.env, resolved: { cursorSecret?: string } = {}): Config {
   const tableName = required(env, 'TABLE_NAME');
-  const keyCacheSeconds = Number(env.KEY_CACHE_SECONDS ?? 30);
-  if (!Number.isFinite(keyCacheSeconds) || keyCacheSeconds < 0 || keyCacheSeconds > 30) {
-    throw new Error('KEY_CACHE_SECONDS must be a number between 0 and 30');
+  const keyCacheSeconds = Number(env.KEY_CACHE_SECONDS ?? KEY_CACHE_MAX_SECONDS);
+  if (!Number.isFinite(keyCacheSeconds) || keyCacheSeconds < 0 || keyCacheSeconds > KEY_CACHE_MAX_SECONDS) {
+    throw new Error(`KEY_CACHE_SECONDS must be a number between 0 and ${KEY_CACHE_MAX_SECONDS}`);
   }
   const onLambda = Boolean(env.AWS_LAMBDA_FUNCTION_NAME);
   const logFormat = env.LOG_FORMAT ?? (onLambda ? 'json' : 'pretty');
@@ -43,9 +87,28 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: logLevel as Config['logLevel'],
     metricsEnabled: env.METRICS ? env.METRICS === 'on' : onLambda,
     tableName,
-    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    region: regionOf(env),
     dynamoEndpoint: env.DYNAMODB_ENDPOINT || undefined,
-    cursorSecret: env.CURSOR_SECRET || `project-users-cursor:${tableName}`,
+    cursorSecret: resolved.cursorSecret ?? cursorSecretFromEnv(env, onLambda),
     keyCacheSeconds,
   };
+}
+
+/**
+ * `readConfig`, after reading what the environment only points at: with `CURSOR_SECRET_ARN`, the
+ * cursor secret, in one Secrets Manager `GetSecretValue` call. The Lambda entries await it at load,
+ * so it runs once per cold start, and any failure fails the cold start with the reason.
+ * `SECRETS_MANAGER_ENDPOINT` points the client at a local stand-in (tests).
+ */
+export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<Config> {
+  const arn = env.CURSOR_SECRET_ARN;
+  if (!arn) return readConfig(env);
+  if (env.CURSOR_SECRET) throw new Error('Set CURSOR_SECRET or CURSOR_SECRET_ARN, not both');
+  let secret: string;
+  try {
+    secret = await readSecretString(arn, { region: regionOf(env), endpoint: env.SECRETS_MANAGER_ENDPOINT || undefined });
+  } catch (error) {
+    throw new Error(`Cannot read the cursor secret ${arn} from Secrets Manager: ${(error as Error).message}`, { cause: error });
+  }
+  return readConfig(env, { cursorSecret: checkedCursorSecret(secret, 'The secret at CURSOR_SECRET_ARN') });
 }

@@ -1,4 +1,5 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { KEY_CACHE_MAX_SECONDS } from '../functions/config.js';
 
 /**
  * Per-stage settings, in one typed place. Adding a stage is adding one entry to `STAGES`;
@@ -24,7 +25,7 @@ export interface StageConfig {
     readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
     /** Browser origins allowed by CORS; omitted: no CORS (server-to-server callers only). */
     readonly cors?: { readonly allowOrigins: readonly string[]; readonly maxAgeSeconds: number };
-    /** How long the API may trust a resolved API key from memory (0–30 s). */
+    /** How long reads may trust a resolved API key from memory (0 to KEY_CACHE_MAX_SECONDS = 5 s). */
     readonly keyCacheSeconds: number;
   };
   /** Retention of every log group of the stage (function logs and API access logs). */
@@ -57,7 +58,7 @@ export const STAGES = {
       timeoutSeconds: 10,
       throttle: { rateLimit: 20, burstLimit: 40 },
       cors,
-      keyCacheSeconds: 5,
+      keyCacheSeconds: KEY_CACHE_MAX_SECONDS,
     },
     logRetention: RetentionDays.ONE_WEEK,
     tracing: false,
@@ -76,7 +77,7 @@ export const STAGES = {
       timeoutSeconds: 10,
       throttle: { rateLimit: 50, burstLimit: 100 },
       cors,
-      keyCacheSeconds: 30,
+      keyCacheSeconds: KEY_CACHE_MAX_SECONDS,
     },
     logRetention: RetentionDays.ONE_MONTH,
     tracing: true,
@@ -95,7 +96,7 @@ export const STAGES = {
       timeoutSeconds: 10,
       throttle: { rateLimit: 200, burstLimit: 400 },
       // No CORS until a browser client exists: callers are tools, CI jobs and automations.
-      keyCacheSeconds: 30,
+      keyCacheSeconds: KEY_CACHE_MAX_SECONDS,
     },
     logRetention: RetentionDays.THREE_MONTHS,
     tracing: true,

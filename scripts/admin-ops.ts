@@ -1,6 +1,7 @@
 import { errors } from '../functions/domain/errors.js';
 import type { KeyScope, OrgRole } from '../functions/domain/permissions.js';
-import { formatApiKey, mintSecret } from '../functions/http/auth.js';
+import { formatApiKey, mintSecret } from '../functions/domain/api-key.js';
+import { newId } from '../functions/domain/ids.js';
 import type { Store } from '../functions/store/store.js';
 
 /**
@@ -16,8 +17,10 @@ export function adminOps(store: Store) {
     if (input.scope === 'global' && user.orgRole === 'member') {
       throw errors.forbidden('Global keys belong to organization owners and admins only.');
     }
-    const { secret, secretHash } = mintSecret();
+    const keyId = newId('key');
+    const { secret, secretHash } = mintSecret(keyId);
     const key = await store.createApiKey({
+      keyId,
       orgId: input.orgId,
       userId: input.userId,
       scope: input.scope,

@@ -1,7 +1,8 @@
 /**
  * `npm run admin -- <command> [options]`: operator commands against the local table (default,
- * the DynamoDB Local that `npm start` runs on port 8000) or a deployed one (`--table`, `--region`,
- * and no `--endpoint`).
+ * the engine `npm start` uses, found with the same variables: DYNAMODB_ENDPOINT, else DynamoDB Local
+ * on 127.0.0.1:DYNAMODB_LOCAL_PORT, 8000 by default) or a deployed one (`--table`, `--region`, and no
+ * `--endpoint`).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { parseArgs } from 'node:util';
@@ -12,6 +13,16 @@ import { createDocumentClient } from '../functions/store/client.js';
 import { ensureTable } from '../functions/store/schema.js';
 import { createStore } from '../functions/store/store.js';
 import { adminOps } from './admin-ops.js';
+import {
+  DEFAULT_DYNAMODB_LOCAL_PORT,
+  DEFAULT_LOCAL_TABLE,
+  LOCAL_CREDENTIALS,
+  localDynamoEndpoint,
+  LOCAL_HOST,
+  localRegion,
+  localTableName,
+  type LocalEndpointSource,
+} from './local-defaults.js';
 
 const USAGE = `Usage: npm run admin -- <command> [--table T] [--region R] [--endpoint URL]
 Commands:
@@ -20,7 +31,8 @@ Commands:
   create-project  --org ORG --owner USR --name N
   create-key      --org ORG --user USR --scope read|read-write|global [--project PRJ] [--name N] [--expires-at ISO]
   revoke-key      --key KEY
-Without --table the local table (project-users-local on http://127.0.0.1:8000) is used.`;
+Without --table the local table (${DEFAULT_LOCAL_TABLE}) on the engine \`npm start\` runs is used:
+DYNAMODB_ENDPOINT if set, else http://${LOCAL_HOST}:<DYNAMODB_LOCAL_PORT> (default ${DEFAULT_DYNAMODB_LOCAL_PORT}).`;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -61,21 +73,77 @@ if (!command || values.help) {
   process.exit(command ? 0 : 2);
 }
 
+/** A setting or an engine the user can fix: the message alone, no stack trace. */
+function fail(message: string, code = 1): never {
+  console.error(message);
+  process.exit(code);
+}
+
 const local = values.table === undefined;
-const config = readConfig({
-  ...process.env,
-  TABLE_NAME: values.table ?? process.env.TABLE_NAME ?? 'project-users-local',
-  AWS_REGION: values.region ?? process.env.AWS_REGION ?? 'us-east-1',
-  DYNAMODB_ENDPOINT: values.endpoint ?? (local ? (process.env.DYNAMODB_ENDPOINT ?? 'http://127.0.0.1:8000') : ''),
-});
+let endpointSource: LocalEndpointSource | '--endpoint' = '--endpoint';
+let config: ReturnType<typeof readConfig>;
+try {
+  let endpoint = values.endpoint;
+  if (endpoint === undefined && local) ({ endpoint, source: endpointSource } = localDynamoEndpoint());
+  config = readConfig({
+    ...process.env,
+    TABLE_NAME: values.table ?? localTableName(),
+    AWS_REGION: values.region ?? localRegion(),
+    DYNAMODB_ENDPOINT: endpoint ?? '',
+  });
+} catch (error) {
+  fail(error instanceof Error ? error.message : String(error), 2);
+}
 const store = createStore(config, createDocumentClient(config));
 const ops = adminOps(store);
+
+/** Why a request could not reach the engine, or null if the error is something else. */
+function connectionFailure(error: unknown): string | null {
+  const seen = new Set<unknown>();
+  for (let e = error; e && typeof e === 'object' && !seen.has(e); e = (e as { cause?: unknown }).cause) {
+    seen.add(e);
+    const { code, name } = e as { code?: string; name?: string };
+    if (name === 'TimeoutError' || name === 'AbortError') return 'no answer within a few seconds';
+    if (code === 'ECONNREFUSED') return 'connection refused (nothing listens there)';
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host not found';
+    if (code && /^(ECONNRESET|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|EPIPE|UND_ERR_\w+)$/.test(code)) return code;
+  }
+  return null;
+}
+
+function unreachable(endpoint: string, reason: string): string {
+  const chosen = {
+    '--endpoint': 'given with --endpoint',
+    DYNAMODB_ENDPOINT: 'from DYNAMODB_ENDPOINT',
+    DYNAMODB_LOCAL_PORT: "`npm start`'s DynamoDB Local on DYNAMODB_LOCAL_PORT",
+    default: `\`npm start\`'s DynamoDB Local on the default port ${DEFAULT_DYNAMODB_LOCAL_PORT}`,
+  }[endpointSource];
+  const localEngine = `http://${LOCAL_HOST}:<DYNAMODB_LOCAL_PORT> (default ${DEFAULT_DYNAMODB_LOCAL_PORT})`;
+  const hint =
+    endpointSource === '--endpoint' || endpointSource === 'DYNAMODB_ENDPOINT'
+      ? `Is the engine at that URL running? Without --endpoint or DYNAMODB_ENDPOINT, the admin CLI uses the DynamoDB Local \`npm start\` runs, at ${localEngine}.`
+      : `Is \`npm start\` running? The admin CLI looks where \`npm start\` runs DynamoDB Local, ${localEngine}: ` +
+        `give both the same DYNAMODB_LOCAL_PORT (e.g. \`DYNAMODB_LOCAL_PORT=8001 npm run admin -- ...\`).`;
+  return `Cannot reach DynamoDB at ${endpoint} (${chosen}): ${reason}.\n${hint} Any other engine: --endpoint URL (or DYNAMODB_ENDPOINT=URL); a deployed table: --table T --region R.`;
+}
+
+/** Any HTTP answer means something listens (DynamoDB answers 400 to a bare GET). */
+async function probe(endpoint: string): Promise<string | null> {
+  try {
+    const response = await fetch(endpoint, { signal: AbortSignal.timeout(3_000) });
+    await response.body?.cancel();
+    return null;
+  } catch (error) {
+    if (error instanceof TypeError && !(error as { cause?: unknown }).cause) return `not a usable URL (${error.message})`;
+    return connectionFailure(error) ?? String(error);
+  }
+}
 
 async function run(): Promise<unknown> {
   switch (command) {
     case 'bootstrap': {
       if (config.dynamoEndpoint) {
-        const raw = new DynamoDBClient({ region: config.region, endpoint: config.dynamoEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+        const raw = new DynamoDBClient({ region: config.region, endpoint: config.dynamoEndpoint, credentials: LOCAL_CREDENTIALS });
         await ensureTable(raw, config.tableName);
         raw.destroy();
       }
@@ -121,9 +189,16 @@ async function run(): Promise<unknown> {
   }
 }
 
+if (config.dynamoEndpoint) {
+  const reason = await probe(config.dynamoEndpoint);
+  if (reason) fail(unreachable(config.dynamoEndpoint, reason));
+}
+
 try {
   console.log(JSON.stringify(await run(), null, 2));
 } catch (error) {
+  const lost = config.dynamoEndpoint ? connectionFailure(error) : null;
+  if (lost) fail(unreachable(config.dynamoEndpoint!, lost));
   console.error(error instanceof DomainError ? `${error.status} ${error.title}: ${error.detail}` : String(error));
   process.exit(1);
 }

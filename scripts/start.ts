@@ -1,30 +1,56 @@
 /**
  * `npm start`: DynamoDB Local (persisting to .data/, or `--in-memory`), the table, a bootstrap
  * org with a printed `global` key on first start, and the API on http://localhost:3000.
+ *
+ * It only ever uses a DynamoDB Local it started itself, on 127.0.0.1:DYNAMODB_LOCAL_PORT (8000):
+ * if anything else holds that port it refuses, writing nothing. DYNAMODB_ENDPOINT instead names an
+ * engine the user runs on purpose; then none is started.
  */
 import { serve } from '@hono/node-server';
 import { parseArgs } from 'node:util';
-import { startLocalDynamo, type LocalDynamo } from './dynamodb-local.js';
+import { PortInUseError, startLocalDynamo, type LocalDynamo } from './dynamodb-local.js';
+import { LOCAL_CREDENTIALS, LocalSetupError, localDynamoPort, localRegion, localTableName } from './local-defaults.js';
 
 const { values: args } = parseArgs({
   options: { 'in-memory': { type: 'boolean', default: false }, 'data-dir': { type: 'string', default: '.data' } },
 });
 
 const port = Number(process.env.PORT ?? 3000);
-process.env.TABLE_NAME ||= 'project-users-local';
+process.env.TABLE_NAME = localTableName();
 // Lambda runs Node 22 (the stack's runtime); the SDK's Node 20 notice is noise locally.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-process.env.AWS_REGION ||= 'us-east-1';
+process.env.AWS_REGION = localRegion();
+
+function portTakenMessage(dynamoPort: number): string {
+  return (
+    `Port ${dynamoPort} (DYNAMODB_LOCAL_PORT) is already in use on this machine, so \`npm start\` did not start ` +
+    `and wrote nothing: it only uses a DynamoDB Local it starts itself, and whatever listens on ${dynamoPort} ` +
+    `(another \`npm start\`, another project's engine, any other program) is not that. Stop that program, or ` +
+    `choose another port: \`DYNAMODB_LOCAL_PORT=${dynamoPort === 65535 ? 8001 : dynamoPort + 1} npm start\` ` +
+    `(and the same DYNAMODB_LOCAL_PORT for \`npm run admin\`). To use an engine you run yourself on purpose, ` +
+    `set DYNAMODB_ENDPOINT to its URL instead.`
+  );
+}
 
 let dynamo: LocalDynamo | null = null;
 if (!process.env.DYNAMODB_ENDPOINT) {
-  // A fixed port, so `npm run admin` finds the same engine while the server runs.
-  dynamo = await startLocalDynamo({
-    port: Number(process.env.DYNAMODB_LOCAL_PORT ?? 8000),
-    dataDir: args['in-memory'] ? null : args['data-dir'],
-  });
+  try {
+    // A fixed port, so `npm run admin` finds the same engine while the server runs.
+    const dynamoPort = localDynamoPort();
+    try {
+      dynamo = await startLocalDynamo({ port: dynamoPort, dataDir: args['in-memory'] ? null : args['data-dir'] });
+    } catch (error) {
+      if (error instanceof PortInUseError) throw new LocalSetupError(portTakenMessage(dynamoPort));
+      throw error;
+    }
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(1);
+  }
   process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
   console.log(`DynamoDB Local: ${dynamo.endpoint} (${args['in-memory'] ? 'in memory' : `data in ${args['data-dir']}/`})`);
+} else {
+  console.log(`DynamoDB: ${process.env.DYNAMODB_ENDPOINT} (from DYNAMODB_ENDPOINT; npm start did not start one)`);
 }
 
 // Imported after the environment is set: the app reads its configuration once, at load.
@@ -40,7 +66,7 @@ const config = readConfig();
 const raw = new DynamoDBClient({
   region: config.region,
   endpoint: config.dynamoEndpoint,
-  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  credentials: LOCAL_CREDENTIALS,
 });
 const created = await ensureTable(raw, config.tableName);
 raw.destroy();

@@ -128,6 +128,9 @@ const sameList = (a: unknown, b: unknown) =>
  * Every broken invariant in a set of items. `indexEntries` (GSI1 as read from the index), when
  * given, are checked against their base items.
  */
+/** How much later than a revocation a racing write's own timestamp may be (see `revoked-writer`). */
+export const WRITE_CLOCK_TOLERANCE_MS = 5_000;
+
 export function findViolations(items: Item[], indexEntries: Item[] | null = null): Violation[] {
   const violations: Violation[] = [];
   const report = (rule: string, item: Item | string, detail: string) =>
@@ -321,6 +324,29 @@ export function findViolations(items: Item[], indexEntries: Item[] | null = null
     if (count > 1) report('audit-removal', `PU#${projectUserId}`, `removal audited ${count} times`);
   }
 
+  // ---- writes by dead keys, and keys that outlive their creator ----------------------------------
+  // Every write's transaction checks the calling key, so no audited change may postdate its actor
+  // key's revocation or expiry, and a key made by a key never expires after it. Both times are
+  // taken before their transactions commit, so a write that raced the revocation and committed
+  // first may carry a time up to one transaction's latency later: WRITE_CLOCK_TOLERANCE_MS.
+  const keyById = new Map(keysByItem.map((key) => [key.keyId as string, key]));
+  for (const audit of audits) {
+    const actorKey = isString(audit.actor?.keyId) ? keyById.get(audit.actor.keyId) : undefined;
+    if (!actorKey) continue;
+    if (isString(actorKey.revokedAt) && Date.parse(audit.at) > Date.parse(actorKey.revokedAt) + WRITE_CLOCK_TOLERANCE_MS) {
+      report('revoked-writer', audit, `${audit.action} at ${audit.at} by key ${actorKey.keyId}, revoked at ${actorKey.revokedAt}`);
+    }
+    if (isString(actorKey.expiresAt) && Date.parse(audit.at) > Date.parse(actorKey.expiresAt) + WRITE_CLOCK_TOLERANCE_MS) {
+      report('revoked-writer', audit, `${audit.action} at ${audit.at} by key ${actorKey.keyId}, expired at ${actorKey.expiresAt}`);
+    }
+    if (audit.action === 'ApiKeyCreated' && isString(actorKey.expiresAt)) {
+      const created = keyById.get(audit.after?.keyId);
+      if (created && (!isString(created.expiresAt) || created.expiresAt > actorKey.expiresAt)) {
+        report('key-outlives-creator', created, `expires ${created.expiresAt ?? 'never'}, its creator ${actorKey.keyId} at ${actorKey.expiresAt}`);
+      }
+    }
+  }
+
   // ---- GSI1 index entries against their base items ---------------------------------------------
   if (indexEntries) {
     const indexed = new Set<string>();
@@ -340,7 +366,7 @@ export function findViolations(items: Item[], indexEntries: Item[] | null = null
   }
 
   function checkValues(pu: Item) {
-    if (!Array.isArray(pu.roles) || pu.roles.length > MAX_ITEMS || pu.roles.some((r: unknown) => !(ROLES as readonly unknown[]).includes(r))) {
+    if (!Array.isArray(pu.roles) || pu.roles.length === 0 || pu.roles.length > MAX_ITEMS || pu.roles.some((r: unknown) => !(ROLES as readonly unknown[]).includes(r))) {
       report('bad-value', pu, `roles ${JSON.stringify(pu.roles)}`);
     } else if (new Set(pu.roles).size !== pu.roles.length) report('bad-value', pu, `duplicate roles ${JSON.stringify(pu.roles)}`);
     if (

@@ -147,7 +147,7 @@ baseline, ms: ${top(c.profile.extraSelfMsByPackage, 8)}.
 
 ### 2. Round trips
 
-An in-process app (\`createApp\`, \`KEY_CACHE_SECONDS=30\`, key cache warm) whose DynamoDB endpoint is a proxy on
+An in-process app (\`createApp\`, \`KEY_CACHE_SECONDS=5\`, key cache warm) whose DynamoDB endpoint is a proxy on
 127.0.0.1 ([\`bench/lib/delay-proxy.ts\`](bench/lib/delay-proxy.ts)) that holds each request 25 ms before forwarding it
 and records its \`X-Amz-Target\` and timing; *sequential* is the longest chain of requests each sent after the previous
 one's answer. Median of ${r.settings.roundTripSamples} per route with and without the delay, interleaved. Bound = (allowed round trips + 0.3) × 25 ms + no-delay

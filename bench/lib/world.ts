@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { readConfig, type Config } from '../../functions/config.js';
+import { KEY_CACHE_MAX_SECONDS, readConfig, type Config } from '../../functions/config.js';
 import { createApp } from '../../functions/http/app.js';
 import { createDocumentClient } from '../../functions/store/client.js';
 import { ensureTable } from '../../functions/store/schema.js';
@@ -34,7 +34,7 @@ export async function startWorld(): Promise<World> {
     TABLE_NAME,
     DYNAMODB_ENDPOINT: endpoint,
     AWS_REGION: REGION,
-    KEY_CACHE_SECONDS: '30',
+    KEY_CACHE_SECONDS: String(KEY_CACHE_MAX_SECONDS),
     LOG_LEVEL: 'SILENT',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   });

@@ -79,6 +79,14 @@ export interface TargetMember {
   isOwner: boolean;
 }
 
+/**
+ * The first check of every write, before anything is read: a `read` key never writes, whatever
+ * the target or its state, so its answer (403) depends on nothing it may not know.
+ */
+export function assertWriteScope(scope: KeyScope): void {
+  if (scope === 'read') throw errors.forbidden('This API key is read-only.');
+}
+
 /** A `global` key sees every project of its org; any other key needs a membership. */
 export function canSeeProject(caller: ProjectCaller): boolean {
   return caller.scope === 'global' || caller.membership !== null;
@@ -147,7 +155,7 @@ export function authorizeAdd(caller: ProjectCaller, targetUserId: string, roles:
 export function authorizeUpdate(
   caller: ProjectCaller,
   target: TargetMember,
-  change: { roles?: readonly Role[]; expiresAt?: string | null },
+  change: { roles?: readonly Role[]; expiresAt?: string | null; tags?: readonly string[] },
 ): void {
   if (!canSeeProject(caller)) throw errors.notFound();
   assertCanManage(caller);
@@ -158,6 +166,9 @@ export function authorizeUpdate(
   }
   if (accessChange && target.isOwner) {
     throw errors.ownerProtected("The owner's roles and expiry cannot be changed; transfer ownership first.");
+  }
+  if (target.isOwner && change.tags !== undefined && caller.scope !== 'global' && !caller.membership?.isOwner) {
+    throw errors.forbidden("Only the project owner (or a global key) changes the owner's record.");
   }
   if (!target.isOwner && memberRank(target) > grantCeiling(caller)) {
     throw errors.forbidden('This caller may not modify a project user ranked above its own grant level.');
@@ -231,21 +242,18 @@ export function authorizeOrgRead(caller: OrgCaller): void {
 export type KeyGrantRule = 'self' | 'org-admin';
 
 /**
- * Creating a key. Any `read-write` key may create `read`/`read-write` keys for its own user;
- * keys for others and `global` keys need org-admin authority. A pinned caller can only mint keys
- * pinned to the same project, or the pin would be escapable.
+ * Creating a key, decided before the target user is read: any `read-write` key may create
+ * `read`/`read-write` keys for its own user; keys for others and `global` keys need org-admin
+ * authority. So an unprivileged caller gets the same 403 whether another user ID exists or not.
+ * A pinned caller can only mint keys pinned to the same project, or the pin would be escapable.
  */
 export function authorizeKeyCreate(
   caller: OrgCaller & { pinnedProjectId: string | null },
   request: { userId: string; scope: KeyScope; projectId: string | null },
-  target: { orgRole: OrgRole },
 ): KeyGrantRule {
-  if (caller.scope === 'read') throw errors.forbidden('This API key is read-only.');
+  assertWriteScope(caller.scope);
   if (caller.pinnedProjectId !== null && request.projectId !== caller.pinnedProjectId) {
     throw errors.forbidden('A key pinned to a project can only create keys pinned to the same project.');
-  }
-  if (request.scope === 'global' && target.orgRole === 'member') {
-    throw errors.forbidden('Global keys belong to organization owners and admins only.');
   }
   const isSelf = request.userId === caller.userId;
   if (isSelf && request.scope !== 'global' && caller.scope === 'read-write') return 'self';
@@ -253,8 +261,30 @@ export function authorizeKeyCreate(
   return 'org-admin';
 }
 
+/** Global keys belong to org owners and admins only (checked once the target user is read). */
+export function assertMayHoldKey(target: { orgRole: OrgRole }, scope: KeyScope): void {
+  if (scope === 'global' && target.orgRole === 'member') {
+    throw errors.forbidden('Global keys belong to organization owners and admins only.');
+  }
+}
+
+/**
+ * A key never outlives the key that creates it: without `expiresAt` it inherits the creator's
+ * expiry; a later one is a 400. The admin CLI (no creating key) passes `creatorExpiresAt: null`.
+ */
+export function keyExpiry(requested: string | null, creatorExpiresAt: string | null): string | null {
+  if (creatorExpiresAt === null) return requested;
+  if (requested === null) return creatorExpiresAt;
+  if (Date.parse(requested) > Date.parse(creatorExpiresAt)) {
+    throw errors.validation(`expiresAt must not be later than the creating key's own expiry (${creatorExpiresAt}).`, [
+      { path: 'body.expiresAt', message: `must be at or before ${creatorExpiresAt}` },
+    ]);
+  }
+  return requested;
+}
+
 export function authorizeKeyRevoke(caller: OrgCaller, keyOwnerUserId: string): KeyGrantRule {
-  if (caller.scope === 'read') throw errors.forbidden('This API key is read-only.');
+  assertWriteScope(caller.scope);
   if (keyOwnerUserId === caller.userId) return 'self';
   authorizeOrgWrite(caller);
   return 'org-admin';

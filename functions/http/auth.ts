@@ -1,37 +1,24 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { parseApiKey } from '../domain/api-key.js';
 import { errors } from '../domain/errors.js';
 import type { ApiKey, OrgUser, Principal } from '../domain/model.js';
 import type { Store } from '../store/store.js';
 
 /**
- * API keys: `puk_<keyId>_<secret>`. Only SHA-256(secret) is stored; the comparison is constant
- * time and an unknown key ID costs the same hash-and-compare as a known one, so timing does not
- * tell them apart. Every failure is the same 401.
+ * API keys: `puk_<keyId>_<secret>`, the format of domain/api-key.ts. A malformed key or one whose
+ * checksum does not match is refused before any read. Only SHA-256(secret) is stored; the
+ * comparison is constant time and an unknown key ID costs the same hash-and-compare as a known
+ * one, so timing does not tell them apart. Every failure is the same 401.
  */
-const KEY_FORMAT = /^puk_(key_[0-9a-hjkmnp-tv-z]{26})_([A-Za-z0-9_-]{43})$/;
 const BEARER = /^Bearer ([\x21-\x7e]+)$/i;
 const DUMMY_HASH = Buffer.alloc(32);
 /** Read for unknown key IDs, so they cost the same two reads as real ones. */
 const ABSENT_USER = { orgId: 'org_00000000000000000000000000', userId: 'usr_00000000000000000000000000' };
 
-export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
-}
-
-/** A new key secret (256 bits) and the hash that is all the table ever stores. */
-export function mintSecret(): { secret: string; secretHash: string } {
-  const secret = randomBytes(32).toString('base64url');
-  return { secret, secretHash: hashSecret(secret) };
-}
-
-export function formatApiKey(keyId: string, secret: string): string {
-  return `puk_${keyId}_${secret}`;
-}
-
-export function parseApiKey(header: string | undefined): { keyId: string; secret: string } | null {
+/** The key ID and secret of an `Authorization: Bearer <key>` header, or null (malformed, bad checksum). */
+export function parseAuthorization(header: string | undefined): { keyId: string; secret: string } | null {
   const bearer = header ? BEARER.exec(header.trim()) : null;
-  const match = bearer ? KEY_FORMAT.exec(bearer[1]!) : null;
-  return match ? { keyId: match[1]!, secret: match[2]! } : null;
+  return bearer ? parseApiKey(bearer[1]!) : null;
 }
 
 interface CacheEntry {
@@ -43,7 +30,7 @@ interface CacheEntry {
 const MAX_CACHE_ENTRIES = 10_000;
 
 export function createAuthenticator(store: Store, options: { cacheSeconds: number }) {
-  /** keyId → resolved key and user, trusted for at most `cacheSeconds` (≤ 30 s). */
+  /** keyId → resolved key and user, trusted for reads for at most `cacheSeconds` (≤ KEY_CACHE_MAX_SECONDS). */
   const cache = new Map<string, CacheEntry>();
 
   async function load(keyId: string): Promise<CacheEntry | null> {
@@ -63,7 +50,7 @@ export function createAuthenticator(store: Store, options: { cacheSeconds: numbe
   return {
     /** The principal for an Authorization header, or a 401. `fresh` bypasses the cache. */
     async authenticate(header: string | undefined, fresh = false): Promise<Principal> {
-      const parsed = parseApiKey(header);
+      const parsed = parseAuthorization(header);
       const presented = createHash('sha256').update(parsed?.secret ?? '').digest();
       if (!parsed) throw errors.unauthenticated();
       const matches = (candidate: CacheEntry | undefined): candidate is CacheEntry => {

@@ -8,7 +8,9 @@ import { membershipPermissions, type OrgCaller, type ProjectCaller } from '../do
 import {
   IdempotencyRaceError,
   StaleReadError,
+  WriteContentionError,
   type Authority,
+  type CallerKey,
   type IdempotencyWrite,
   type Store,
   type StoredResponse,
@@ -108,17 +110,28 @@ export function orgCallerOf(principal: Principal): OrgCaller & { pinnedProjectId
   };
 }
 
-/** What a project write re-asserts about its caller at commit time. */
-export function projectAuthority(principal: Principal, membership: Membership | null): Authority {
-  if (principal.key.scope === 'global') return { kind: 'globalKey', keyId: principal.key.keyId };
-  if (!membership) return { kind: 'selfJoin' };
-  return { kind: 'membership', projectId: membership.projectId, userId: membership.userId, version: membership.version };
+function callerKeyOf(principal: Principal): CallerKey {
+  return { keyId: principal.key.keyId, orgId: principal.key.orgId, userId: principal.user.userId };
 }
 
-/** What an org-level write re-asserts: the global key is live, or the org role is unchanged. */
+/** What a project write re-asserts about its caller at commit time (always its live key and user). */
+export function projectAuthority(principal: Principal, membership: Membership | null): Authority {
+  const caller = callerKeyOf(principal);
+  if (principal.key.scope === 'global') return { kind: 'globalKey', caller };
+  if (!membership) return { kind: 'selfJoin', caller };
+  return { kind: 'membership', caller, projectId: membership.projectId, userId: membership.userId, version: membership.version };
+}
+
+/** What an org-level write re-asserts: the key is live and, unless global, the org role unchanged. */
 export function orgAuthority(principal: Principal): Authority {
-  if (principal.key.scope === 'global') return { kind: 'globalKey', keyId: principal.key.keyId };
-  return { kind: 'orgUser', orgId: principal.user.orgId, userId: principal.user.userId, version: principal.user.version };
+  if (principal.key.scope === 'global') return { kind: 'globalKey', caller: callerKeyOf(principal) };
+  return selfAuthority(principal);
+}
+
+/** A write about the caller's own keys: its live key and its unchanged org user. */
+export function selfAuthority(principal: Principal): Authority {
+  const { user } = principal;
+  return { kind: 'orgUser', caller: callerKeyOf(principal), orgId: user.orgId, userId: user.userId, version: user.version };
 }
 
 const MAX_STALE_RETRIES = 3;
@@ -137,6 +150,14 @@ export async function withFreshReads<T>(
     try {
       return await attempt(principal, i > 0);
     } catch (error) {
+      // The write's transaction found the calling key revoked or expired: reads here stop trusting it too.
+      if (error instanceof DomainError && error.status === 401) services.auth.forget(principal.key.keyId);
+      // Contention can hide the reason a write could not commit; a dead key is a 401, not a retryable 503.
+      if (error instanceof WriteContentionError) {
+        await services.auth.authenticate(c.req.header('Authorization'), true).catch((refused: unknown) => {
+          if (refused instanceof DomainError && refused.status === 401) throw refused;
+        });
+      }
       if (!(error instanceof StaleReadError)) throw error;
       if (i >= MAX_STALE_RETRIES) throw errors.conflict('The resource is being changed concurrently; retry the request.');
       principal = await services.auth.authenticate(c.req.header('Authorization'), true);

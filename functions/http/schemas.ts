@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { ID_PATTERN, type IdKind } from '../domain/ids.js';
 import { KEY_SCOPES, PERMISSIONS, ROLES } from '../domain/permissions.js';
+import { MAX_TAG_LENGTH, normalizeTag } from '../domain/tags.js';
 
 /**
  * Request and response schemas, defined once: they validate requests and describe the API in the
@@ -19,9 +20,24 @@ export const Ids = {
 };
 
 const MAX_ITEMS = 20;
-const tag = z.string().min(1).max(64);
+/** A tag, stored in NFC; the rules (length in graphemes, refused characters) are domain/tags.ts. */
+const tag = z
+  .string()
+  .transform((value, ctx) => {
+    const result = normalizeTag(value);
+    if ('tag' in result) return result.tag;
+    ctx.addIssue({ code: 'custom', message: result.error });
+    return z.NEVER;
+  })
+  .openapi({
+    type: 'string',
+    minLength: 1,
+    description: `1–${MAX_TAG_LENGTH} user-perceived characters (grapheme clusters), stored in Unicode NFC; no control, line-separator or bidirectional formatting characters, no unpaired surrogates.`,
+    example: 'eu-west',
+  });
 /** Roles are free strings here: an unknown role is a 409 from the domain, as the spec says. */
-const roleList = z.array(z.string().min(1).max(64)).max(MAX_ITEMS);
+/** A membership always holds at least one role: `roles: []` is a 400, never a member with no role. */
+const roleList = z.array(z.string().min(1).max(64)).min(1).max(MAX_ITEMS);
 const tagList = z.array(tag).max(MAX_ITEMS);
 
 export const Role = z.enum(ROLES).openapi('Role');

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { errors } from '../domain/errors.js';
+import { TABLE_DEFINITION } from './keys.js';
 
 /**
  * Opaque pagination cursors: the DynamoDB start key plus the listing it belongs to, signed with
@@ -10,6 +11,11 @@ export type StartKey = Record<string, string>;
 
 const MAC_BYTES = 16;
 
+/** The one answer to any cursor that cannot be used: garbled, forged, or not for this listing. */
+export function invalidCursor() {
+  return errors.validation('The cursor is not valid for this listing.', [{ path: 'cursor', message: 'invalid cursor' }]);
+}
+
 export function createCursorCodec(secret: string) {
   const mac = (payload: string) => createHmac('sha256', secret).update(payload).digest().subarray(0, MAC_BYTES);
 
@@ -19,8 +25,7 @@ export function createCursorCodec(secret: string) {
       return `${payload}.${mac(payload).toString('base64url')}`;
     },
     decode(listing: string, cursor: string): StartKey {
-      const invalid = () =>
-        errors.validation('The cursor is not valid for this listing.', [{ path: 'cursor', message: 'invalid cursor' }]);
+      const invalid = invalidCursor;
       const [payload, signature, extra] = cursor.split('.');
       if (!payload || !signature || extra !== undefined) throw invalid();
       const given = Buffer.from(signature, 'base64url');
@@ -42,3 +47,39 @@ export function createCursorCodec(secret: string) {
   };
 }
 export type CursorCodec = ReturnType<typeof createCursorCodec>;
+
+/** DynamoDB's size limits on key values (UTF-8 bytes); a longer start key is a ValidationException. */
+const MAX_PARTITION_KEY_BYTES = 2048;
+const MAX_SORT_KEY_BYTES = 1024;
+const PARTITION_KEYS = new Set<string>([TABLE_DEFINITION.partitionKey, ...TABLE_DEFINITION.globalSecondaryIndexes.map((g) => g.partitionKey)]);
+
+/**
+ * Whether a signed start key can resume this listing's Query (`<pk> = :pk AND <sk> BETWEEN :from AND
+ * :to`): exactly the listing's key attributes, each a non-empty string within DynamoDB's key size
+ * limits, in the queried partition and inside the sort-key range. DynamoDB answers any other
+ * `ExclusiveStartKey` with a ValidationException, so the caller refuses it as an invalid cursor
+ * first. Our own cursors always fit; one that does not was signed for something else.
+ */
+export function startKeyFitsQuery(
+  startKey: StartKey,
+  query: { IndexName?: string; ExpressionAttributeValues?: Record<string, unknown> },
+  keyAttributes: readonly string[],
+): boolean {
+  const names = Object.keys(startKey);
+  if (names.length !== keyAttributes.length || !keyAttributes.every((name) => Object.hasOwn(startKey, name))) return false;
+  for (const name of names) {
+    const value = startKey[name];
+    const limit = PARTITION_KEYS.has(name) ? MAX_PARTITION_KEY_BYTES : MAX_SORT_KEY_BYTES;
+    if (typeof value !== 'string' || value === '' || Buffer.byteLength(value, 'utf8') > limit) return false;
+  }
+  const index = TABLE_DEFINITION.globalSecondaryIndexes.find((g) => g.indexName === query.IndexName);
+  if (query.IndexName !== undefined && !index) return false;
+  const { partitionKey, sortKey } = index ?? TABLE_DEFINITION;
+  const values = query.ExpressionAttributeValues ?? {};
+  if (startKey[partitionKey] !== values[':pk']) return false;
+  const sort = startKey[sortKey];
+  if (sort === undefined) return false;
+  if (':from' in values && sort < String(values[':from'])) return false;
+  if (':to' in values && sort > String(values[':to'])) return false;
+  return true;
+}

@@ -23,7 +23,7 @@ import type {
 } from '../domain/model.js';
 import { normalizeRoles, type KeyScope, type OrgRole, type Role } from '../domain/permissions.js';
 import { createDocumentClient } from './client.js';
-import { createCursorCodec, type StartKey } from './cursor.js';
+import { createCursorCodec, invalidCursor, startKeyFitsQuery, type StartKey } from './cursor.js';
 import { ENTITY, GSI1, gsi1, keys, partitions, prefixRange, prefixes, type EntityType, type ItemKey } from './keys.js';
 
 /**
@@ -47,6 +47,17 @@ export class IdempotencyRaceError extends Error {
   constructor() {
     super('A request with the same Idempotency-Key committed first');
     this.name = 'IdempotencyRaceError';
+  }
+}
+
+/**
+ * A transaction that kept meeting concurrent transactions on its items and gave up: a 503 for the
+ * client, but the caller may first learn whether contention hid a dead key (see withFreshReads).
+ */
+export class WriteContentionError extends DomainError {
+  constructor() {
+    const unavailable = errors.unavailable();
+    super(unavailable.status, unavailable.code, unavailable.title, unavailable.detail);
   }
 }
 
@@ -87,13 +98,24 @@ interface TxEntry {
   precondition?: Promise<unknown>;
 }
 
-/** The fact a write's authorization rested on, re-asserted inside the transaction. */
+/** The calling API key and its org user: every write re-asserts both are still live. */
+export interface CallerKey {
+  keyId: string;
+  orgId: string;
+  userId: string;
+}
+
+/**
+ * What a write's authorization rested on, re-asserted inside its transaction. Every kind but
+ * `operator` carries the calling key: its item must still exist, unrevoked and unexpired, and its
+ * org user must not be deleted, so a key revoked on any instance never writes again.
+ */
 export type Authority =
-  | { kind: 'membership'; projectId: string; userId: string; version: number }
-  | { kind: 'globalKey'; keyId: string }
-  | { kind: 'orgUser'; orgId: string; userId: string; version: number }
-  /** A read-write key adding its own user: the target checks (user active, not a member) suffice. */
-  | { kind: 'selfJoin' }
+  | { kind: 'membership'; caller: CallerKey; projectId: string; userId: string; version: number }
+  | { kind: 'globalKey'; caller: CallerKey }
+  | { kind: 'orgUser'; caller: CallerKey; orgId: string; userId: string; version: number }
+  /** A read-write key adding its own user: the key, its user and the target checks suffice. */
+  | { kind: 'selfJoin'; caller: CallerKey }
   /** The admin CLI, with direct table access and no API key. */
   | { kind: 'operator' };
 
@@ -132,6 +154,59 @@ function isUnavailable(error: unknown): boolean {
   if (e.code && NETWORK_CODES.has(e.code)) return true;
   if ((e.$metadata?.httpStatusCode ?? 0) >= 500) return true;
   return e.cause !== undefined && isUnavailable(e.cause);
+}
+
+/**
+ * DynamoDB takes one operation per item in a transaction. A check on an item the write also
+ * touches (the caller's own membership, key or user) is folded into that operation's condition,
+ * with its placeholders renamed; the folded operation keeps the first entry's failure meaning.
+ */
+export function mergeSameItem(entries: TxEntry[], tableName: string): TxEntry[] {
+  const merged: TxEntry[] = [];
+  const byItem = new Map<string, TxEntry>();
+  entries.forEach((entry, index) => {
+    const id = itemIdOf(entry.item, tableName);
+    const first = id === null ? undefined : byItem.get(id);
+    if (!first || id === null) {
+      if (id !== null) byItem.set(id, entry);
+      merged.push(entry);
+      return;
+    }
+    const check = entry.item.ConditionCheck;
+    if (!check) throw new Error(`Two writes to one item in a transaction: ${id}`);
+    const op = operationOf(first.item);
+    const rename = (text: string) => text.replace(/([:#][A-Za-z0-9_]+)/g, `$1_m${index}`);
+    const renamed = <V>(record: Record<string, V> | undefined) =>
+      Object.fromEntries(Object.entries(record ?? {}).map(([name, value]) => [rename(name), value]));
+    const condition = rename(check.ConditionExpression!);
+    op.ConditionExpression = op.ConditionExpression ? `(${op.ConditionExpression}) AND (${condition})` : condition;
+    const names = { ...op.ExpressionAttributeNames, ...renamed(check.ExpressionAttributeNames) };
+    const values = { ...op.ExpressionAttributeValues, ...renamed(check.ExpressionAttributeValues) };
+    if (Object.keys(names).length) op.ExpressionAttributeNames = names;
+    if (Object.keys(values).length) op.ExpressionAttributeValues = values;
+    first.precondition = first.precondition && entry.precondition
+      ? Promise.all([first.precondition, entry.precondition])
+      : (first.precondition ?? entry.precondition);
+  });
+  return merged;
+}
+
+type Operation = {
+  Key?: Record<string, unknown>;
+  Item?: Record<string, unknown>;
+  ConditionExpression?: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
+};
+
+function operationOf(item: TxItem): Operation {
+  return (item.Put ?? item.Update ?? item.Delete ?? item.ConditionCheck) as Operation;
+}
+
+function itemIdOf(item: TxItem, tableName: string): string | null {
+  const op = operationOf(item);
+  const key = (op.Key ?? op.Item) as { PK?: unknown; SK?: unknown } | undefined;
+  return key ? `${tableName}\u0000${String(key.PK)}\u0000${String(key.SK)}` : null;
 }
 
 const MAX_TRANSACTION_CONFLICT_RETRIES = 3;
@@ -212,6 +287,8 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
     keyAttributes: readonly string[],
   ): Promise<Page<T>> {
     let startKey: StartKey | undefined = cursor ? cursors.decode(listing, cursor) : undefined;
+    // Signed is not enough: a start key outside this Query is DynamoDB's ValidationException (a 500).
+    if (startKey && !startKeyFitsQuery(startKey, input, keyAttributes)) throw invalidCursor();
     const filtered = input.FilterExpression !== undefined;
     const items: Record<string, unknown>[] = [];
     let rounds = 0;
@@ -244,7 +321,8 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
     };
   }
 
-  async function transact(entries: TxEntry[]): Promise<void> {
+  async function transact(all: TxEntry[]): Promise<void> {
+    const entries = mergeSameItem(all, TableName);
     await Promise.all(entries.map((entry) => entry.precondition));
     for (let attempt = 0; ; attempt++) {
       try {
@@ -261,7 +339,8 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
             const meaning = entries[failed]!.onConditionFailed;
             throw meaning === STALE ? new StaleReadError() : meaning;
           }
-          if (reasons.some((r) => r.Code === 'TransactionConflict') && attempt < MAX_TRANSACTION_CONFLICT_RETRIES) {
+          if (reasons.some((r) => r.Code === 'TransactionConflict')) {
+            if (attempt >= MAX_TRANSACTION_CONFLICT_RETRIES) throw new WriteContentionError();
             await new Promise((r) => setTimeout(r, 10 * 2 ** attempt + Math.random() * 10));
             continue;
           }
@@ -287,58 +366,59 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
     return { item: { Put: { TableName, Item: { ...key, ...entry, entity: ENTITY.audit } } }, onConditionFailed: STALE };
   }
 
-  function authorityCheck(authority: Authority, now: string): TxEntry | null {
-    switch (authority.kind) {
-      case 'membership':
-        return {
-          item: {
-            ConditionCheck: {
-              TableName,
-              Key: keys.membership(authority.projectId, authority.userId),
-              ConditionExpression: 'version = :v',
-              ExpressionAttributeValues: { ':v': authority.version },
-            },
-          },
-          onConditionFailed: STALE,
-        };
-      case 'globalKey':
-        return {
-          item: {
-            ConditionCheck: {
-              TableName,
-              Key: keys.apiKey(authority.keyId),
-              ConditionExpression:
-                'attribute_exists(PK) AND attribute_not_exists(revokedAt) AND (attribute_not_exists(expiresAt) OR expiresAt > :now)',
-              ExpressionAttributeValues: { ':now': now },
-            },
-          },
-          onConditionFailed: errors.unauthenticated(),
-        };
-      case 'orgUser':
-        return {
-          item: {
-            ConditionCheck: {
-              TableName,
-              Key: keys.orgUser(authority.orgId, authority.userId),
-              ConditionExpression: 'version = :v AND attribute_not_exists(deletingAt)',
-              ExpressionAttributeValues: { ':v': authority.version },
-            },
-          },
-          onConditionFailed: STALE,
-        };
-      case 'selfJoin':
-      case 'operator':
-        return null;
-    }
+  /** The calling key still exists, is not revoked and has not expired. */
+  function liveKeyCheck(keyId: string, now: string): TxEntry {
+    return {
+      item: {
+        ConditionCheck: {
+          TableName,
+          Key: keys.apiKey(keyId),
+          ConditionExpression:
+            'attribute_exists(PK) AND attribute_not_exists(revokedAt) AND (attribute_not_exists(expiresAt) OR expiresAt > :now)',
+          ExpressionAttributeValues: { ':now': now },
+        },
+      },
+      onConditionFailed: errors.unauthenticated(),
+    };
   }
 
   /**
-   * The authority check, unless the write itself updates the caller's membership: one item takes
-   * one operation per transaction, and that update's version condition asserts the same fact.
+   * The facts the caller's authorization rested on. Checks that land on an item the write also
+   * touches are folded into that item's operation by `mergeSameItem` (one item, one operation).
    */
-  function authorityCheckUnlessTouched(authority: Authority, touchedMemberUserIds: string[], now: string): TxEntry | null {
-    if (authority.kind === 'membership' && touchedMemberUserIds.includes(authority.userId)) return null;
-    return authorityCheck(authority, now);
+  function authorityCheck(authority: Authority, now: string): TxEntry[] {
+    if (authority.kind === 'operator') return [];
+    const { caller } = authority;
+    const checks: TxEntry[] = [liveKeyCheck(caller.keyId, now)];
+    if (authority.kind === 'orgUser' && authority.userId === caller.userId) {
+      checks.push({
+        item: {
+          ConditionCheck: {
+            TableName,
+            Key: keys.orgUser(authority.orgId, authority.userId),
+            ConditionExpression: 'version = :v AND attribute_not_exists(deletingAt)',
+            ExpressionAttributeValues: { ':v': authority.version },
+          },
+        },
+        onConditionFailed: STALE,
+      });
+    } else {
+      checks.push(activeOrgUserCheck(caller.orgId, caller.userId, errors.unauthenticated()));
+    }
+    if (authority.kind === 'membership') {
+      checks.push({
+        item: {
+          ConditionCheck: {
+            TableName,
+            Key: keys.membership(authority.projectId, authority.userId),
+            ConditionExpression: 'version = :v',
+            ExpressionAttributeValues: { ':v': authority.version },
+          },
+        },
+        onConditionFailed: STALE,
+      });
+    }
+    return checks;
   }
 
   /** The org user exists and is not being deleted: the target of a join, a key or a membership. */
@@ -623,13 +703,20 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
       );
     },
 
-    listKeysOfUser(userId: string, page: { limit: number; cursor?: string }) {
+    /** `pinnedTo`: only keys pinned to that project (what a pinned caller may see). */
+    listKeysOfUser(userId: string, page: { limit: number; cursor?: string; pinnedTo?: string | null }) {
+      const pin = page.pinnedTo ?? null;
       return queryPage<ApiKey>(
-        `user-keys:${userId}`,
+        `user-keys:${userId}:${pin ?? ''}`,
         {
           IndexName: GSI1,
           KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK BETWEEN :from AND :to',
-          ExpressionAttributeValues: { ':pk': partitions.user(userId), ...rangeValues(prefixes.key) },
+          ExpressionAttributeValues: {
+            ':pk': partitions.user(userId),
+            ...rangeValues(prefixes.key),
+            ...(pin ? { ':pin': pin } : {}),
+          },
+          ...(pin ? { FilterExpression: 'projectId = :pin' } : {}),
         },
         page.limit,
         page.cursor,
@@ -668,7 +755,7 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
           put(ENTITY.membership, items.membership, errors.alreadyMember()),
           put(ENTITY.projectUser, items.projectUser),
           activeOrgUserCheck(pu.orgId, pu.userId, errors.notFound()),
-          authorityCheck(input.authority, now),
+          ...authorityCheck(input.authority, now),
           auditEntry(
             {
               orgId: pu.orgId,
@@ -726,7 +813,7 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
                 onConditionFailed: STALE,
               }
             : null,
-          authorityCheckUnlessTouched(input.authority, [before.userId], now),
+          ...authorityCheck(input.authority, now),
           auditEntry(
             {
               orgId: before.orgId,
@@ -764,7 +851,7 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
         combine(
           deleteOf(keys.projectUser(target.projectId, target.projectUserId)),
           deleteOf(keys.membership(target.projectId, target.userId)),
-          authorityCheckUnlessTouched(input.authority, [target.userId], now),
+          ...authorityCheck(input.authority, now),
           auditEntry(
             {
               orgId: target.orgId,
@@ -852,7 +939,7 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
           demote(keys.projectUser(project.projectId, project.ownerProjectUserId)),
           demote(keys.membership(project.projectId, project.ownerUserId)),
           ...updateMemberPair(newOwner, newOwner2, STALE),
-          authorityCheckUnlessTouched(input.authority, [project.ownerUserId, newOwner.userId], now),
+          ...authorityCheck(input.authority, now),
           auditEntry(
             {
               orgId: project.orgId,
@@ -907,18 +994,15 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
         version: 1,
       };
       const items = projectUserItems(owner);
-      // The owner becomes a member: the same check as any join, unless it is the authority itself.
-      const ownerCheck =
-        input.authority.kind === 'orgUser' && input.authority.userId === owner.userId
-          ? null
-          : activeOrgUserCheck(input.orgId, owner.userId, errors.unauthenticated());
+      // The owner becomes a member: the same check as any join.
+      const ownerCheck = activeOrgUserCheck(input.orgId, owner.userId, errors.unauthenticated());
       await transact(
         combine(
           put(ENTITY.project, { ...keys.project(projectId), ...gsi1.projectOfOrg(input.orgId, projectId), ...project }),
           put(ENTITY.projectUser, items.projectUser),
           put(ENTITY.membership, items.membership),
           ownerCheck,
-          authorityCheck(input.authority, now),
+          ...authorityCheck(input.authority, now),
           auditEntry(
             {
               orgId: input.orgId,
@@ -969,7 +1053,7 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
                 errors.conflict('An organization user with this e-mail already exists.'),
               )
             : null,
-          authorityCheck(input.authority, now),
+          ...authorityCheck(input.authority, now),
           auditEntry(
             {
               orgId: input.orgId,
@@ -1007,9 +1091,7 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
             },
             onConditionFailed: STALE,
           },
-          input.authority.kind === 'orgUser' && input.authority.userId === input.user.userId
-            ? null
-            : authorityCheck(input.authority, now),
+          ...authorityCheck(input.authority, now),
         ),
       );
     },
@@ -1082,6 +1164,8 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
     },
 
     async createApiKey(input: {
+      /** Chosen by the caller: the secret's checksum (domain/api-key.ts) covers the key ID. */
+      keyId: string;
       orgId: string;
       userId: string;
       scope: KeyScope;
@@ -1097,7 +1181,7 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
     }): Promise<ApiKey> {
       const now = new Date().toISOString();
       const key: ApiKey = {
-        keyId: newId('key'),
+        keyId: input.keyId,
         orgId: input.orgId,
         userId: input.userId,
         scope: input.scope,
@@ -1108,26 +1192,22 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
         expiresAt: input.expiresAt,
         revokedAt: null,
       };
-      const authorityIsTarget =
-        input.authority.kind === 'orgUser' && input.authority.userId === input.userId;
       await transact(
         combine(
           // Absent, not null: conditions test `attribute_not_exists(revokedAt|expiresAt)`.
           put(ENTITY.apiKey, { ...keys.apiKey(key.keyId), ...gsi1.keyOfUser(key.userId, key.keyId), ...withoutNulls(key) }),
-          authorityIsTarget
-            ? null
-            : {
-                item: {
-                  ConditionCheck: {
-                    TableName,
-                    Key: keys.orgUser(input.orgId, input.userId),
-                    ConditionExpression: 'version = :v AND attribute_not_exists(deletingAt)',
-                    ExpressionAttributeValues: { ':v': input.targetOrgRoleVersion },
-                  },
-                },
-                onConditionFailed: STALE,
+          {
+            item: {
+              ConditionCheck: {
+                TableName,
+                Key: keys.orgUser(input.orgId, input.userId),
+                ConditionExpression: 'version = :v AND attribute_not_exists(deletingAt)',
+                ExpressionAttributeValues: { ':v': input.targetOrgRoleVersion },
               },
-          authorityCheck(input.authority, now),
+            },
+            onConditionFailed: STALE,
+          },
+          ...authorityCheck(input.authority, now),
           auditEntry(
             {
               orgId: input.orgId,
@@ -1151,9 +1231,6 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
       const now = new Date().toISOString();
       const { key } = input;
       if (key.revokedAt) return key;
-      // Revoking the very key that authorizes the call: its own update is the check.
-      const authority =
-        input.authority.kind === 'globalKey' && input.authority.keyId === key.keyId ? null : input.authority;
       await transact(
         combine(
           {
@@ -1168,7 +1245,7 @@ export function createStore(config: Config, client: DynamoDBDocumentClient = cre
             },
             onConditionFailed: STALE,
           },
-          authority ? authorityCheck(authority, now) : null,
+          ...authorityCheck(input.authority, now),
           auditEntry(
             {
               orgId: key.orgId,

@@ -2,10 +2,11 @@ import path from 'node:path';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Grant, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { NODE_MAJOR, NODE_OPTIONS, PROJECT_ROOT, nodejsBundling, type BundleAsset } from '../bundling.js';
 
@@ -101,6 +102,16 @@ export class AppFunction extends Construct {
           'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions, so their resource must be `*`. The stack tests assert which actions have resource `*`.',
       });
     }
+  }
+
+  /**
+   * Reading one secret's value: `secretsmanager:GetSecretValue` on that secret only (no
+   * `DescribeSecret`, which `grantRead` adds). The secret is encrypted with the AWS managed key
+   * `aws/secretsmanager`, which needs no grant of its own.
+   */
+  grantSecretValue(secret: ISecret): void {
+    if (secret.encryptionKey) throw new Error('grantSecretValue: a secret with its own KMS key also needs kms:Decrypt');
+    Grant.addToPrincipal({ grantee: this.function, actions: ['secretsmanager:GetSecretValue'], resourceArns: [secret.secretArn] });
   }
 
   /** Least-privilege data access to one table and its indexes. */

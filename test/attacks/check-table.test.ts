@@ -5,8 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../functions/domain/ids.js';
+import { gsi1, keys } from '../../functions/store/keys.js';
 import { ensureTable } from '../../functions/store/schema.js';
-import { findViolations, inspectTable } from '../../scripts/table-invariants.js';
+import { findViolations, inspectTable, WRITE_CLOCK_TOLERANCE_MS } from '../../scripts/table-invariants.js';
 import { Attack, newOrg, tableTarget, testApp } from './lib/harness.js';
 
 /**
@@ -131,6 +132,32 @@ describe('check-table', () => {
     const lostOrg = newId('org');
     await put({ PK: `PROJECT#${lost}`, SK: 'PROJECT', GSI1PK: `ORG#${lostOrg}`, GSI1SK: `PROJECT#${lost}`, entity: 'Project', projectId: lost, orgId: lostOrg, name: 'x', ownerProjectUserId: newId('projectUser'), ownerUserId: keyUser, createdAt: '', updatedAt: '', version: 1 });
     planted.push(['dangling-gsi', `PROJECT#${lost} | PROJECT`]);
+
+    // A membership with no role at all.
+    s = await scene();
+    await set(s.P, `PU#${s.pu._id}`, { roles: [] });
+    await set(s.P, `MEMBER#${s.userId}`, { roles: [] });
+    planted.push(['bad-value', `${s.P} | PU#${s.pu._id}`]);
+
+    // A write audited after its key was revoked, and a key that outlives the expiring key that made it.
+    const now = Date.now();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const writer = newId('key');
+    const minted = newId('key');
+    const keyItem = (id: string, extra: Record<string, unknown>) => ({
+      ...keys.apiKey(id), ...gsi1.keyOfUser(s.userId, id), entity: 'ApiKey', keyId: id, orgId, userId: s.userId,
+      scope: 'read-write', secretHash: 'a'.repeat(64), createdAt: iso(now - 20_000), ...extra,
+    });
+    await put(keyItem(writer, { expiresAt: iso(now + 3_600_000), revokedAt: iso(now - 1_000 - WRITE_CLOCK_TOLERANCE_MS - 1) }));
+    await put(keyItem(minted, {}));
+    const mintEvent = newId('audit', now - 1_000);
+    const mintAudit = keys.orgAudit(orgId, mintEvent);
+    await put({
+      ...mintAudit, entity: 'Audit', eventId: mintEvent, orgId, projectId: null, action: 'ApiKeyCreated',
+      actor: { keyId: writer, userId: s.userId }, projectUserId: null, userId: s.userId, before: null,
+      after: { keyId: minted, scope: 'read-write', projectId: null, expiresAt: null }, at: iso(now - 1_000),
+    });
+    planted.push(['revoked-writer', `${mintAudit.PK} | ${mintAudit.SK}`], ['key-outlives-creator', `KEY#${minted} | KEY`]);
 
     // An item no layout knows.
     await put({ PK: `PROJECT#${s.project._id}`, SK: 'STRAY', entity: 'Nonsense' });

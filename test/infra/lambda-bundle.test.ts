@@ -1,12 +1,14 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE, ESM_REQUIRE_BANNER, PROJECT_ROOT, esbuildOptions } from '../../infra/bundling.js';
+import { createCursorCodec } from '../../functions/store/cursor.js';
 import { createStageApp } from '../../infra/stage-app.js';
-import { newOrg, testApp } from '../helpers.js';
+import { call, newOrg, testApp } from '../helpers.js';
+import { startFakeAws, type FakeAws } from '../support/fake-aws.js';
 import { FRONT_DOORS, invoke, json, type LambdaHandler } from './aws-events.js';
 
 /**
@@ -85,6 +87,7 @@ describe('API bundle', () => {
     const inputs = Object.keys(api.metafile.inputs);
     expect(inputs.some((i) => i.includes('node_modules/@aws-sdk/client-dynamodb/'))).toBe(true);
     expect(inputs.some((i) => i.includes('node_modules/@aws-sdk/lib-dynamodb/'))).toBe(true);
+    expect(inputs.some((i) => i.includes('node_modules/@aws-sdk/client-secrets-manager/'))).toBe(true);
     const imports = Object.values(api.metafile.outputs).flatMap((o) => o.imports.map((i) => i.path));
     const builtins = new Set(builtinModules);
     const foreign = imports.filter((p) => !(p.startsWith('node:') || builtins.has(p)));
@@ -126,6 +129,99 @@ describe('API bundle', () => {
     const withBanner = await load(await bundle('functions/api.ts', 'cjs-banner', cjsFirst));
     const res = await invoke(withBanner, FRONT_DOORS[0]!, { method: 'GET', path: '/health' });
     expect(res.status).toBe(200);
+  });
+});
+
+describe('API bundle on Lambda: the cursor secret', () => {
+  const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ProjectUsersdevCursorSecret-AbCdEf';
+  // 64 letters and digits, the shape the stack's generated secret has.
+  const SECRET = 'ColdStartCursorSecret0123456789abcdefghijklmnopqrstuvwxyzABCDEFG';
+  let fake: FakeAws;
+  let starts = 0;
+
+  beforeAll(async () => {
+    fake = await startFakeAws();
+    fake.secrets[ARN] = SECRET;
+  });
+  afterAll(() => fake.close());
+
+  /**
+   * A cold start: a fresh copy of the API bundle (a new module instance) imported by Node with a
+   * Lambda environment plus `vars`, without the tests' own CURSOR_SECRET. The import settles when
+   * the bundle's top-level await has; the environment is restored afterwards.
+   */
+  async function coldStart(vars: Record<string, string>): Promise<LambdaHandler> {
+    const dir = path.join(outDir, `cold-start-${++starts}`);
+    mkdirSync(dir, { recursive: true });
+    for (const name of readdirSync(path.dirname(api.file))) copyFileSync(path.join(path.dirname(api.file), name), path.join(dir, name));
+    const lambdaEnv: Record<string, string | undefined> = {
+      AWS_LAMBDA_FUNCTION_NAME: 'ProjectUsers-dev-ApiFunction',
+      METRICS: 'off',
+      CURSOR_SECRET: undefined,
+      ...vars,
+    };
+    const saved = Object.fromEntries(Object.keys(lambdaEnv).map((name) => [name, process.env[name]]));
+    const apply = (values: Record<string, string | undefined>) => {
+      for (const [name, value] of Object.entries(values)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    };
+    apply(lambdaEnv);
+    try {
+      return await load({ ...api, file: path.join(dir, path.basename(api.file)) });
+    } finally {
+      apply(saved);
+    }
+  }
+
+  it('reads CURSOR_SECRET_ARN from Secrets Manager once, at load, and signs cursors with that secret', async () => {
+    const before = fake.secretReads.length;
+    const handler = await coldStart({ CURSOR_SECRET_ARN: ARN, SECRETS_MANAGER_ENDPOINT: fake.endpoint });
+    expect(fake.secretReads.slice(before)).toEqual([ARN]); // before any request
+
+    const t = testApp(); // the tests' own CURSOR_SECRET
+    const org = await newOrg(t, 'Cold start');
+    for (const name of ['A', 'B', 'C']) await org.project(name);
+    const list = (cursor?: string) =>
+      invoke(handler, FRONT_DOORS[0]!, {
+        method: 'GET',
+        path: '/api/projects',
+        query: [['limit', '1'], ...(cursor ? [['cursor', cursor] as [string, string]] : [])],
+        headers: { authorization: `Bearer ${org.adminKey}` },
+      });
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let page = 0;
+    do {
+      const res = await list(cursor);
+      expect(res.status).toBe(200);
+      const body = json(res) as { data: { _id: string }[]; nextCursor: string | null };
+      seen.push(...body.data.map((p) => p._id));
+      if (page === 0) {
+        // Signed with the managed secret: it verifies with it, and not with any other.
+        const { l } = JSON.parse(Buffer.from(body.nextCursor!.split('.')[0]!, 'base64url').toString()) as { l: string };
+        expect(createCursorCodec(SECRET).decode(l, body.nextCursor!)).toBeTypeOf('object');
+        expect(() => createCursorCodec(t.config.cursorSecret).decode(l, body.nextCursor!)).toThrow();
+        const elsewhere = await call(t, 'GET', `/api/projects?limit=1&cursor=${encodeURIComponent(body.nextCursor!)}`, { key: org.adminKey });
+        expect(elsewhere.status).toBe(400);
+      }
+      cursor = body.nextCursor ?? undefined;
+      page++;
+    } while (cursor && page < 10);
+    expect(page).toBe(3);
+    expect(new Set(seen).size).toBe(3);
+    expect(fake.secretReads.slice(before)).toEqual([ARN]); // still one call after 3 requests
+  });
+
+  it('fails the cold start loudly on Lambda without a secret, or when the secret cannot be read', async () => {
+    const before = fake.secretReads.length;
+    await expect(coldStart({})).rejects.toThrow(/^Missing CURSOR_SECRET_ARN/);
+    expect(fake.secretReads.length).toBe(before);
+    await expect(coldStart({ CURSOR_SECRET_ARN: `${ARN}-gone`, SECRETS_MANAGER_ENDPOINT: fake.endpoint })).rejects.toThrow(
+      `Cannot read the cursor secret ${ARN}-gone from Secrets Manager: Secrets Manager can't find the specified secret.`,
+    );
+    expect(fake.secretReads.slice(before)).toEqual([`${ARN}-gone`]);
   });
 });
 

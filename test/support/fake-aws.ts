@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 
 /**
- * A tiny local stand-in for EventBridge `PutEvents` and SQS `SendMessage`, speaking their wire
- * protocols (AWS JSON 1.1 `AWSEvents.PutEvents`, AWS JSON 1.0 `AmazonSQS.SendMessage`), so the real
- * SDK clients can be pointed at it. It records what arrives and can reject chosen entries.
+ * A tiny local stand-in for EventBridge `PutEvents`, SQS `SendMessage` and Secrets Manager
+ * `GetSecretValue`, speaking their wire protocols (AWS JSON 1.1 `AWSEvents.PutEvents`, AWS JSON 1.0
+ * `AmazonSQS.SendMessage`, AWS JSON 1.1 `secretsmanager.GetSecretValue`), so the real SDK clients
+ * can be pointed at it. It records what arrives and can reject chosen entries.
  */
 export interface PutEventsEntry {
   Source: string;
@@ -24,11 +25,23 @@ export interface FakeAws {
   /** Return an error code to reject an entry (per attempt). */
   rejectEntry: ((entry: PutEventsEntry) => string | null) | null;
   failSendMessage: boolean;
+  /** Secret strings by secret ID (ARN or name), as `GetSecretValue` answers them. */
+  secrets: Record<string, string>;
+  /** The `SecretId` of every `GetSecretValue` call, found or not. */
+  secretReads: string[];
   close: () => Promise<void>;
 }
 
 export async function startFakeAws(): Promise<FakeAws> {
-  const fake: Omit<FakeAws, 'endpoint' | 'close'> = { events: [], calls: [], messages: [], rejectEntry: null, failSendMessage: false };
+  const fake: Omit<FakeAws, 'endpoint' | 'close'> = {
+    events: [],
+    calls: [],
+    messages: [],
+    rejectEntry: null,
+    failSendMessage: false,
+    secrets: {},
+    secretReads: [],
+  };
   const server: Server = createServer((req, res) => {
     let raw = '';
     req.on('data', (chunk) => (raw += chunk));
@@ -60,6 +73,22 @@ export async function startFakeAws(): Promise<FakeAws> {
         // The SDK verifies the body's MD5, as SQS computes it.
         const md5 = createHash('md5').update(body.MessageBody).digest('hex');
         return reply(200, { MessageId: `msg-${fake.messages.length}`, MD5OfMessageBody: md5 }, 'application/x-amz-json-1.0');
+      }
+      if (target === 'secretsmanager.GetSecretValue') {
+        const id = String(body.SecretId);
+        fake.secretReads.push(id);
+        const value = Object.hasOwn(fake.secrets, id) ? fake.secrets[id] : undefined;
+        if (value === undefined) {
+          return reply(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." });
+        }
+        return reply(200, {
+          ARN: id,
+          Name: id.split(':').at(-1),
+          SecretString: value,
+          VersionId: '00000000-0000-4000-8000-000000000001',
+          VersionStages: ['AWSCURRENT'],
+          CreatedDate: 1_767_225_600, // epoch seconds, as the service sends timestamps
+        });
       }
       reply(400, { __type: 'UnknownOperationException', message: target });
     });

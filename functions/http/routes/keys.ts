@@ -1,7 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { errors } from '../../domain/errors.js';
-import { authorizeKeyCreate, authorizeKeyList, authorizeKeyRevoke } from '../../domain/permissions.js';
-import { formatApiKey, mintSecret } from '../auth.js';
+import {
+  assertMayHoldKey,
+  authorizeKeyCreate,
+  authorizeKeyList,
+  authorizeKeyRevoke,
+  keyExpiry,
+} from '../../domain/permissions.js';
+import { formatApiKey, mintSecret } from '../../domain/api-key.js';
+import { newId } from '../../domain/ids.js';
 import type { ApiKey as ApiKeyRecord } from '../../domain/model.js';
 import type { StoredResponse } from '../../store/store.js';
 import {
@@ -11,6 +18,7 @@ import {
   etagOf,
   newRouter,
   orgAuthority,
+  selfAuthority,
   orgCallerOf,
   withFreshReads,
   type Services,
@@ -43,10 +51,11 @@ export function keyRoutes(services: Services) {
         // Keys are listed by user: a user outside the caller's org answers like one with no keys,
         // before any of its keys (or a cursor naming them) is read.
         if (target !== principal.user.userId && !(await store.getOrgUser(principal.key.orgId, target))) {
-          if (cursor) store.cursors.decode(`user-keys:${target}`, cursor);
+          if (cursor) store.cursors.decode(`user-keys:${target}:${principal.key.projectId ?? ''}`, cursor);
           return c.json({ data: [], nextCursor: null }, 200);
         }
-        const page = await store.listKeysOfUser(target, { limit, cursor });
+        // A pinned key sees only keys pinned to its own project: nothing that names another one.
+        const page = await store.listKeysOfUser(target, { limit, cursor, pinnedTo: principal.key.projectId });
         return c.json({ data: page.items.map(apiKeyView), nextCursor: page.nextCursor }, 200);
       },
     )
@@ -72,7 +81,8 @@ export function keyRoutes(services: Services) {
         if (expiresAt !== null && Date.parse(expiresAt) <= Date.now()) {
           throw errors.validation('expiresAt must be in the future.', [{ path: 'body.expiresAt', message: 'must be in the future' }]);
         }
-        const { secret, secretHash } = mintSecret();
+        const keyId = newId('key');
+        const { secret, secretHash } = mintSecret(keyId);
         // The secret is shown once: a replay under the same Idempotency-Key shows `secret: null`.
         const created = (key: ApiKeyRecord, shownSecret: string | null): StoredResponse => {
           const view = apiKeyView(key);
@@ -85,28 +95,27 @@ export function keyRoutes(services: Services) {
         const response = await respondIdempotently(c, services, async (idempotency) => {
           const key = await withFreshReads(c, services, async (principal) => {
             const orgId = principal.key.orgId;
+            const request = { userId: body.userId, scope: body.scope, projectId: body.projectId ?? null };
+            const rule = authorizeKeyCreate(orgCallerOf(principal), request);
             const target = await store.getOrgUser(orgId, body.userId, true);
             if (!target || target.deletingAt) throw errors.notFound();
-            const rule = authorizeKeyCreate(
-              orgCallerOf(principal),
-              { userId: body.userId, scope: body.scope, projectId: body.projectId ?? null },
-              target,
-            );
+            assertMayHoldKey(target, body.scope);
             if (body.projectId) {
               const project = await store.getProject(body.projectId);
               if (!project || project.orgId !== orgId) throw errors.notFound();
             }
             return store.createApiKey({
+              keyId,
               orgId,
               userId: body.userId,
               scope: body.scope,
               projectId: body.projectId ?? null,
               name: body.name ?? null,
-              expiresAt,
+              expiresAt: keyExpiry(expiresAt, principal.key.expiresAt),
               secretHash,
               // Minting a key for oneself rests on the caller's own live key and user, nothing more.
               authority:
-                rule === 'self' ? { kind: 'orgUser', orgId, userId: body.userId, version: target.version } : orgAuthority(principal),
+                rule === 'self' ? selfAuthority(principal) : orgAuthority(principal),
               actor: actorOf(principal),
               targetOrgRoleVersion: target.version,
               idempotency: idempotency.write((k) => created(k, null)),
@@ -137,9 +146,7 @@ export function keyRoutes(services: Services) {
           await store.revokeApiKey({
             key: { ...key, revokedAt: key.revokedAt ?? null },
             authority:
-              rule === 'self' && principal.key.scope !== 'global'
-                ? { kind: 'orgUser', orgId: key.orgId, userId: key.userId, version: principal.user.version }
-                : orgAuthority(principal),
+              rule === 'self' && principal.key.scope !== 'global' ? selfAuthority(principal) : orgAuthority(principal),
             actor: actorOf(principal),
           });
         });

@@ -3,6 +3,7 @@ import { errors } from '../../domain/errors.js';
 import {
   membershipPermissions,
   assertKnownRoles,
+  assertWriteScope,
   authorizeAdd,
   authorizeRead,
   authorizeRemove,
@@ -161,6 +162,7 @@ export function projectUserRoutes(services: Services) {
         },
       }),
       async (c) => {
+        assertWriteScope(c.get('principal').key.scope);
         const { projectId } = c.req.valid('param');
         const body = c.req.valid('json');
         const created = (pu: ProjectUserRecord): StoredResponse => {
@@ -226,6 +228,7 @@ export function projectUserRoutes(services: Services) {
         },
       }),
       async (c) => {
+        assertWriteScope(c.get('principal').key.scope);
         const { projectId, projectUserId } = c.req.valid('param');
         const body = c.req.valid('json');
         if (body.roles === undefined && body.tags === undefined && body.expiresAt === undefined) {
@@ -243,7 +246,7 @@ export function projectUserRoutes(services: Services) {
           if (!target) throw errors.notFound();
           authorizeUpdate(caller, target, {});
           const roles = body.roles === undefined ? undefined : assertKnownRoles(body.roles);
-          authorizeUpdate(caller, target, { roles, expiresAt: body.expiresAt });
+          authorizeUpdate(caller, target, { roles, expiresAt: body.expiresAt, tags: body.tags });
           if (!ifMatchSatisfied(ifMatch, target.version)) throw errors.preconditionFailed();
           const tags = body.tags === undefined ? undefined : normalizeTags(body.tags);
           const unchanged =
@@ -275,6 +278,7 @@ export function projectUserRoutes(services: Services) {
         responses: { 204: { description: 'Removed' }, ...problems(403, 404, 409, 412) },
       }),
       async (c) => {
+        assertWriteScope(c.get('principal').key.scope);
         const { projectId, projectUserId } = c.req.valid('param');
         const ifMatch = c.req.header('If-Match');
         await withFreshReads(c, services, async (principal) => {
@@ -310,6 +314,7 @@ export function projectUserRoutes(services: Services) {
         },
       }),
       async (c) => {
+        assertWriteScope(c.get('principal').key.scope);
         const { projectId } = c.req.valid('param');
         const { projectUserId } = c.req.valid('json');
         const transferred = (project: ProjectRecord): StoredResponse => ({

@@ -5,6 +5,7 @@
  */
 import { serve } from '@hono/node-server';
 import { connect } from 'node:net';
+import { SECRET_BODY_LENGTH, SECRET_LENGTH, formatApiKey, parseApiKey, secretWithChecksum } from '../../../functions/domain/api-key.js';
 import { newId } from '../../../functions/domain/ids.js';
 import { Attack, newOrg, problemIssues, testApp, withoutRequestId, type Reply, type TestApp } from './harness.js';
 
@@ -28,9 +29,9 @@ export async function headerAbuse(): Promise<Attack> {
   const member = await org.memberWithKey(project._id, ['viewer']);
   const other = await org.memberWithKey(project._id, ['viewer']);
   const key = member.key;
-  const [, , keyBody, ...secretParts] = key.split('_');
-  const keyId = `key_${keyBody}`;
-  const secret = secretParts.join('_');
+  const { keyId, secret } = parseApiKey(key)!;
+  const otherBody = parseApiKey(other.key)!.secret.slice(0, SECRET_BODY_LENGTH);
+  const unknownId = newId('key');
   const path = `/api/projects/${project._id}/users/me`;
   const unauthorized: [string, string[]][] = [
     ['no header', []],
@@ -51,8 +52,11 @@ export async function headerAbuse(): Promise<Attack> {
     ['latin-1 scheme', [`Bëarer ${key}`]],
     ['key ID 25 chars', [`Bearer puk_${keyId.slice(0, -1)}_${secret}`]],
     ['key ID 27 chars', [`Bearer puk_${keyId}a_${secret}`]],
-    ['secret 42 chars', [`Bearer puk_${keyId}_${secret.slice(0, -1)}`]],
-    ['secret 44 chars', [`Bearer puk_${keyId}_${secret}A`]],
+    [`secret ${SECRET_LENGTH - 1} chars`, [`Bearer puk_${keyId}_${secret.slice(0, -1)}`]],
+    [`secret ${SECRET_LENGTH + 1} chars`, [`Bearer puk_${keyId}_${secret}A`]],
+    ['secret without its checksum', [`Bearer puk_${keyId}_${secret.slice(0, SECRET_BODY_LENGTH)}`]],
+    ['one character of the secret mistyped (checksum fails)', [`Bearer puk_${keyId}_${secret[0] === 'A' ? 'B' : 'A'}${secret.slice(1)}`]],
+    ['old shape: 43 base64url characters', [`Bearer puk_${keyId}_${'A'.repeat(20)}_${'B'.repeat(22)}`]],
     ['secret with padding', [`Bearer puk_${keyId}_${secret}=`]],
     ['upper-case key ID', [`Bearer puk_${keyId.toUpperCase()}_${secret}`]],
     ['key ID outside the alphabet', [`Bearer puk_key_${'u'.repeat(26)}_${secret}`]],
@@ -60,8 +64,10 @@ export async function headerAbuse(): Promise<Attack> {
     ['empty key ID', [`Bearer puk__${secret}`]],
     ['wrong prefix', [`Bearer pk_${keyId}_${secret}`]],
     ['10 KB key', [`Bearer puk_${keyId}_${'A'.repeat(10_000)}`]],
-    ['real key ID, secret of another real key', [`Bearer puk_${keyId}_${other.key.split('_').slice(3).join('_')}`]],
-    ['unknown key ID, a real secret', [`Bearer puk_${newId('key')}_${secret}`]],
+    ['real key ID, secret of another real key (checksum fails)', [`Bearer puk_${keyId}_${parseApiKey(other.key)!.secret}`]],
+    ['real key ID, secret of another real key with a valid checksum', [`Bearer ${formatApiKey(keyId, secretWithChecksum(keyId, otherBody))}`]],
+    ['unknown key ID, a real secret (checksum fails)', [`Bearer puk_${unknownId}_${secret}`]],
+    ['unknown key ID, a real secret with a valid checksum', [`Bearer ${formatApiKey(unknownId, secretWithChecksum(unknownId, secret.slice(0, SECRET_BODY_LENGTH)))}`]],
     ['percent-encoded', [`Bearer ${encodeURIComponent(key).replace(/_/g, '%5F')}`]],
   ];
   // Accepted spellings: the scheme is case-insensitive (RFC 7235); surrounding whitespace is not part of the value.
@@ -153,8 +159,9 @@ export async function authTiming(options: { samples: number; tolerance: number }
   const org = await newOrg(setup, 'Timing');
   const project = await org.project('Timing');
   const member = await org.memberWithKey(project._id, ['viewer']);
-  const [, , keyBody] = member.key.split('_');
-  const wrongSecret = 'A'.repeat(43);
+  const realId = parseApiKey(member.key)!.keyId;
+  // Well-formed wrong keys (valid checksum), so both reach the table: a bad checksum never does.
+  const wrongKey = (keyId: string) => formatApiKey(keyId, secretWithChecksum(keyId, 'A'.repeat(SECRET_BODY_LENGTH)));
   const path = `/api/projects/${project._id}/users/me`;
   for (const [label, t] of [
     ['uncached', testApp({ keyCacheSeconds: 0 })],
@@ -167,10 +174,10 @@ export async function authTiming(options: { samples: number; tolerance: number }
     const unknown: number[] = [];
     for (let i = 0; i < options.samples + 20; i++) {
       for (const [list, id] of [
-        [real, `key_${keyBody}`],
+        [real, realId],
         [unknown, newId('key')],
       ] as const) {
-        const headers = new Headers({ Authorization: `Bearer puk_${id}_${wrongSecret}` });
+        const headers = new Headers({ Authorization: `Bearer ${wrongKey(id)}` });
         const started = performance.now();
         const res = await raw(t, path, headers);
         const took = performance.now() - started;

@@ -3,6 +3,7 @@
  * spec gives; no body carries data of a project or organization the caller cannot see; every 404
  * ("exists but hidden" or "does not exist") and every 401 is byte-identical apart from the request ID.
  */
+import { SECRET_BODY_LENGTH, formatApiKey, parseApiKey, secretWithChecksum } from '../../../functions/domain/api-key.js';
 import { newId } from '../../../functions/domain/ids.js';
 import type { Role } from '../../../functions/domain/permissions.js';
 import { Attack, checkInvariants, newOrg, problemIssues, sleep, testApp, withoutRequestId, type Org, type Reply, type TestApp } from './harness.js';
@@ -94,7 +95,7 @@ export async function isolationMatrix(
   }
   async function key(org: Org, userId: string, scope: 'read' | 'read-write' | 'global', extra: { projectId?: string; expiresAt?: string } = {}) {
     const secret = await org.key(userId, scope, extra);
-    reg(secret.split('_').slice(1, 3).join('_'), { kind: 'key', orgId: org.orgId, userId });
+    reg(parseApiKey(secret)!.keyId, { kind: 'key', orgId: org.orgId, userId });
     return secret;
   }
   async function member(org: Org, projectId: string, userId: string, roles: Role[]) {
@@ -129,7 +130,9 @@ export async function isolationMatrix(
     kind, key: null, userId: null, orgId: A.orgId, orgAdmin: false, global: false, pin: null, memberOf: new Set(), ...over,
   });
   callers.set('none', base('none', { orgId: null }));
-  callers.set('garbage', base('garbage', { key: `puk_${randomId('key')}_${'A'.repeat(43)}`, orgId: null }));
+  const garbageId = randomId('key');
+  // Well-formed (valid checksum), so it is refused by the table lookup, not by the format check.
+  callers.set('garbage', base('garbage', { key: formatApiKey(garbageId, secretWithChecksum(garbageId, 'A'.repeat(SECRET_BODY_LENGTH))), orgId: null }));
   for (const role of ['viewer', 'editor', 'manager', 'admin'] as const) {
     const u = await user(A);
     await member(A, P._id, u, [role]);
@@ -140,7 +143,7 @@ export async function isolationMatrix(
     await member(A, P._id, u, ['admin']);
     callers.set('read', base('read', { key: await key(A, u, 'read'), userId: u, memberOf: new Set([P._id]) }));
     const revoked = await key(A, u, 'read-write');
-    const revokeRes = await attack.send(t, 'DELETE', `/api/keys/${revoked.split('_').slice(1, 3).join('_')}`, { key: A.adminKey });
+    const revokeRes = await attack.send(t, 'DELETE', `/api/keys/${parseApiKey(revoked)!.keyId}`, { key: A.adminKey });
     if (revokeRes.status !== 204) throw new Error(`revoke: ${revokeRes.status}`);
     callers.set('revoked', base('revoked', { key: revoked, userId: u, orgId: null }));
   }
@@ -312,7 +315,7 @@ export async function isolationMatrix(
       expect: orgAdminOfA(204),
       cell: async () => {
         const target = await key(A, directoryUser, 'read');
-        return { path: `/api/keys/${target.split('_').slice(1, 3).join('_')}`, missingPath: `/api/keys/${randomId('key')}` };
+        return { path: `/api/keys/${parseApiKey(target)!.keyId}`, missingPath: `/api/keys/${randomId('key')}` };
       },
     },
   ];

@@ -4,7 +4,9 @@ import { ID_PATTERN, newId } from '../../../functions/domain/ids.js';
 import {
   assertKnownRoles,
   authorizeAdd,
+  assertMayHoldKey,
   authorizeKeyCreate,
+  keyExpiry,
   authorizeOrgWrite,
   authorizeRemove,
   authorizeTransfer,
@@ -95,12 +97,22 @@ describe('org level', () => {
 
   it('key creation: self for read-write; global only for org owners/admins; pins cannot be escaped', () => {
     const rw = { userId: 'u', scope: 'read-write' as const, orgRole: 'member' as const, pinnedProjectId: null };
-    expect(authorizeKeyCreate(rw, { userId: 'u', scope: 'read', projectId: null }, { orgRole: 'member' })).toBe('self');
-    expect(statusOf(() => authorizeKeyCreate(rw, { userId: 'v', scope: 'read', projectId: null }, { orgRole: 'member' }))).toBe(403);
-    expect(statusOf(() => authorizeKeyCreate(rw, { userId: 'u', scope: 'global', projectId: null }, { orgRole: 'member' }))).toBe(403);
+    expect(authorizeKeyCreate(rw, { userId: 'u', scope: 'read', projectId: null })).toBe('self');
+    expect(statusOf(() => authorizeKeyCreate(rw, { userId: 'v', scope: 'read', projectId: null }))).toBe(403);
+    expect(statusOf(() => authorizeKeyCreate(rw, { userId: 'u', scope: 'global', projectId: null }))).toBe(403);
     const pinned = { ...rw, pinnedProjectId: 'prj_a' };
-    expect(statusOf(() => authorizeKeyCreate(pinned, { userId: 'u', scope: 'read', projectId: null }, { orgRole: 'member' }))).toBe(403);
-    expect(authorizeKeyCreate(pinned, { userId: 'u', scope: 'read', projectId: 'prj_a' }, { orgRole: 'member' })).toBe('self');
+    expect(statusOf(() => authorizeKeyCreate(pinned, { userId: 'u', scope: 'read', projectId: null }))).toBe(403);
+    expect(authorizeKeyCreate(pinned, { userId: 'u', scope: 'read', projectId: 'prj_a' })).toBe('self');
+    expect(statusOf(() => assertMayHoldKey({ orgRole: 'member' }, 'global'))).toBe(403);
+    expect(statusOf(() => assertMayHoldKey({ orgRole: 'admin' }, 'global'))).toBe(200);
+  });
+
+  it('a key never outlives its creator: no expiry inherits it, a later one is a 400', () => {
+    const creator = '2030-01-01T00:00:00.000Z';
+    expect(keyExpiry(null, creator)).toBe(creator);
+    expect(keyExpiry('2029-06-01T00:00:00.000Z', creator)).toBe('2029-06-01T00:00:00.000Z');
+    expect(statusOf(() => keyExpiry('2030-01-01T00:00:00.001Z', creator))).toBe(400);
+    expect(keyExpiry(null, null)).toBeNull();
   });
 });
 

@@ -3,6 +3,7 @@ import { hc } from 'hono/client';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AppType } from '../../../functions/app.js';
 import { createProjectUsersClient } from '../../../functions/client.js';
+import { parseApiKey } from '../../../functions/domain/api-key.js';
 import { call, newOrg, testApp } from '../../helpers.js';
 
 const t = testApp();
@@ -150,10 +151,10 @@ describe('operations', () => {
       method: 'GET',
       route: '/api/projects',
       status: 200,
-      keyId: org.adminKey.split('_').slice(1, 3).join('_'),
+      keyId: parseApiKey(org.adminKey)!.keyId,
     });
     expect(entry.latencyMs).toEqual(expect.any(Number));
-    expect(lines.join('')).not.toContain(org.adminKey.split('_')[3]);
+    expect(lines.join('')).not.toContain(parseApiKey(org.adminKey)!.secret);
   });
 
   it('emits EMF metrics per route and status class when enabled', async () => {

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { API_KEY_PATTERN, SECRET_BODY_LENGTH, formatApiKey, hashSecret, parseApiKey, secretWithChecksum } from '../../../functions/domain/api-key.js';
 import { call, newOrg, testApp } from '../../helpers.js';
 
 const t = testApp();
@@ -28,9 +29,10 @@ describe('key scopes', () => {
     // Where it is not a member, the project does not exist for it.
     const elsewhere = await org.project('Not mine');
     expect((await call(t, 'GET', users(elsewhere._id), { key: admin.key })).status).toBe(404);
-    // A read key cannot even add itself.
+    // A read key cannot even add itself: key scope is checked before visibility (SPEC §1, order of
+    // checks), so the 403 says nothing about the project.
     const selfAdd = await call(t, 'POST', users(elsewhere._id), { key: admin.key, body: { _id: admin.userId } });
-    expect(selfAdd.status).toBe(404);
+    expect(selfAdd.status).toBe(403);
   });
 
   it('read-write: may add itself as viewer to any project of its org, and nothing more', async () => {
@@ -124,15 +126,18 @@ describe('authentication', () => {
   it('missing, malformed, unknown, revoked and expired keys all get the same 401', async () => {
     const userId = await org.user();
     const live = await org.key(userId, 'read-write');
-    const keyId = live.split('_').slice(1, 3).join('_');
+    const keyId = parseApiKey(live)!.keyId;
     const revoked = await org.key(userId, 'read-write');
-    const revokedId = revoked.split('_').slice(1, 3).join('_');
+    const revokedId = parseApiKey(revoked)!.keyId;
     expect((await call(t, 'DELETE', `/api/keys/${revokedId}`, { key: org.adminKey })).status).toBe(204);
     const expiring = await org.key(userId, 'read-write', { expiresAt: new Date(Date.now() + 1500).toISOString() });
     await new Promise((r) => setTimeout(r, 1600));
 
-    const unknown = `puk_key_0000000000aaaaaaaaaaaaaaaa_${'A'.repeat(43)}`;
-    const wrongSecret = `puk_${keyId}_${'B'.repeat(43)}`;
+    // Well-formed keys (valid checksum) that are wrong, so they reach the table; and a mistyped one.
+    const unknownId = 'key_0000000000aaaaaaaaaaaaaaaa';
+    const unknown = formatApiKey(unknownId, secretWithChecksum(unknownId, 'A'.repeat(SECRET_BODY_LENGTH)));
+    const wrongSecret = formatApiKey(keyId, secretWithChecksum(keyId, 'B'.repeat(SECRET_BODY_LENGTH)));
+    const mistyped = `${live.slice(0, -1)}${live.endsWith('A') ? 'B' : 'A'}`;
     const bodies = new Set<string>();
     for (const headers of [
       {} as Record<string, string>,
@@ -141,6 +146,7 @@ describe('authentication', () => {
       { Authorization: `Bearer ${live}x` },
       { Authorization: `Bearer ${unknown}` },
       { Authorization: `Bearer ${wrongSecret}` },
+      { Authorization: `Bearer ${mistyped}` },
       { Authorization: `Bearer ${revoked}` },
       { Authorization: `Bearer ${expiring}` },
       { Authorization: `Bearer  ${live}` },
@@ -156,11 +162,12 @@ describe('authentication', () => {
   });
 
   it('only a hash of the secret is stored', async () => {
-    const secret = await org.key(await org.user(), 'read');
-    const keyId = secret.split('_').slice(1, 3).join('_');
-    const stored = await t.store.getApiKey(keyId);
-    expect(JSON.stringify(stored)).not.toContain(secret.split('_')[3]);
-    expect(stored?.secretHash).toMatch(/^[0-9a-f]{64}$/);
+    const parsed = parseApiKey(await org.key(await org.user(), 'read'));
+    expect(parsed).not.toBeNull();
+    const stored = await t.store.getApiKey(parsed!.keyId);
+    expect(JSON.stringify(stored)).not.toContain(parsed!.secret);
+    expect(JSON.stringify(stored)).not.toContain(parsed!.secret.slice(0, SECRET_BODY_LENGTH));
+    expect(stored?.secretHash).toBe(hashSecret(parsed!.secret));
   });
 });
 
@@ -170,14 +177,15 @@ describe('API keys', () => {
     const key = await org.key(userId, 'read-write');
     const created = await call(t, 'POST', '/api/keys', { key, body: { userId, scope: 'read', name: 'ci' } });
     expect(created.status).toBe(201);
-    expect(created.body.secret).toMatch(/^puk_key_[0-9a-z]{26}_[A-Za-z0-9_-]{43}$/);
+    expect(created.body.secret).toMatch(API_KEY_PATTERN);
+    expect(parseApiKey(created.body.secret)?.keyId).toBe(created.body.key._id);
     expect(created.body.key).toMatchObject({ userId, scope: 'read', name: 'ci', projectId: null, expiresAt: null, revokedAt: null });
     expect(created.headers.get('Cache-Control')).toBe('no-store');
 
     const listed = await call(t, 'GET', '/api/keys', { key });
     expect(listed.status).toBe(200);
     expect(listed.body.data).toHaveLength(2);
-    expect(listed.text).not.toContain(created.body.secret.split('_')[3]);
+    expect(listed.text).not.toContain(parseApiKey(created.body.secret)!.secret);
     expect(listed.text).not.toContain('secretHash');
 
     expect((await call(t, 'DELETE', `/api/keys/${created.body.key._id}`, { key })).status).toBe(204);
@@ -212,7 +220,7 @@ describe('API keys', () => {
 
   it('keys of another org are 404; expiry must be in the future', async () => {
     const foreignKey = await other.key(await other.user(), 'read');
-    const foreignId = foreignKey.split('_').slice(1, 3).join('_');
+    const foreignId = parseApiKey(foreignKey)!.keyId;
     expect((await call(t, 'DELETE', `/api/keys/${foreignId}`, { key: org.adminKey })).status).toBe(404);
     expect((await call(t, 'POST', '/api/keys', { key: org.adminKey, body: { userId: other.owner.userId, scope: 'read' } })).status).toBe(404);
     const past = await call(t, 'POST', '/api/keys', {

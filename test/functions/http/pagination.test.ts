@@ -1,6 +1,7 @@
 import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../../functions/store/client.js';
+import { createCursorCodec, type StartKey } from '../../../functions/store/cursor.js';
 import { newId } from '../../../functions/domain/ids.js';
 import { ENTITY, gsi1, keys } from '../../../functions/store/keys.js';
 import type { ProjectUser } from '../../../functions/domain/model.js';
@@ -208,5 +209,54 @@ describe('cursor pagination', () => {
     expect(second.status).toBe(200);
     expect(second.body.data).toHaveLength(2);
     expect(second.body.nextCursor).toBeNull();
+  });
+
+  it('a cursor signed with the real secret whose start key lies outside its listing is the same 400, never a 500', async () => {
+    // Whoever holds the signing secret (or a future bug that signs the wrong key) can point a cursor of
+    // one listing at another partition, outside the key range, or at other attributes: DynamoDB
+    // rejects such an ExclusiveStartKey with a ValidationException, which must not become a 500.
+    const codec = createCursorCodec(t.config.cursorSecret);
+    const other = await newOrg(t, 'Paging elsewhere');
+    const otherProject = await other.project('Elsewhere');
+    const project = await org.project('Signed cursors');
+    await org.project('Signed cursors, second'); // the org's project list has a second page
+    for (let i = 0; i < 2; i++) await org.member(project._id, await org.user(), ['viewer']);
+    const open = (cursor: string) => JSON.parse(Buffer.from(cursor.split('.')[0]!, 'base64url').toString()) as { l: string; k: StartKey };
+    const forgedBody = (await call(t, 'GET', `${users(project._id)}?cursor=${'e30.AAAAAAAAAAAAAAAAAAAAAA'}`, { key: org.adminKey })).body;
+    expect(forgedBody.code).toBe('validation_failed');
+
+    const table = open((await call(t, 'GET', `${users(project._id)}?limit=1`, { key: org.adminKey })).body.nextCursor);
+    const index = open((await call(t, 'GET', '/api/projects?limit=1', { key: org.adminKey })).body.nextCursor);
+    expect(Object.keys(table.k).sort()).toEqual(['PK', 'SK']);
+    expect(Object.keys(index.k).sort()).toEqual(['GSI1PK', 'GSI1SK', 'PK', 'SK']);
+    const { PK, SK } = table.k;
+    const cases: Array<[string, string, { l: string; k: StartKey }]> = [
+      // The listing of project users (table, PK = PROJECT#p, SK in PU#..PU$).
+      ['another project', users(project._id), { ...table, k: { PK: `PROJECT#${otherProject._id}`, SK: SK! } }],
+      ["another org's partition", users(project._id), { ...table, k: { PK: `ORG#${other.orgId}`, SK: SK! } }],
+      ['same partition, sort key below the range', users(project._id), { ...table, k: { PK: PK!, SK: 'MEMBER#usr_x' } }],
+      ['same partition, sort key above the range', users(project._id), { ...table, k: { PK: PK!, SK: 'PV#' } }],
+      ['sort key missing', users(project._id), { ...table, k: { PK: PK! } }],
+      ['an extra attribute', users(project._id), { ...table, k: { PK: PK!, SK: SK!, GSI1PK: `USER#${org.owner.userId}` } }],
+      ['index attributes instead', users(project._id), { ...table, k: { GSI1PK: PK!, GSI1SK: SK! } }],
+      ['empty partition key', users(project._id), { ...table, k: { PK: '', SK: SK! } }],
+      ['sort key over 1 KB', users(project._id), { ...table, k: { PK: PK!, SK: `${SK}${'z'.repeat(1_100)}` } }],
+      // The org's projects (GSI1, GSI1PK = ORG#o, GSI1SK in PROJECT#..PROJECT$).
+      ["another org's projects", '/api/projects', { ...index, k: { ...index.k, GSI1PK: `ORG#${other.orgId}` } }],
+      ['index sort key outside the range', '/api/projects', { ...index, k: { ...index.k, GSI1SK: 'KEY#key_x' } }],
+      ['table key missing', '/api/projects', { ...index, k: { GSI1PK: index.k.GSI1PK!, GSI1SK: index.k.GSI1SK! } }],
+    ];
+    const statuses: Record<string, number> = {};
+    for (const [label, path, { l, k }] of cases) {
+      const res = await call(t, 'GET', `${path}?cursor=${encodeURIComponent(codec.encode(l, k))}`, { key: org.adminKey });
+      statuses[label] = res.status;
+      if (res.status === 400) expect(res.body, label).toEqual(forgedBody);
+    }
+    expect(statuses).toEqual(Object.fromEntries(cases.map(([label]) => [label, 400])));
+    // The same codec and secret sign a good cursor: it is the start key that is refused, not the signature.
+    for (const [path, { l, k }] of [[users(project._id), table], ['/api/projects', index]] as const) {
+      const res = await call(t, 'GET', `${path}?cursor=${encodeURIComponent(codec.encode(l, k))}`, { key: org.adminKey });
+      expect(res.status, path).toBe(200);
+    }
   });
 });

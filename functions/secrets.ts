@@ -1,0 +1,24 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+
+/**
+ * One secret's current string value (`AWSCURRENT`), read with the real Secrets Manager client: one
+ * `GetSecretValue` call. `loadConfig` (functions/config.ts) calls it once per cold start; whatever
+ * fails here fails the cold start. `endpoint` points the client at a local stand-in (tests).
+ */
+export async function readSecretString(secretId: string, options: { region: string; endpoint?: string }): Promise<string> {
+  const client = new SecretsManagerClient({
+    region: options.region,
+    endpoint: options.endpoint,
+    maxAttempts: 3,
+    // Lambda's init phase is 10 s: a stalled connection must fail it with a reason, not time it out.
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000, throwOnRequestTimeout: true },
+    ...(options.endpoint ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+  });
+  try {
+    const out = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+    if (typeof out.SecretString !== 'string') throw new Error('the secret has no string value');
+    return out.SecretString;
+  } finally {
+    client.destroy();
+  }
+}
