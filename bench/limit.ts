@@ -6,9 +6,9 @@
  */
 import { BatchGetCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../functions/store/client.js';
-import { prefixes, prefixRange } from '../functions/store/keys.js';
-
-const USERS = prefixRange(prefixes.projectUser);
+import { partitions, prefixes, type ItemKey } from '../functions/store/keys.js';
+import { rangeQuery } from '../functions/store/queries.js';
+import { DEFAULT_LOCAL_REGION } from '../scripts/local-defaults.js';
 
 interface Job {
   mode: 'get' | 'batch' | 'query';
@@ -16,27 +16,25 @@ interface Job {
   seconds: number;
   tableName: string;
   endpoint: string;
-  key: { PK: string; SK: string };
+  /** For `get`: the item the route reads. */
+  key?: ItemKey;
   /** For `batch`: the keys the API's BatchGetItem asks for. */
-  keys?: { PK: string; SK: string }[];
-  projectPk: string;
+  keys?: ItemKey[];
+  /** For `query`: the project whose users are listed. */
+  projectId: string;
   limit: number;
 }
 
 process.once('message', async (job: Job) => {
-  const client = createDocumentClient({ region: 'us-east-1', dynamoEndpoint: job.endpoint });
+  const client = createDocumentClient({ region: DEFAULT_LOCAL_REGION, dynamoEndpoint: job.endpoint });
+  // The store's own Query for a project's users (functions/store/queries.ts).
+  const users = rangeQuery({ pk: partitions.project(job.projectId), prefix: prefixes.projectUser }).input;
   const command = () =>
     job.mode === 'get'
       ? new GetCommand({ TableName: job.tableName, Key: job.key })
       : job.mode === 'batch'
         ? new BatchGetCommand({ RequestItems: { [job.tableName]: { Keys: job.keys! } } })
-        : new QueryCommand({
-          TableName: job.tableName,
-          // The store's key condition for a project's users (functions/store/keys.ts prefixRange).
-          KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
-          ExpressionAttributeValues: { ':pk': job.projectPk, ':from': USERS.from, ':to': USERS.to },
-          Limit: job.limit,
-        });
+        : new QueryCommand({ TableName: job.tableName, ...users, Limit: job.limit });
   const latencies: number[] = [];
   let errors = 0;
   const started = performance.now();

@@ -2,7 +2,10 @@ import { errors } from '../functions/domain/errors.js';
 import type { KeyScope, OrgRole } from '../functions/domain/permissions.js';
 import { formatApiKey, mintSecret } from '../functions/domain/api-key.js';
 import { newId } from '../functions/domain/ids.js';
-import type { Store } from '../functions/store/store.js';
+import type { Catalog } from '../functions/domain/catalog.js';
+import { decideCreatePermission, decideCreateRole, type CatalogDecision } from '../functions/domain/catalog-rules.js';
+import { StaleReadError, type Store, type WriteCatalogInput } from '../functions/store/store.js';
+import { permissionView, roleOf, roleViews } from '../functions/http/views-roles.js';
 
 /**
  * Operator actions with direct table access and no API key (bootstrap, break-glass). They use
@@ -84,5 +87,50 @@ export function adminOps(store: Store) {
         actor: operator(key.userId),
       });
     },
+
+    /** A custom permission `resource:action` (SPEC §6), under the API's rules; prints as the API shows it. */
+    async createPermission(input: { orgId: string; key: string; description?: string }) {
+      const catalog = await changeCatalog(input.orgId, 'PermissionCreated', (before, now) => decideCreatePermission(before, input, now));
+      return permissionView(catalog, input.key)!;
+    },
+
+    /** A custom role `rol_…` with permissions of the catalog, under the API's rules and limits. */
+    async createRole(input: { orgId: string; name: string; description?: string; permissions: string[] }) {
+      const roleId = newId('role');
+      const catalog = await changeCatalog(input.orgId, 'RoleCreated', (before, now) => decideCreateRole(before, roleId, input, now), roleId);
+      return roleOf(catalog, roleId)!;
+    },
+
+    /** Built-in and custom roles, as `GET /api/roles` shows them. */
+    async listRoles(orgId: string) {
+      if (!(await store.getOrg(orgId))) throw errors.notFound();
+      return roleViews(await store.getCatalog(orgId, { consistent: true }));
+    },
   };
+
+  /** One catalog change decided on a fresh read, again from a fresh read if the catalog moved meanwhile. */
+  async function changeCatalog(
+    orgId: string,
+    action: WriteCatalogInput['change']['action'],
+    decide: (before: Catalog, now: string) => CatalogDecision,
+    createdRoleId?: string,
+  ): Promise<Catalog> {
+    if (!(await store.getOrg(orgId))) throw errors.notFound();
+    for (let attempt = 0; ; attempt++) {
+      const before = await store.getCatalog(orgId, { consistent: true });
+      const decision = decide(before, new Date().toISOString());
+      try {
+        return await store.writeCatalog({
+          orgId,
+          before,
+          after: decision.after,
+          change: { action, audit: decision.audit, createdRoleId },
+          authority: { kind: 'operator' },
+          actor: operator('operator'),
+        });
+      } catch (error) {
+        if (!(error instanceof StaleReadError) || attempt >= 3) throw error;
+      }
+    }
+  }
 }

@@ -31,6 +31,9 @@ Commands:
   create-project  --org ORG --owner USR --name N
   create-key      --org ORG --user USR --scope read|read-write|global [--project PRJ] [--name N] [--expires-at ISO]
   revoke-key      --key KEY
+  create-permission --org ORG --key resource:action [--description D]
+  create-role     --org ORG --name N --permissions a:b,c:d [--description D]   (--permissions '' for none)
+  list-roles      --org ORG                                          built-in and custom roles, as GET /api/roles
 Without --table the local table (${DEFAULT_LOCAL_TABLE}) on the engine \`npm start\` runs is used:
 DYNAMODB_ENDPOINT if set, else http://${LOCAL_HOST}:<DYNAMODB_LOCAL_PORT> (default ${DEFAULT_DYNAMODB_LOCAL_PORT}).`;
 
@@ -54,6 +57,8 @@ const { values, positionals } = parseArgs({
     project: { type: 'string' },
     'expires-at': { type: 'string' },
     key: { type: 'string' },
+    description: { type: 'string' },
+    permissions: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -183,6 +188,15 @@ async function run(): Promise<unknown> {
       const { secretHash: _hidden, ...shown } = await ops.revokeKey(need('key'));
       return shown;
     }
+    case 'create-permission':
+      return ops.createPermission({ orgId: need('org'), key: need('key'), description: values.description });
+    case 'create-role': {
+      if (values.permissions === undefined) throw new Error('Missing --permissions (a comma-separated list; empty for none)');
+      const permissions = values.permissions.split(',').map((p) => p.trim()).filter((p) => p !== '');
+      return ops.createRole({ orgId: need('org'), name: need('name'), description: values.description, permissions });
+    }
+    case 'list-roles':
+      return ops.listRoles(need('org'));
     default:
       console.error(`Unknown command ${command}\n\n${USAGE}`);
       process.exit(2);

@@ -1,15 +1,16 @@
 /**
  * `npm run check-table -- [--table T] [--endpoint URL] [--region R] [--org ORG ...] [--json] [--once]`
  *
- * Scans the table (and its GSI1) and reports every broken invariant (see scripts/table-invariants.ts
- * for the rules). Exit code 0: none; 1: violations; 2: usage or access error. Without --table it
- * checks the local table `npm start` runs (project-users-local on http://127.0.0.1:8000); with
- * --table and no --endpoint a deployed one, with your AWS credentials. --org limits the check to
- * organizations (by Query, no Scan). A violation is reported only if a second look a second later
- * still sees it (a Scan is not a snapshot); --once reports the first look.
+ * Scans the table (and its GSI1) and reports every broken invariant (the rules are in
+ * functions/store/invariants/). Exit code 0: none; 1: violations; 2: usage or access error. Without
+ * --table it checks the local table `npm start` runs (project-users-local on http://127.0.0.1:8000);
+ * with --table and no --endpoint a deployed one, with your AWS credentials. --org limits the check
+ * to organizations (by Query, no Scan). A violation is reported only if a second look a second
+ * later still sees it (a Scan is not a snapshot); --once reports the first look.
  */
 import { parseArgs } from 'node:util';
-import { checkTableSettled, inspectTable, type TableReport } from './table-invariants.js';
+import { checkTableSettled, inspectTable, type TableReport } from '../functions/store/invariants/index.js';
+import { localDynamoEndpoint, localRegion, localTableName } from './local-defaults.js';
 
 const USAGE = `Usage: npm run check-table -- [--table T] [--endpoint URL] [--region R] [--org ORG]... [--json] [--once]`;
 
@@ -36,19 +37,20 @@ if (values.help) {
   process.exit(0);
 }
 
-const local = values.table === undefined;
-const options = {
-  tableName: values.table ?? process.env.TABLE_NAME ?? 'project-users-local',
-  region: values.region ?? process.env.AWS_REGION ?? 'us-east-1',
-  endpoint: values.endpoint ?? (local ? (process.env.DYNAMODB_ENDPOINT ?? 'http://127.0.0.1:8000') : undefined),
-  orgIds: values.org,
-};
-
 let report: TableReport;
+let tableName = values.table ?? '';
 try {
+  const local = values.table === undefined;
+  tableName = values.table ?? localTableName();
+  const options = {
+    tableName,
+    region: values.region ?? localRegion(),
+    endpoint: values.endpoint ?? (local ? localDynamoEndpoint().endpoint : undefined),
+    orgIds: values.org,
+  };
   report = values.once ? await inspectTable(options) : await checkTableSettled(options);
 } catch (error) {
-  console.error(`check-table: cannot read table ${options.tableName}: ${(error as Error).name}: ${(error as Error).message}`);
+  console.error(`check-table: cannot read table ${tableName}: ${(error as Error).name}: ${(error as Error).message}`);
   process.exit(2);
 }
 
@@ -56,7 +58,7 @@ if (values.json) {
   console.log(JSON.stringify(report, null, 2));
 } else {
   const entities = Object.entries(report.byEntity).map(([entity, n]) => `${entity} ${n}`).join(', ');
-  console.log(`${options.tableName}: ${report.items} items (${entities || 'none'}), ${report.indexEntries} GSI1 entries`);
+  console.log(`${tableName}: ${report.items} items (${entities || 'none'}), ${report.indexEntries} GSI1 entries`);
   for (const v of report.violations) console.log(`VIOLATION ${v.rule}: ${v.item}: ${v.detail}`);
   console.log(report.violations.length === 0 ? 'No violations.' : `${report.violations.length} violation(s).`);
 }

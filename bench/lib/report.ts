@@ -116,11 +116,11 @@ export function renderReport(r: BenchResults, tables: Record<'coldStart' | 'roun
   const top = (rows: [string, number][], n: number) => rows.slice(0, n).map(([name, v]) => `${name} ${fmt(v)}`).join(', ');
   const pkgs = (rows: [string, number][], n: number) => rows.slice(0, n).map(([name, bytes]) => `${name} ${kb(bytes)}`).join(', ');
 
-  const markdown = `## Performance
+  const markdown = `# Performance
 
 \`npm run bench\` measures everything below on the machine it runs on, in one run of about
 ${Math.ceil(r.durationSeconds / 60)} minutes, against one in-memory DynamoDB Local; it prints each table as it goes and
-writes [\`bench/results.json\`](bench/results.json) (every figure, the machine, the method) and this section
+writes [\`bench/results.json\`](results.json) (every figure, the machine, the method) and this page
 (\`bench/PERFORMANCE.md\`). It is a script, never a test: figures depend on the machine.
 
 **This run:** ${r.date.slice(0, 10)}, ${m.cpu} × ${m.cores} cores, ${m.memoryGb} GB, ${m.os}, Node ${m.node}, DynamoDB Local
@@ -136,7 +136,7 @@ A fresh \`node\` process per sample (never tsx) imports the bundle, built by \`e
 event for \`GET /api/projects/:p/users/:pu\` with \`Authorization: Bearer <key>\`; median of ${c.samples}, all
 variants interleaved. Environment: \`TABLE_NAME\`, \`DYNAMODB_ENDPOINT\`, \`AWS_REGION\`, \`LOG_LEVEL=SILENT\`, and Lambda's
 defaults \`LOG_FORMAT=json\`, \`METRICS=on\` (every feature on); node flags: the stack's \`NODE_OPTIONS\`. Baseline:
-[\`bench/baseline-handler.ts\`](bench/baseline-handler.ts), one Hono route doing one \`GetCommand\`, same SDK, same bundling.
+[\`bench/baseline-handler.ts\`](baseline-handler.ts), one Hono route doing one \`GetCommand\`, same SDK, same bundling.
 The API's first request also resolves the key (two \`GetItem\`s) before its \`BatchGetItem\`.
 
 ${tables.coldStart}
@@ -148,7 +148,7 @@ baseline, ms: ${top(c.profile.extraSelfMsByPackage, 8)}.
 ### 2. Round trips
 
 An in-process app (\`createApp\`, \`KEY_CACHE_SECONDS=5\`, key cache warm) whose DynamoDB endpoint is a proxy on
-127.0.0.1 ([\`bench/lib/delay-proxy.ts\`](bench/lib/delay-proxy.ts)) that holds each request 25 ms before forwarding it
+127.0.0.1 ([\`bench/lib/delay-proxy.ts\`](lib/delay-proxy.ts)) that holds each request 25 ms before forwarding it
 and records its \`X-Amz-Target\` and timing; *sequential* is the longest chain of requests each sent after the previous
 one's answer. Median of ${r.settings.roundTripSamples} per route with and without the delay, interleaved. Bound = (allowed round trips + 0.3) × 25 ms + no-delay
 latency: the target for reads; for writes the target is the count of sequential requests, the bound is shown for reference.
@@ -167,9 +167,9 @@ ${tables.scale}
 
 ### 4. Throughput and 5. memory
 
-The API bundled from [\`bench/server.ts\`](bench/server.ts) (the Lambda app on \`@hono/node-server\`), run by \`node\` with the
+The API bundled from [\`bench/server.ts\`](server.ts) (the Lambda app on \`@hono/node-server\`), run by \`node\` with the
 heap limits Lambda's runtime sets for a 128 MB function, under autocannon (in-process) with ${r.throughput.connections} connections for
-${r.throughput.seconds} s per route, after a warm-up. Limit: [\`bench/limit.ts\`](bench/limit.ts), the same SDK client
+${r.throughput.seconds} s per route, after a warm-up. Limit: [\`bench/limit.ts\`](limit.ts), the same SDK client
 (\`createDocumentClient\`), bundled the same way, with ${r.throughput.connections} requests in flight against the same DynamoDB Local for
 the same time, measured just before each route. Autocannon, the server and DynamoDB Local share the machine's ${m.cores} cores.
 Memory: a Lambda instance serves one request at a time, this server holds ${r.throughput.connections} in flight, so its peak is an upper
@@ -183,7 +183,7 @@ ${tables.memory}
 ### 6. Consumed capacity
 
 An app over a store client with an SDK middleware that sets \`ReturnConsumedCapacity: TOTAL\` on every call and
-records each call's items ([\`bench/lib/capacity.ts\`](bench/lib/capacity.ts)). RCU/WCU follow DynamoDB's pricing from the items'
+records each call's items ([\`bench/lib/capacity.ts\`](lib/capacity.ts)). RCU/WCU follow DynamoDB's pricing from the items'
 sizes: reads 0.5 (eventual) or 1 (strong) per started 4 KB per item, transactions 2 WCU per started KB of each item (a
 \`ConditionCheck\` counted like a write). DynamoDB Local's own figure is shown too: it bills a transaction by the size of all
 its items together, so it reports less than DynamoDB would. Required: each item read once per request; read routes read eventually consistent; reads

@@ -1,6 +1,6 @@
-import type { Store } from '../../functions/store/store.js';
-import { adminOps } from '../../scripts/admin-ops.js';
-import { expectStatus, request, type BenchApp } from './world.js';
+import type { Role } from '../../functions/domain/permissions.js';
+import { newOrg, type TestApp } from '../../test/support/app.js';
+import { expectStatus } from './world.js';
 
 /**
  * The routes the bench measures, each as a repeatable request with its own fixtures: reads by a
@@ -18,27 +18,22 @@ export interface Scenario {
   run(): Promise<void>;
 }
 
-type App = BenchApp['app'];
-
 /**
- * Fixtures are written through `setupApp` (straight to DynamoDB Local); requests go to `app`
- * (which may sit behind the delay proxy). `runs` is how many times each write can run.
+ * Fixtures are written through `setup` (straight to DynamoDB Local) with the tests' `newOrg`
+ * helpers; requests go to `measured` (which may sit behind the delay proxy). `runs` is how many
+ * times each write can run.
  */
-export async function createScenarios(setup: { app: App; store: Store }, app: App, runs: number, label: string): Promise<Scenario[]> {
-  const s = setup.app;
-  const boot = await adminOps(setup.store).bootstrap({ orgName: `bench ${label}`, ownerName: 'Owner' });
-  const G = boot.secret;
-  const call = (what: string, method: string, path: string, body: unknown, status: number, key = G) =>
-    expectStatus(what, request(s, method, path, key, body), status);
-  const newUser = async () => (await call('create user', 'POST', '/api/users', { name: 'Member' }, 201))._id as string;
-  const newKey = async (userId: string) => (await call('create key', 'POST', '/api/keys', { userId, scope: 'read-write' }, 201)).secret as string;
-  const newProject = async (name: string) => call('create project', 'POST', '/api/projects', { name }, 201);
-  const addMember = async (projectId: string, userId: string, roles: string[]) =>
-    (await call('add member', 'POST', `/api/projects/${projectId}/users`, { _id: userId, roles }, 201))._id as string;
+export async function createScenarios(setup: TestApp, measured: TestApp, runs: number, label: string): Promise<Scenario[]> {
+  const org = await newOrg(setup, `bench ${label}`);
+  const G = org.adminKey;
+  const newUser = () => org.user({ name: 'Member' });
+  const newKey = (userId: string) => org.key(userId, 'read-write');
+  const newProject = (name: string) => org.project(name);
+  const addMember = async (projectId: string, userId: string, roles: Role[]) => (await org.member(projectId, userId, roles))._id;
 
   // The main project: the owner and 10 members; one member also in two more projects.
   const project = await newProject('Main');
-  const P = project._id as string;
+  const P = project._id;
   const members: { userId: string; pu: string }[] = [];
   for (let i = 0; i < 10; i++) {
     const userId = await newUser();
@@ -63,7 +58,7 @@ export async function createScenarios(setup: { app: App; store: Store }, app: Ap
 
   // Ownership by the owner's own read-write key, back and forth between the org owner and B.
   const owned = await newProject('Transfer by owner');
-  const ownerKey = await newKey(boot.owner.userId);
+  const ownerKey = await newKey(org.owner.userId);
   const userB = await newUser();
   const puB = await addMember(owned._id, userB, ['editor']);
   const keyB = await newKey(userB);
@@ -72,12 +67,11 @@ export async function createScenarios(setup: { app: App; store: Store }, app: Ap
   const moved = await newProject('Transfer by global key');
   const puC = await addMember(moved._id, await newUser(), ['editor']);
   const puD = await addMember(moved._id, await newUser(), ['editor']);
-  await call('transfer to C', 'POST', `/api/projects/${moved._id}/owner`, { projectUserId: puC }, 200);
+  await expectStatus('transfer to C', setup, 'POST', `/api/projects/${moved._id}/owner`, 200, { key: G, body: { projectUserId: puC } });
   let movedTo: 'C' | 'D' = 'C';
 
   const go = async (what: string, method: string, path: string, status: number, key = G, body?: unknown, headers?: Record<string, string>) => {
-    const r = await request(app, method, path, key, body, headers);
-    if (r.status !== status) throw new Error(`${what}: expected ${status}, got ${r.status} ${r.text.slice(0, 300)}`);
+    await expectStatus(what, measured, method, path, status, { key, body, headers });
   };
   const take = (pool: string[], what: string) => {
     const next = pool.shift();

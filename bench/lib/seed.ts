@@ -2,12 +2,22 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { newId } from '../../functions/domain/ids.js';
 import type { OrgUser, ProjectUser } from '../../functions/domain/model.js';
-import { ENTITY, gsi1, keys } from '../../functions/store/keys.js';
+import { putMemberPair } from '../../functions/store/conditions.js';
+import { putOrgUser } from '../../functions/store/org-users.js';
+import type { TxEntry } from '../../functions/store/table.js';
+
+/** The item a store write entry puts. */
+const itemOf = (entry: TxEntry): Record<string, unknown> => {
+  const item = entry.item.Put?.Item;
+  if (!item) throw new Error('not a Put entry');
+  return item;
+};
 
 /**
  * Members written straight into the table with BatchWriteItem (25 items a call, several calls in
- * flight), in exactly the shape the store writes: an OrgUser, its ProjectUser and its Membership
- * twin per member. Not through the API: 10,000 members would take minutes of transactions.
+ * flight), built by the store's own item builders (functions/store/conditions.ts), so they have
+ * exactly the shape the store writes: an OrgUser, its ProjectUser and its Membership twin per
+ * member. Not through the API: 10,000 members would take minutes of transactions.
  */
 export async function seedMembers(
   raw: DynamoDBClient,
@@ -28,7 +38,7 @@ export async function seedMembers(
       createdAt: now,
       version: 1,
     };
-    items.push({ ...keys.orgUser(input.orgId, user.userId), ...user, entity: ENTITY.orgUser });
+    items.push(...putOrgUser(user).map(itemOf));
     return user;
   };
   const members: { userId: string; projectUserId: string }[] = [];
@@ -46,8 +56,7 @@ export async function seedMembers(
       updatedAt: now,
       version: 1,
     };
-    items.push({ ...keys.projectUser(pu.projectId, pu.projectUserId), ...gsi1.membershipOfUser(pu.userId, pu.projectId), ...pu, entity: ENTITY.projectUser });
-    items.push({ ...keys.membership(pu.projectId, pu.userId), ...pu, entity: ENTITY.membership });
+    items.push(...putMemberPair(pu).map(itemOf));
     members.push({ userId: user.userId, projectUserId: pu.projectUserId });
   }
   const spareUsers = Array.from({ length: input.spareUsers }, () => orgUser().userId);

@@ -3,12 +3,13 @@ import { KEY_CACHE_MAX_SECONDS, readConfig, type Config } from '../../functions/
 import { createApp } from '../../functions/http/app.js';
 import { createDocumentClient } from '../../functions/store/client.js';
 import { ensureTable } from '../../functions/store/schema.js';
-import { createStore, type Store } from '../../functions/store/store.js';
-import { startLocalDynamo, type LocalDynamo } from '../../scripts/dynamodb-local.js';
+import { createStore } from '../../functions/store/store.js';
 import { adminOps } from '../../scripts/admin-ops.js';
+import { startLocalDynamo, type LocalDynamo } from '../../scripts/dynamodb-local.js';
+import { DEFAULT_LOCAL_REGION, LOCAL_CREDENTIALS } from '../../scripts/local-defaults.js';
+import { call, newOrg, type CallOptions, type TestApp } from '../../test/support/app.js';
 
 export const TABLE_NAME = 'project-users-bench';
-export const REGION = 'us-east-1';
 
 /** One in-memory DynamoDB Local for the whole bench, with the table built from the stack's definition. */
 export interface World {
@@ -24,16 +25,12 @@ export interface World {
 
 export async function startWorld(): Promise<World> {
   const dynamo = await startLocalDynamo({ dataDir: null });
-  const raw = new DynamoDBClient({
-    endpoint: dynamo.endpoint,
-    region: REGION,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  const raw = new DynamoDBClient({ endpoint: dynamo.endpoint, region: DEFAULT_LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   await ensureTable(raw, TABLE_NAME);
   const env = (endpoint: string) => ({
     TABLE_NAME,
     DYNAMODB_ENDPOINT: endpoint,
-    AWS_REGION: REGION,
+    AWS_REGION: DEFAULT_LOCAL_REGION,
     KEY_CACHE_SECONDS: String(KEY_CACHE_MAX_SECONDS),
     LOG_LEVEL: 'SILENT',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
@@ -59,48 +56,28 @@ export async function startWorld(): Promise<World> {
   };
 }
 
-/** An app over its own store (its own SDK client and key cache), as Lambda builds it. */
-export function appFor(config: Config, client = createDocumentClient(config)) {
+/**
+ * An app over its own store (its own SDK client and key cache), as Lambda builds it: the tests'
+ * `TestApp` (test/support/app.ts), so the bench drives it with the tests' `call` and `newOrg`, plus
+ * the SDK client, which the bench instruments and closes.
+ */
+export type BenchApp = TestApp & { client: ReturnType<typeof createDocumentClient> };
+
+export function appFor(config: Config, client = createDocumentClient(config)): BenchApp {
   const store = createStore(config, client);
-  return { app: createApp({ store, config }), store, client };
+  return { app: createApp({ store, config }), store, config, ops: adminOps(store), client };
 }
 
-export type BenchApp = ReturnType<typeof appFor>;
-
-export async function request(app: BenchApp['app'], method: string, path: string, key: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await app.request(path, {
-    method,
-    headers: {
-      Authorization: `Bearer ${key}`,
-      ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-      ...headers,
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: any = undefined;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, json, text, headers: res.headers };
+/** The tests' `call`, failing the bench run on any other status; resolves to the response body. */
+export async function expectStatus<T = any>(what: string, t: TestApp, method: string, path: string, status: number, options: CallOptions = {}): Promise<T> {
+  const res = await call<T>(t, method, path, options);
+  if (res.status !== status) throw new Error(`${what}: expected ${status}, got ${res.status} ${res.text.slice(0, 300)}`);
+  return res.body;
 }
 
-export async function expectStatus(
-  what: string,
-  reply: Promise<{ status: number; text: string; json: any }>,
-  status: number,
-): Promise<any> {
-  const r = await reply;
-  if (r.status !== status) throw new Error(`${what}: expected ${status}, got ${r.status} ${r.text.slice(0, 300)}`);
-  return r.json;
-}
-
-/** An organization (owner + global key) and a project created through the API. */
-export async function orgWithProject(store: Store, app: BenchApp['app'], name: string) {
-  const boot = await adminOps(store).bootstrap({ orgName: name, ownerName: 'Owner' });
-  const key = boot.secret;
-  const project = await expectStatus('create project', request(app, 'POST', '/api/projects', key, { name }), 201);
-  return { orgId: boot.org.orgId, owner: boot.owner, key, projectId: project._id as string, ownerPu: project.ownerProjectUserId as string };
+/** An organization (owner + global key, the tests' `newOrg`) and a project created through the API. */
+export async function orgWithProject(t: TestApp, name: string) {
+  const org = await newOrg(t, name);
+  const project = await org.project(name);
+  return { ...org, projectId: project._id, ownerPu: project.ownerProjectUserId };
 }

@@ -1,7 +1,8 @@
 import { instrumentCapacity, type CapacityCall } from '../lib/capacity.js';
 import { createScenarios } from '../lib/scenarios.js';
 import { fmt, markdownTable, pass, round } from '../lib/stats.js';
-import { appFor, expectStatus, orgWithProject, request, TABLE_NAME, type World } from '../lib/world.js';
+import { appFor, expectStatus, orgWithProject, TABLE_NAME, type World } from '../lib/world.js';
+import { KEY_CACHE_MAX_SECONDS } from '../../functions/config.js';
 import { createDocumentClient } from '../../functions/store/client.js';
 
 export interface CapacityRow {
@@ -43,7 +44,7 @@ export async function capacity(world: World) {
   const measured = appFor(world.config, client);
   const warmups = 2;
   const runs = 3;
-  const scenarios = await createScenarios(setup, measured.app, warmups + runs, 'capacity');
+  const scenarios = await createScenarios(setup, measured, warmups + runs, 'capacity');
   const rows: CapacityRow[] = [];
   const row = (name: string, kind: CapacityRow['kind'], calls: CapacityCall[], informational?: string): CapacityRow => {
     const rcu = calls.reduce((n, c) => n + c.rcu, 0);
@@ -102,13 +103,13 @@ export async function capacity(world: World) {
   }
 
   // Key resolution on a cold key cache: once per key per KEY_CACHE_SECONDS per instance.
-  const fixture = await orgWithProject(setup.store, setup.app, 'capacity auth');
+  const fixture = await orgWithProject(setup, 'capacity auth');
   const coldClient = createDocumentClient(world.config);
   const coldRecorder = instrumentCapacity(coldClient, world.raw, TABLE_NAME);
   const cold = appFor(world.config, coldClient);
-  await expectStatus('cold GET', request(cold.app, 'GET', `/api/projects/${fixture.projectId}/users/${fixture.ownerPu}`, fixture.key), 200);
+  await expectStatus('cold GET', cold, 'GET', `/api/projects/${fixture.projectId}/users/${fixture.ownerPu}`, 200, { key: fixture.adminKey });
   const authCalls = coldRecorder.calls.slice(0, -1);
-  rows.push(row('key resolution (cache miss, ≤ 1 per key per 30 s)', 'auth', authCalls));
+  rows.push(row(`key resolution (cache miss, ≤ 1 per key per ${KEY_CACHE_MAX_SECONDS} s)`, 'auth', authCalls));
 
   for (const c of [client, setup.client, coldClient]) c.destroy();
   const markdown = markdownTable(

@@ -3,11 +3,11 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { NODE_OPTIONS } from '../../infra/bundling.js';
 import { bundle, CACHE_DIR, type Bundle } from '../lib/bundles.js';
-import { httpApiV2Event } from '../lib/events.js';
 import { summarizeProfile } from '../lib/profile.js';
 import { variantBundle, withoutPowertools } from '../lib/variants.js';
 import { fmt, kb, markdownTable, median, pass, round } from '../lib/stats.js';
 import { appFor, orgWithProject, type World } from '../lib/world.js';
+import { FRONT_DOORS } from '../../test/support/aws-events.js';
 
 const CHILD = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'cold-start-child.mjs');
 
@@ -78,11 +78,16 @@ export async function coldStart(world: World, samples: number): Promise<{ result
   // For the diagnosis: the baseline's route on this project's libraries, and the API without Powertools.
   const floor = await bundle('stack-floor', 'bench/stack-floor-handler.ts');
   const noPowertools = await variantBundle('api-without-powertools', 'functions/api.ts', withoutPowertools);
-  const { app, store, client } = appFor(world.config);
-  const fixture = await orgWithProject(store, app, 'cold start');
-  client.destroy();
-  const event = httpApiV2Event('GET', `/api/projects/${fixture.projectId}/users/${fixture.ownerPu}`, {
-    Authorization: `Bearer ${fixture.key}`,
+  const setup = appFor(world.config);
+  const fixture = await orgWithProject(setup, 'cold start');
+  setup.client.destroy();
+  // AWS's sample HTTP API (payload 2.0) event, as the tests build it (test/support/aws-events.ts).
+  const httpApi = FRONT_DOORS.find((door) => door.name.startsWith('HTTP API'));
+  if (!httpApi) throw new Error('no HTTP API front door in test/support/aws-events.ts');
+  const event = httpApi.toEvent({
+    method: 'GET',
+    path: `/api/projects/${fixture.projectId}/users/${fixture.ownerPu}`,
+    headers: { Authorization: `Bearer ${fixture.adminKey}` },
   });
   const eventFile = path.join(CACHE_DIR, 'cold-start-event.json');
   writeFileSync(eventFile, JSON.stringify(event));
@@ -150,7 +155,7 @@ export async function coldStart(world: World, samples: number): Promise<{ result
   const plain = pair('plain');
   const whatIf = [
     {
-      name: 'stack floor: the baseline route on `@hono/zod-openapi` + Powertools, no project code ([`bench/stack-floor-handler.ts`](bench/stack-floor-handler.ts))',
+      name: 'stack floor: the baseline route on `@hono/zod-openapi` + Powertools, no project logic ([`bench/stack-floor-handler.ts`](stack-floor-handler.ts))',
       bundle: floor,
       figures: figures(`deployed/${floor.name}`),
     },

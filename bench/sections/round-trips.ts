@@ -34,7 +34,7 @@ export async function roundTrips(world: World, samples: number, delayMs: number)
     const setup = appFor(world.config);
     const measured = appFor(world.configFor(proxy.endpoint));
     const warmups = 2;
-    const scenarios = await createScenarios(setup, measured.app, warmups + 2 * samples, 'round trips');
+    const scenarios = await createScenarios(setup, measured, warmups + 2 * samples, 'round trips');
     const rows: RoundTripRow[] = [];
     for (const scenario of scenarios) {
       proxy.delayMs = 0;

@@ -1,9 +1,10 @@
 import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { prefixes, prefixRange } from '../../functions/store/keys.js';
-import { adminOps } from '../../scripts/admin-ops.js';
+import { keys, partitions, prefixes } from '../../functions/store/keys.js';
+import { rangeQuery } from '../../functions/store/queries.js';
+import { newOrg } from '../../test/support/app.js';
 import { seedMembers } from '../lib/seed.js';
 import { fmt, fmtInt, markdownTable, median, pass, round } from '../lib/stats.js';
-import { appFor, expectStatus, request, TABLE_NAME, type World } from '../lib/world.js';
+import { appFor, expectStatus, TABLE_NAME, type World } from '../lib/world.js';
 
 export interface ScaleRow {
   route: string;
@@ -21,9 +22,12 @@ export interface ScaleRow {
  * machine noise hits them alike. List pages hold 5 members, so every size returns full pages.
  */
 export async function scale(world: World, sizes: number[], samples: number) {
-  const { app, store, client } = appFor(world.config);
-  const boot = await adminOps(store).bootstrap({ orgName: 'bench scale', ownerName: 'Owner' });
-  const G = boot.secret;
+  const t = appFor(world.config);
+  const { client } = t;
+  const org = await newOrg(t, 'bench scale');
+  const G = org.adminKey;
+  /** The store's Query for a project's users (functions/store/queries.ts). */
+  const usersQuery = (projectId: string) => rangeQuery({ pk: partitions.project(projectId), prefix: prefixes.projectUser }).input;
   const warmups = 3;
   const pageSize = 5;
   const seeding: { members: number; items: number; seconds: number }[] = [];
@@ -41,9 +45,9 @@ export async function scale(world: World, sizes: number[], samples: number) {
   }
   const fixtures: Fixture[] = [];
   for (const n of sizes) {
-    const project = await expectStatus('create project', request(app, 'POST', '/api/projects', G, { name: `${n} members` }), 201);
+    const project = await org.project(`${n} members`);
     const t0 = performance.now();
-    const seeded = await seedMembers(world.raw, TABLE_NAME, { orgId: boot.org.orgId, projectId: project._id, members: n, spareUsers: warmups + samples });
+    const seeded = await seedMembers(world.raw, TABLE_NAME, { orgId: org.orgId, projectId: project._id, members: n, spareUsers: warmups + samples });
     seeding.push({ members: n, items: seeded.items, seconds: round((performance.now() - t0) / 1000, 1) });
     // A cursor to the middle of the list, reached through the API (cursors are signed).
     let cursor: string | undefined;
@@ -51,23 +55,13 @@ export async function scale(world: World, sizes: number[], samples: number) {
     const half = Math.floor((n + 1) / 2); // the owner is a member too
     while (seen < half) {
       const limit = Math.min(100, half - seen);
-      const page = await expectStatus(
-        'walk to the middle',
-        request(app, 'GET', `/api/projects/${project._id}/users?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, G),
-        200,
-      );
+      const page = await expectStatus('walk to the middle', t, 'GET', `/api/projects/${project._id}/users?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, 200, { key: G });
       seen += page.data.length;
       cursor = page.nextCursor;
     }
     // The same position as a DynamoDB start key, for the SDK-only rows.
     const keysOnly = await client.send(
-      new QueryCommand({
-        TableName: TABLE_NAME,
-        KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':pk': `PROJECT#${project._id}`, ...Object.fromEntries(Object.entries(prefixRange(prefixes.projectUser)).map(([k, v]) => [`:${k}`, v])) },
-        ProjectionExpression: 'PK, SK',
-        Limit: half,
-      }),
+      new QueryCommand({ TableName: TABLE_NAME, ...usersQuery(project._id), ProjectionExpression: 'PK, SK', Limit: half }),
     );
     const middle = Math.floor(n / 2);
     fixtures.push({
@@ -84,46 +78,34 @@ export async function scale(world: World, sizes: number[], samples: number) {
   }
 
   /** The list route's DynamoDB calls without the app: the page's Query and, in parallel, the BatchGetItem of the caller's context. */
-  const range = prefixRange(prefixes.projectUser);
+  const pageQuery = (projectId: string, start: Record<string, unknown> | undefined, beginsWith: boolean) => {
+    const query = usersQuery(projectId);
+    const values = query.ExpressionAttributeValues!;
+    // `beginsWith`, for the comparison row: the prefix condition the store sent before it used ranges.
+    if (beginsWith) {
+      return {
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+        ExpressionAttributeValues: { ':pk': values[':pk'], ':prefix': prefixes.projectUser },
+      };
+    }
+    // Resumed from a start key, the range starts there too (as the store does).
+    return start ? { ...query, ExpressionAttributeValues: { ...values, ':from': start.SK } } : query;
+  };
   const pageCalls = (projectId: string, start?: Record<string, unknown>, beginsWith = false) =>
     Promise.all([
-      client.send(
-        new QueryCommand({
-          TableName: TABLE_NAME,
-          // As the store asks (a sort-key range); `beginsWith` for the comparison row.
-          ...(beginsWith
-            ? {
-                KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-                ExpressionAttributeValues: { ':pk': `PROJECT#${projectId}`, ':prefix': prefixes.projectUser },
-              }
-            : {
-                // Resumed from a start key, the range starts there too (as the store's resumeRange does).
-                KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
-                ExpressionAttributeValues: { ':pk': `PROJECT#${projectId}`, ':from': (start?.SK as string | undefined) ?? range.from, ':to': range.to },
-              }),
-          Limit: pageSize + 1,
-          ExclusiveStartKey: start,
-        }),
-      ),
+      client.send(new QueryCommand({ TableName: TABLE_NAME, ...pageQuery(projectId, start, beginsWith), Limit: pageSize + 1, ExclusiveStartKey: start })),
       client.send(
         new BatchGetCommand({
-          RequestItems: {
-            [TABLE_NAME]: {
-              Keys: [
-                { PK: `PROJECT#${projectId}`, SK: 'PROJECT' },
-                { PK: `PROJECT#${projectId}`, SK: `MEMBER#${boot.owner.userId}` },
-              ],
-            },
-          },
+          RequestItems: { [TABLE_NAME]: { Keys: [keys.project(projectId), keys.membership(projectId, org.owner.userId)] } },
         }),
       ),
     ]);
   const routes: { name: string; sdkOnly?: boolean; run: (f: Fixture) => Promise<unknown> }[] = [
-    { name: 'GET /projects/:p/users/:pu', run: (f) => expectStatus('get', request(app, 'GET', `/api/projects/${f.projectId}/users/${f.target}`, G), 200) },
+    { name: 'GET /projects/:p/users/:pu', run: (f) => expectStatus('get', t, 'GET', `/api/projects/${f.projectId}/users/${f.target}`, 200, { key: G }) },
     {
       name: 'POST /projects/:p/users (add)',
       run: async (f) => {
-        const added = await expectStatus('add', request(app, 'POST', `/api/projects/${f.projectId}/users`, G, { _id: f.spare.shift(), roles: ['viewer'] }), 201);
+        const added = await expectStatus('add', t, 'POST', `/api/projects/${f.projectId}/users`, 201, { key: G, body: { _id: f.spare.shift(), roles: ['viewer'] } });
         f.removable.push(added._id);
       },
     },
@@ -131,23 +113,23 @@ export async function scale(world: World, sizes: number[], samples: number) {
       name: 'PATCH /projects/:p/users/:pu',
       run: (f) => {
         f.flip = !f.flip;
-        return expectStatus('update', request(app, 'PATCH', `/api/projects/${f.projectId}/users/${f.patchTarget}`, G, { roles: f.flip ? ['manager'] : ['editor'] }), 200);
+        return expectStatus('update', t, 'PATCH', `/api/projects/${f.projectId}/users/${f.patchTarget}`, 200, { key: G, body: { roles: f.flip ? ['manager'] : ['editor'] } });
       },
     },
     {
       name: 'DELETE /projects/:p/users/:pu',
-      run: (f) => expectStatus('remove', request(app, 'DELETE', `/api/projects/${f.projectId}/users/${f.removable.shift()}`, G), 204),
+      run: (f) => expectStatus('remove', t, 'DELETE', `/api/projects/${f.projectId}/users/${f.removable.shift()}`, 204, { key: G }),
     },
     {
       name: `GET /projects/:p/users?limit=${pageSize} (first page)`,
-      run: (f) => expectStatus('first page', request(app, 'GET', `/api/projects/${f.projectId}/users?limit=${pageSize}`, G), 200),
+      run: (f) => expectStatus('first page', t, 'GET', `/api/projects/${f.projectId}/users?limit=${pageSize}`, 200, { key: G }),
     },
     {
       name: `GET /projects/:p/users?limit=${pageSize}&cursor= (middle page)`,
       run: (f) =>
-        expectStatus('middle page', request(app, 'GET', `/api/projects/${f.projectId}/users?limit=${pageSize}&cursor=${encodeURIComponent(f.middleCursor)}`, G), 200),
+        expectStatus('middle page', t, 'GET', `/api/projects/${f.projectId}/users?limit=${pageSize}&cursor=${encodeURIComponent(f.middleCursor)}`, 200, { key: G }),
     },
-    { name: 'GET /projects/:p/users/me', run: (f) => expectStatus('me', request(app, 'GET', `/api/projects/${f.projectId}/users/me`, G), 200) },
+    { name: 'GET /projects/:p/users/me', run: (f) => expectStatus('me', t, 'GET', `/api/projects/${f.projectId}/users/me`, 200, { key: G }) },
     // No app: the list route's DynamoDB calls alone, the same SDK client straight to DynamoDB Local.
     { name: `SDK only, no app: the first page's Query ∥ BatchGetItem`, sdkOnly: true, run: (f) => pageCalls(f.projectId) },
     { name: `SDK only, no app: the middle page's Query ∥ BatchGetItem`, sdkOnly: true, run: (f) => pageCalls(f.projectId, f.middleStartKey) },

@@ -8,7 +8,8 @@ import { summarizeProfile } from '../lib/profile.js';
 import { seedMembers } from '../lib/seed.js';
 import { fmt, fmtInt, markdownTable, pass, round } from '../lib/stats.js';
 import { DEPLOYED_NODE_ARGS } from './cold-start.js';
-import { appFor, expectStatus, orgWithProject, request, TABLE_NAME, type World } from '../lib/world.js';
+import { appFor, expectStatus, orgWithProject, TABLE_NAME, type World } from '../lib/world.js';
+import { keys } from '../../functions/store/keys.js';
 
 export interface ThroughputRow {
   route: string;
@@ -94,17 +95,17 @@ export async function throughput(world: World, opts: { connections: number; seco
     bundle('limit', 'bench/limit.ts'),
     bundle('stack-floor-server', 'bench/stack-floor-server.ts'),
   ]);
-  const { app, store, client } = appFor(world.config);
-  const fixture = await orgWithProject(store, app, 'throughput');
+  const t = appFor(world.config);
+  const fixture = await orgWithProject(t, 'throughput');
   const seeded = await seedMembers(world.raw, TABLE_NAME, { orgId: fixture.orgId, projectId: fixture.projectId, members: 100, spareUsers: 0 });
   const target = seeded.members[50]!.projectUserId;
-  await expectStatus('fixture check', request(app, 'GET', `/api/projects/${fixture.projectId}/users/${target}`, fixture.key), 200);
+  await expectStatus('fixture check', t, 'GET', `/api/projects/${fixture.projectId}/users/${target}`, 200, { key: fixture.adminKey });
   // A member with a read key: its reads go through its membership instead of the project.
-  const memberUser = await expectStatus('member user', request(app, 'POST', '/api/users', fixture.key, { name: 'Reader', orgRole: 'member' }), 201);
-  await expectStatus('member', request(app, 'POST', `/api/projects/${fixture.projectId}/users`, fixture.key, { _id: memberUser._id, roles: ['viewer'] }), 201);
-  const memberKey = (await expectStatus('member key', request(app, 'POST', '/api/keys', fixture.key, { userId: memberUser._id, scope: 'read' }), 201)).secret as string;
-  await expectStatus('member fixture check', request(app, 'GET', `/api/projects/${fixture.projectId}/users/${target}`, memberKey), 200);
-  client.destroy();
+  const memberUserId = await fixture.user({ name: 'Reader' });
+  await fixture.member(fixture.projectId, memberUserId, ['viewer']);
+  const memberKey = await fixture.key(memberUserId, 'read');
+  await expectStatus('member fixture check', t, 'GET', `/api/projects/${fixture.projectId}/users/${target}`, 200, { key: memberKey });
+  t.client.destroy();
 
   const dynamoPid = findDynamoLocalPid(world.dynamo.port);
   const nodeArgs = lambdaNodeArgs(128);
@@ -118,7 +119,7 @@ export async function throughput(world: World, opts: { connections: number; seco
       /* exited */
     }
   }, 100);
-  const puKey = { PK: `PROJECT#${fixture.projectId}`, SK: `PU#${target}` };
+  const puKey = keys.projectUser(fixture.projectId, target);
   const routes = [
     {
       // A global key reads the target alone: the same GetItem as the limit.
@@ -140,7 +141,7 @@ export async function throughput(world: World, opts: { connections: number; seco
         call: '`BatchGetCommand` (the route\'s 2 keys: membership, target)',
         job: {
           mode: 'batch',
-          keys: [{ PK: `PROJECT#${fixture.projectId}`, SK: `MEMBER#${memberUser._id}` }, puKey],
+          keys: [keys.membership(fixture.projectId, memberUserId), puKey],
         },
       } as undefined | { call: string; job: Record<string, unknown> },
     },
@@ -158,23 +159,22 @@ export async function throughput(world: World, opts: { connections: number; seco
     connections: opts.connections,
     tableName: TABLE_NAME,
     endpoint: world.dynamo.endpoint,
-    projectPk: `PROJECT#${fixture.projectId}`,
-    key: { PK: '', SK: '' },
+    projectId: fixture.projectId,
     limit: 51,
   };
   try {
-    const first = await fetch(`${url}${routes[0]!.path}`, { headers: { authorization: `Bearer ${fixture.key}` } });
+    const first = await fetch(`${url}${routes[0]!.path}`, { headers: { authorization: `Bearer ${fixture.adminKey}` } });
     if (first.status !== 200) throw new Error(`bench server answered ${first.status}`);
     startupRss = memoryOf(child.pid!).rss;
     for (const r of routes) {
       const job = { ...baseJob, ...r.job };
       // Warm both (JIT of the server, the SDK and DynamoDB Local), then measure the ceiling and the API.
       await runLimit(limit.outfile, { ...job, seconds: opts.warmupSeconds }, dynamoPid);
-      await cannon(url, r.path, r.key ?? fixture.key, opts.connections, opts.warmupSeconds);
+      await cannon(url, r.path, r.key ?? fixture.adminKey, opts.connections, opts.warmupSeconds);
       const ceiling = await runLimit(limit.outfile, { ...job, seconds: opts.seconds }, dynamoPid);
       const diagnosis = r.diagnosis ? await runLimit(limit.outfile, { ...baseJob, ...r.diagnosis.job, seconds: opts.seconds }, dynamoPid) : undefined;
       const meter = cpuMeter({ 'DynamoDB Local': dynamoPid, server: child.pid, autocannon: process.pid });
-      const result = await cannon(url, r.path, r.key ?? fixture.key, opts.connections, opts.seconds);
+      const result = await cannon(url, r.path, r.key ?? fixture.adminKey, opts.connections, opts.seconds);
       const apiCpu = meter();
       const rps = result.requests.total / opts.seconds;
       const errors = result.errors + result.timeouts + result.non2xx;
@@ -214,9 +214,9 @@ export async function throughput(world: World, opts: { connections: number; seco
     const floor = await startServer(world, floorServer.outfile, nodeArgs);
     try {
       const r = routes[0]!;
-      await cannon(floor.url, r.path, fixture.key, opts.connections, opts.warmupSeconds);
+      await cannon(floor.url, r.path, fixture.adminKey, opts.connections, opts.warmupSeconds);
       const meter = cpuMeter({ 'DynamoDB Local': dynamoPid, server: floor.child.pid, autocannon: process.pid });
-      const result = await cannon(floor.url, r.path, fixture.key, opts.connections, opts.seconds);
+      const result = await cannon(floor.url, r.path, fixture.adminKey, opts.connections, opts.seconds);
       const cpu = meter();
       const rps = result.requests.total / opts.seconds;
       const row = rows[0]!;
@@ -234,7 +234,7 @@ export async function throughput(world: World, opts: { connections: number; seco
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     const profiled = await startServer(world, server.outfile, [...nodeArgs, '--cpu-prof', `--cpu-prof-dir=${dir}`]);
-    await cannon(profiled.url, routes[0]!.path, fixture.key, opts.connections, opts.profileSeconds);
+    await cannon(profiled.url, routes[0]!.path, fixture.adminKey, opts.connections, opts.profileSeconds);
     profiled.child.disconnect();
     await new Promise((r) => (profiled.child.exitCode !== null ? r(null) : profiled.child.once('exit', r)));
     const file = readdirSync(dir)[0];
@@ -299,7 +299,7 @@ export async function throughput(world: World, opts: { connections: number; seco
         .filter((r) => r.floor)
         .map(
           (r) =>
-            `- The *stack floor* as a server ([\`bench/stack-floor-server.ts\`](bench/stack-floor-server.ts): the limit's own \`GetCommand\` behind one \`@hono/zod-openapi\` route with Powertools, no project code) on \`${r.route}\`: ${fmtInt(r.floor!.rps)} req/s (p50 ${fmt(r.floor!.p50)} ms, p99 ${fmt(r.floor!.p99)} ms) = **${fmt(r.floor!.ratio, 2)}** of the SDK alone; CPU: ${Object.entries(r.floor!.cpu).map(([k, v]) => `${k} ${v} %`).join(', ')}.`,
+            `- The *stack floor* as a server ([\`bench/stack-floor-server.ts\`](stack-floor-server.ts): the limit's own \`GetCommand\` behind one \`@hono/zod-openapi\` route with Powertools, no project code) on \`${r.route}\`: ${fmtInt(r.floor!.rps)} req/s (p50 ${fmt(r.floor!.p50)} ms, p99 ${fmt(r.floor!.p99)} ms) = **${fmt(r.floor!.ratio, 2)}** of the SDK alone; CPU: ${Object.entries(r.floor!.cpu).map(([k, v]) => `${k} ${v} %`).join(', ')}.`,
         ),
     )
     .concat(cpuMarkdown ? [cpuMarkdown] : [])

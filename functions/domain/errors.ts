@@ -12,6 +12,8 @@ export type ProblemCode =
   | 'already_member'
   | 'owner_protected'
   | 'unknown_role'
+  | 'role_in_use'
+  | 'permission_in_use'
   | 'precondition_failed'
   | 'payload_too_large'
   | 'idempotency_key_reused'
@@ -57,8 +59,12 @@ export const errors = {
     new DomainError(409, 'already_member', 'Already a member', 'This organization user is already a member of the project.'),
   ownerProtected: (detail: string, extra: Record<string, unknown> = {}) =>
     new DomainError(409, 'owner_protected', 'Owner is protected', detail, extra),
-  unknownRole: (roles: string[]) =>
-    new DomainError(409, 'unknown_role', 'Unknown role', `Unknown role(s): ${roles.join(', ')}. Known roles: viewer, editor, manager, admin.`),
+  unknownRole: (roles: string[], known: readonly string[]) =>
+    new DomainError(409, 'unknown_role', 'Unknown role', `Unknown role(s): ${roles.join(', ')}. Known roles: ${known.join(', ')}.`),
+  roleInUse: (holders: number) =>
+    new DomainError(409, 'role_in_use', 'Role in use', `${holders} membership(s) hold this role; remove it from them first.`, { holders }),
+  permissionInUse: (roleIds: string[]) =>
+    new DomainError(409, 'permission_in_use', 'Permission in use', `Roles include this permission: ${roleIds.join(', ')}; remove it from them first.`, { roleIds }),
   conflict: (detail: string, extra: Record<string, unknown> = {}) =>
     new DomainError(409, 'conflict', 'Conflict', detail, extra),
   preconditionFailed: () =>

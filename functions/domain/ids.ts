@@ -15,6 +15,7 @@ export const ID_PREFIX = {
   project: 'prj',
   projectUser: 'pu',
   key: 'key',
+  role: 'rol',
   audit: 'evt',
 } as const;
 

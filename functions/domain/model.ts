@@ -91,7 +91,12 @@ export type AuditAction =
   | 'ApiKeyCreated'
   | 'ApiKeyRevoked'
   | 'ProjectUserExpired'
-  | 'OrgUserDeletionBlocked';
+  | 'OrgUserDeletionBlocked'
+  | 'RoleCreated'
+  | 'RoleUpdated'
+  | 'RoleDeleted'
+  | 'PermissionCreated'
+  | 'PermissionDeleted';
 
 export interface AuditEntry {
   eventId: string;

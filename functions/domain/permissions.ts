@@ -1,12 +1,30 @@
 import { errors } from './errors.js';
 
+import {
+  BUILT_IN_ROLES,
+  EMPTY_CATALOG,
+  SYSTEM_PERMISSIONS,
+  allPermissions,
+  assertKnownRoles as assertKnownRolesIn,
+  isBuiltInRole,
+  isReadPermission,
+  membershipGrants,
+  membershipPermissions as membershipPermissionsIn,
+  rolePermissions,
+  sameRoleSet,
+  type Catalog,
+  type RoleId,
+} from './catalog.js';
+
 /**
- * The permission matrix of SPEC §1, as pure functions. Nothing here knows about HTTP or DynamoDB:
- * the store supplies facts (memberships, key scope), these functions decide, and the store then
- * re-asserts the facts the decision rested on as conditions of the same transaction.
+ * The permission rules of SPEC §1 and §6 as pure functions over permission sets. Nothing here
+ * knows about HTTP or DynamoDB: the store supplies facts (memberships, key scope, the org's role
+ * catalog), these functions decide, and the store then re-asserts the facts the decision rested
+ * on (catalog version included) as conditions of the same transaction.
  */
-export const ROLES = ['viewer', 'editor', 'manager', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+export const ROLES = BUILT_IN_ROLES;
+/** A role ID: one of the built-in ROLES or a custom `rol_…` ID. */
+export type Role = RoleId;
 
 export const KEY_SCOPES = ['read', 'read-write', 'global'] as const;
 export type KeyScope = (typeof KEY_SCOPES)[number];
@@ -14,38 +32,18 @@ export type KeyScope = (typeof KEY_SCOPES)[number];
 export const ORG_ROLES = ['owner', 'admin', 'member'] as const;
 export type OrgRole = (typeof ORG_ROLES)[number];
 
-export const PERMISSIONS = [
-  'project:read',
-  'project:write',
-  'members:manage',
-  'members:grant-admin',
-  'project:transfer-ownership',
-] as const;
-export type Permission = (typeof PERMISSIONS)[number];
+export const PERMISSIONS = SYSTEM_PERMISSIONS;
+/** A permission key: a system one or an org's custom `resource:action`. */
+export type Permission = string;
 
-const ROLE_RANK: Record<Role, number> = { viewer: 1, editor: 2, manager: 3, admin: 4 };
-const OWNER_RANK = 5;
-
-const ROLE_PERMISSIONS: Record<Role, Permission[]> = {
-  viewer: ['project:read'],
-  editor: ['project:read', 'project:write'],
-  manager: ['project:read', 'project:write', 'members:manage'],
-  admin: ['project:read', 'project:write', 'members:manage', 'members:grant-admin'],
-};
-
-export function isRole(value: string): value is Role {
-  return (ROLES as readonly string[]).includes(value);
+export function isRole(value: string): boolean {
+  return isBuiltInRole(value);
 }
 
-/** Roles in canonical order, without duplicates; the caller has already rejected unknown ones. */
-export function normalizeRoles(roles: readonly string[]): Role[] {
-  return ROLES.filter((role) => roles.includes(role));
-}
+export { normalizeRoles } from './catalog.js';
 
-export function assertKnownRoles(roles: readonly string[]): Role[] {
-  const unknown = roles.filter((role) => !isRole(role));
-  if (unknown.length > 0) throw errors.unknownRole([...new Set(unknown)]);
-  return normalizeRoles(roles);
+export function assertKnownRoles(roles: readonly string[], catalog: Catalog = EMPTY_CATALOG): Role[] {
+  return assertKnownRolesIn(catalog, roles);
 }
 
 export function normalizeTags(tags: readonly string[]): string[] {
@@ -53,15 +51,8 @@ export function normalizeTags(tags: readonly string[]): string[] {
 }
 
 /** What a membership grants by itself, whatever key is used. */
-export function membershipPermissions(member: { roles: readonly Role[]; isOwner: boolean }): Permission[] {
-  if (member.isOwner) return [...PERMISSIONS];
-  const granted = new Set(member.roles.flatMap((role) => ROLE_PERMISSIONS[role]));
-  return PERMISSIONS.filter((permission) => granted.has(permission));
-}
-
-function memberRank(member: { roles: readonly Role[]; isOwner: boolean }): number {
-  if (member.isOwner) return OWNER_RANK;
-  return Math.max(0, ...member.roles.map((role) => ROLE_RANK[role]));
+export function membershipPermissions(member: { roles: readonly Role[]; isOwner: boolean }, catalog: Catalog = EMPTY_CATALOG): Permission[] {
+  return membershipPermissionsIn(catalog, member);
 }
 
 /** The caller as far as one project is concerned. */
@@ -70,6 +61,8 @@ export interface ProjectCaller {
   scope: KeyScope;
   /** The caller's membership in this project, or null. */
   membership: { projectUserId: string; roles: readonly Role[]; isOwner: boolean } | null;
+  /** The org's roles and permissions the decision is made with (default: the built-in ones). */
+  catalog?: Catalog;
 }
 
 export interface TargetMember {
@@ -92,22 +85,30 @@ export function canSeeProject(caller: ProjectCaller): boolean {
   return caller.scope === 'global' || caller.membership !== null;
 }
 
-/** Effective permissions: the key scope caps what the membership grants. */
+/**
+ * Effective permissions and what grants each: a `global` key holds the whole catalog; otherwise
+ * the membership's roles (the owner everything), and through a `read` key only `…:read` ones.
+ */
+export function effectiveGrants(caller: ProjectCaller): Map<Permission, string[]> {
+  const catalog = caller.catalog ?? EMPTY_CATALOG;
+  if (caller.scope === 'global') return new Map(allPermissions(catalog).map((p) => [p, ['global_key']]));
+  if (!caller.membership) return new Map();
+  const grants = membershipGrants(catalog, caller.membership);
+  if (caller.scope === 'read') for (const permission of grants.keys()) if (!isReadPermission(permission)) grants.delete(permission);
+  return grants;
+}
+
 export function effectivePermissions(caller: ProjectCaller): Permission[] {
-  if (caller.scope === 'global') return [...PERMISSIONS];
-  if (!caller.membership) return [];
-  if (caller.scope === 'read') return ['project:read'];
-  return membershipPermissions(caller.membership);
+  return [...effectiveGrants(caller).keys()];
 }
 
 function has(caller: ProjectCaller, permission: Permission): boolean {
   return effectivePermissions(caller).includes(permission);
 }
 
-/** The highest role this caller may grant or revoke (0 = none). */
-function grantCeiling(caller: ProjectCaller): number {
-  if (!has(caller, 'members:manage')) return 0;
-  return has(caller, 'members:grant-admin') ? ROLE_RANK.admin : ROLE_RANK.manager;
+function missingFrom(caller: ProjectCaller, permissions: readonly Permission[]): Permission[] {
+  const own = new Set(effectivePermissions(caller));
+  return permissions.filter((p) => !own.has(p));
 }
 
 function assertCanManage(caller: ProjectCaller): void {
@@ -119,12 +120,18 @@ function assertCanManage(caller: ProjectCaller): void {
   );
 }
 
+/** Granting or revoking a role needs every permission of that role (SPEC §6). */
 function assertGrantable(caller: ProjectCaller, roles: readonly Role[]): void {
-  const ceiling = grantCeiling(caller);
-  const tooHigh = roles.filter((role) => ROLE_RANK[role] > ceiling);
+  const catalog = caller.catalog ?? EMPTY_CATALOG;
+  const tooHigh = roles.filter((role) => missingFrom(caller, rolePermissions(catalog, role)).length > 0);
   if (tooHigh.length > 0) {
     throw errors.forbidden(`This caller may not grant or revoke: ${tooHigh.join(', ')}.`);
   }
+}
+
+/** Changing or removing a member needs every permission that member holds. */
+function holdsAllOf(caller: ProjectCaller, target: TargetMember): boolean {
+  return missingFrom(caller, membershipPermissions(target, caller.catalog ?? EMPTY_CATALOG)).length === 0;
 }
 
 export type AddDecision = 'manage' | 'self-join';
@@ -170,8 +177,8 @@ export function authorizeUpdate(
   if (target.isOwner && change.tags !== undefined && caller.scope !== 'global' && !caller.membership?.isOwner) {
     throw errors.forbidden("Only the project owner (or a global key) changes the owner's record.");
   }
-  if (!target.isOwner && memberRank(target) > grantCeiling(caller)) {
-    throw errors.forbidden('This caller may not modify a project user ranked above its own grant level.');
+  if (!target.isOwner && !holdsAllOf(caller, target)) {
+    throw errors.forbidden('This caller may not modify a project user holding permissions it does not hold itself.');
   }
   if (rolesChange && change.roles) {
     const before = new Set(target.roles);
@@ -185,8 +192,8 @@ export function authorizeRemove(caller: ProjectCaller, target: TargetMember): vo
   if (!canSeeProject(caller)) throw errors.notFound();
   assertCanManage(caller);
   if (target.isOwner) throw errors.ownerProtected('The project owner cannot be removed; transfer ownership first.');
-  if (memberRank(target) > grantCeiling(caller)) {
-    throw errors.forbidden('This caller may not remove a project user ranked above its own grant level.');
+  if (!holdsAllOf(caller, target)) {
+    throw errors.forbidden('This caller may not remove a project user holding permissions it does not hold itself.');
   }
 }
 
@@ -203,7 +210,7 @@ export function authorizeRead(caller: ProjectCaller): void {
 }
 
 function sameRoles(a: readonly Role[], b: readonly Role[]): boolean {
-  return a.length === b.length && a.every((role) => b.includes(role));
+  return sameRoleSet(a, b);
 }
 
 /** The caller as far as the organization is concerned (org-level endpoints). */

@@ -15,6 +15,11 @@ export const PUBLISHED_ACTIONS: readonly AuditAction[] = [
   'ProjectOwnershipTransferred',
   'ApiKeyCreated',
   'ApiKeyRevoked',
+  'RoleCreated',
+  'RoleUpdated',
+  'RoleDeleted',
+  'PermissionCreated',
+  'PermissionDeleted',
 ];
 
 /** The principal DynamoDB TTL deletions carry in stream records. */

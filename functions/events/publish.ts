@@ -1,7 +1,8 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { AttributeValue as LambdaAttributeValue, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { createHash } from 'node:crypto';
 import type { AuditEntry, ProjectUser } from '../domain/model.js';
 import { putEventsReliably, type Outgoing } from './bus.js';
@@ -41,10 +42,18 @@ export function isTtlRemoval(record: DynamoDBRecord): boolean {
 const rolesOf = (image: Record<string, unknown> | null) =>
   image && Array.isArray(image.roles) ? (image.roles as string[]) : null;
 
+/**
+ * A stream image in the SDK's attribute type: the stream delivers the same wire format, which
+ * `aws-lambda` types as one record of optional members and the SDK as a union of one-member shapes.
+ */
+function streamImage(image: Record<string, LambdaAttributeValue>): Record<string, AttributeValue> {
+  return image as Record<string, AttributeValue>;
+}
+
 export function toEvent(record: DynamoDBRecord): Conversion {
   try {
-    const newImage = record.dynamodb?.NewImage ? unmarshall(record.dynamodb.NewImage as never) : null;
-    const oldImage = record.dynamodb?.OldImage ? unmarshall(record.dynamodb.OldImage as never) : null;
+    const newImage = record.dynamodb?.NewImage ? unmarshall(streamImage(record.dynamodb.NewImage)) : null;
+    const oldImage = record.dynamodb?.OldImage ? unmarshall(streamImage(record.dynamodb.OldImage)) : null;
 
     if (record.eventName === 'INSERT' && newImage?.[TABLE_DEFINITION.entityAttribute] === ENTITY.audit) {
       const audit = newImage as AuditEntry;

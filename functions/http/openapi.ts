@@ -1,3 +1,4 @@
+import { createRoute, z, type RouteConfig } from '@hono/zod-openapi';
 import { Problem } from './schemas.js';
 
 const PROBLEM_TITLES: Record<number, string> = {
@@ -25,9 +26,25 @@ export function problems(...statuses: number[]) {
 
 export const security = [{ apiKey: [] }];
 
+/** `createRoute` for one resource's router: its operations share the resource's tag and need an API key. */
+export function routeFor(tag: string) {
+  return <P extends string, R extends Omit<RouteConfig, 'path' | 'tags' | 'security'> & { path: P }>(config: R) =>
+    createRoute({ tags: [tag], security, ...config });
+}
+
 export const etagHeader = {
   ETag: { description: 'Version of the resource; send it back in If-Match', schema: { type: 'string' as const } },
 };
+
+/** The headers of a 201: the new resource's version and where it lives. */
+export const createdHeaders = { ...etagHeader, Location: { schema: { type: 'string' as const } } };
+
+/** A JSON request or response body of this schema. */
+export const json = <T extends z.ZodTypeAny>(schema: T) => ({ 'application/json': { schema } });
+
+export const IfMatch = z.object({
+  'if-match': z.string().optional().openapi({ description: 'The `version` (ETag) the change applies to; 412 if stale' }),
+});
 
 /**
  * Every POST honours Idempotency-Key. Declared as an OpenAPI parameter rather than a validated

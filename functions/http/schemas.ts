@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { ID_PATTERN, type IdKind } from '../domain/ids.js';
+import { isRoleIdFormat } from '../domain/catalog.js';
 import { KEY_SCOPES, PERMISSIONS, ROLES } from '../domain/permissions.js';
 import { MAX_TAG_LENGTH, normalizeTag } from '../domain/tags.js';
 
@@ -18,6 +19,9 @@ export const Ids = {
   projectUser: id('projectUser', 'pu_01jd6x4r2m0000000000000000'),
   key: id('key', 'key_01jd6x4r2m0000000000000000'),
 };
+
+/** The path of everything about one project. */
+export const ProjectParams = z.object({ projectId: Ids.project });
 
 const MAX_ITEMS = 20;
 /** A tag, stored in NFC; the rules (length in graphemes, refused characters) are domain/tags.ts. */
@@ -40,8 +44,19 @@ const tag = z
 const roleList = z.array(z.string().min(1).max(64)).min(1).max(MAX_ITEMS);
 const tagList = z.array(tag).max(MAX_ITEMS);
 
-export const Role = z.enum(ROLES).openapi('Role');
-export const Permission = z.enum(PERMISSIONS).openapi('Permission');
+/** Roles and permissions are an org's data (SPEC §6): built-in IDs are examples, not the whole set. */
+export const Role = z
+  .string()
+  .min(1)
+  .max(64)
+  .openapi('RoleId', {
+    description: `A role ID: a built-in role (${ROLES.join(', ')}) or a custom role \`rol_…\`; an unknown ID is 409 unknown_role`,
+    example: 'editor',
+  });
+export const Permission = z.string().openapi('PermissionKey', {
+  description: `A permission key \`resource:action\`: a system permission (${PERMISSIONS.join(', ')}) or an org's custom one`,
+  example: 'project:read',
+});
 
 export const ProjectUser = z
   .object({
@@ -102,6 +117,9 @@ export const Me = z
     user: OrgUser,
     projectUser: ProjectUser.nullable(),
     permissions: z.array(Permission),
+    grants: z
+      .array(z.object({ permission: Permission, grantedBy: z.array(z.string()) }))
+      .openapi({ description: 'Each effective permission with what grants it: `role:<id>`, `owner` or `global_key`' }),
   })
   .openapi('Me');
 
@@ -210,7 +228,11 @@ export const PageQuery = z.strictObject({ limit, cursor });
 export const ProjectUsersQuery = z.strictObject({
   limit,
   cursor,
-  role: Role.optional(),
+  role: z
+    .string()
+    .refine(isRoleIdFormat, 'must be a built-in role or a custom role ID (rol_…)')
+    .optional()
+    .openapi({ description: 'Only members holding this role ID', example: 'editor' }),
   tag: tag.optional(),
 });
 

@@ -3,18 +3,24 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../config.js';
 
 /**
+ * An endpoint override points the client at a local stand-in (DynamoDB Local and the like), which
+ * accepts any credentials; without one, on AWS, the default chain supplies real ones.
+ */
+export function localEndpoint(endpoint: string | undefined) {
+  return endpoint ? { endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : { endpoint };
+}
+
+/**
  * One Document client per store. Short timeouts and few attempts: a throttled or unreachable
  * table must become a prompt 503, not a Lambda timeout.
  */
 export function createDocumentClient(config: Pick<Config, 'region' | 'dynamoEndpoint'>): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
     region: config.region,
-    endpoint: config.dynamoEndpoint,
+    ...localEndpoint(config.dynamoEndpoint),
     maxAttempts: 2,
     // Without throwOnRequestTimeout the SDK only logs a warning and waits on a stalled socket.
     requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true },
-    // DynamoDB Local accepts any credentials; on AWS the default chain supplies real ones.
-    ...(config.dynamoEndpoint ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
   });
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },

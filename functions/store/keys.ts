@@ -47,6 +47,9 @@ export const ENTITY = {
   audit: 'Audit',
   bootstrapMarker: 'BootstrapMarker',
   idempotencyRecord: 'IdempotencyRecord',
+  catalog: 'Catalog',
+  roleMeta: 'RoleMeta',
+  roleGrant: 'RoleGrant',
 } as const;
 export type EntityType = (typeof ENTITY)[keyof typeof ENTITY];
 
@@ -73,6 +76,7 @@ export const prefixes = {
   project: 'PROJECT#',
   key: 'KEY#',
   audit: 'AUDIT#',
+  roleGrant: 'GRANT#',
 } as const;
 
 /**
@@ -90,6 +94,7 @@ export function prefixRange(prefix: string): { from: string; to: string } {
 const orgPk = (orgId: string) => `ORG#${orgId}`;
 const projectPk = (projectId: string) => `PROJECT#${projectId}`;
 const userGsiPk = (userId: string) => `USER#${userId}`;
+const rolePk = (roleId: string) => `ROLE#${roleId}`;
 
 export const keys = {
   org: (orgId: string): ItemKey => ({ PK: orgPk(orgId), SK: 'ORG' }),
@@ -113,6 +118,15 @@ export const keys = {
     SK: `${prefixes.audit}${eventId}`,
   }),
   orgAudit: (orgId: string, eventId: string): ItemKey => ({ PK: orgPk(orgId), SK: `${prefixes.audit}${eventId}` }),
+  /** The org's permissions and roles in one item, versioned: every membership write re-asserts it. */
+  catalog: (orgId: string): ItemKey => ({ PK: orgPk(orgId), SK: 'CATALOG' }),
+  /** A custom role's grant counter: every assignment bumps it, so a deletion cannot miss one. */
+  roleMeta: (roleId: string): ItemKey => ({ PK: rolePk(roleId), SK: 'META' }),
+  /** One membership holding a custom role: the index that counts a role's holders without a scan. */
+  roleGrant: (roleId: string, projectId: string, projectUserId: string): ItemKey => ({
+    PK: rolePk(roleId),
+    SK: `${prefixes.roleGrant}${projectId}#${projectUserId}`,
+  }),
   /** Marks a table that `npm start` has bootstrapped, so a restart prints no new key. */
   bootstrapMarker: (): ItemKey => ({ PK: 'META', SK: 'BOOTSTRAP' }),
   /** A POST's first response under an `Idempotency-Key`, scoped to the API key that sent it. */
@@ -136,4 +150,5 @@ export const partitions = {
   org: orgPk,
   project: projectPk,
   user: userGsiPk,
+  role: rolePk,
 };

@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/api.js';
-import { newOrg, testApp } from '../helpers.js';
+import { newOrg, testApp } from '../support/app.js';
 
 /**
  * The Lambda entry answers real API Gateway / Function URL events, built from AWS's sample
- * events in ../shared/fixtures/aws-events with method, path, headers and body set to real routes.
+ * events in test/support/fixtures/aws-events with method, path, headers and body set to real routes.
  */
-const fixtures = fileURLToPath(new URL('../../../shared/fixtures/aws-events/', import.meta.url));
+const fixtures = fileURLToPath(new URL('../support/fixtures/aws-events/', import.meta.url));
 const load = (name: string) => JSON.parse(readFileSync(`${fixtures}${name}`, 'utf8'));
 
 interface Request {

@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE, ESM_REQUIRE_BANNER, PROJECT_ROOT, esbuildOptions } from '../../infra/bundling.js';
 import { createCursorCodec } from '../../functions/store/cursor.js';
 import { createStageApp } from '../../infra/stage-app.js';
-import { call, newOrg, testApp } from '../helpers.js';
+import { call, newOrg, testApp } from '../support/app.js';
 import { startFakeAws, type FakeAws } from '../support/fake-aws.js';
-import { FRONT_DOORS, invoke, json, type LambdaHandler } from './aws-events.js';
+import { FRONT_DOORS, invoke, json, type LambdaHandler } from '../support/aws-events.js';
 
 /**
  * The Lambda bundle as Lambda runs it: built by esbuild with exactly the options the stack hands to

@@ -1,138 +1,115 @@
-import { createRoute, z } from '@hono/zod-openapi';
-import { errors } from '../../domain/errors.js';
-import type { OrgUser } from '../../domain/model.js';
+import { z, type RouteHandler } from '@hono/zod-openapi';
+import type { OrgUser, Principal } from '../../domain/model.js';
+import { assertOrgUserDeleted, deletableOrgUser, liveOrgUser } from '../../domain/org-rules.js';
 import { authorizeOrgRead, authorizeOrgWrite } from '../../domain/permissions.js';
 import { deleteOrgUserCascade } from '../../store/delete-org-user.js';
-import type { StoredResponse } from '../../store/store.js';
-import {
-  actorOf,
-  respondIdempotently,
-  etagOf,
-  newRouter,
-  orgAuthority,
-  orgCallerOf,
-  orgUserView,
-  withFreshReads,
-  type Services,
-} from '../context.js';
-import { etagHeader, idempotencyParameter, problems, security } from '../openapi.js';
+import { orgAuthority } from '../authority.js';
+import { actorOf, orgCallerOf } from '../caller.js';
+import { etagOf } from '../etag.js';
+import { withFreshReads } from '../fresh-reads.js';
+import { idempotentWrite, jsonReply, type IdempotencyScope } from '../idempotency.js';
+import { createdHeaders, etagHeader, idempotencyParameter, json, problems, routeFor } from '../openapi.js';
+import { newRouter, type AppEnv } from '../router.js';
 import { CreateOrgUserBody, Ids, listOf, OrgUser as OrgUserSchema, PageQuery } from '../schemas.js';
+import { orgUserView, pageOf } from '../views.js';
 
-const tags = ['Organization users'];
-const json = <T extends z.ZodTypeAny>(schema: T) => ({ 'application/json': { schema } });
+/** `/api/users`: the users of the caller's organization. */
+const route = routeFor('Organization users');
 const UserParams = z.object({ userId: Ids.user });
 
-export function userRoutes(services: Services) {
-  const { store } = services;
-  return newRouter()
-    .openapi(
-      createRoute({
-        method: 'get',
-        path: '/users',
-        tags,
-        security,
-        summary: 'List the organization users (org owners and admins)',
-        request: { query: PageQuery },
-        responses: { 200: { description: 'A page of org users', content: json(listOf(OrgUserSchema)) }, ...problems(403) },
-      }),
-      async (c) => {
-        const { limit = 50, cursor } = c.req.valid('query');
-        const principal = c.get('principal');
-        authorizeOrgRead(orgCallerOf(principal));
-        const page = await store.listOrgUsers(principal.key.orgId, { limit, cursor });
-        return c.json({ data: page.items.map(orgUserView), nextCursor: page.nextCursor }, 200);
-      },
-    )
-    .openapi(
-      createRoute({
-        method: 'get',
-        path: '/users/{userId}',
-        tags,
-        security,
-        summary: 'Get an organization user (org owners and admins, or the user itself)',
-        request: { params: UserParams },
-        responses: { 200: { description: 'The org user', headers: etagHeader, content: json(OrgUserSchema) }, ...problems(403, 404) },
-      }),
-      async (c) => {
-        const { userId } = c.req.valid('param');
-        const principal = c.get('principal');
-        if (userId !== principal.user.userId) authorizeOrgRead(orgCallerOf(principal));
-        const user = await store.getOrgUser(principal.key.orgId, userId);
-        if (!user || user.deletingAt) throw errors.notFound();
-        return c.json(orgUserView(user), 200, { ETag: etagOf(user) });
-      },
-    )
-    .openapi(
-      createRoute({
-        method: 'post',
-        path: '/users',
-        tags,
-        security,
-        parameters: [idempotencyParameter],
-        summary: 'Create an organization user',
-        request: { body: { required: true, content: json(CreateOrgUserBody) } },
-        responses: {
-          201: { description: 'Created', headers: { ...etagHeader, Location: { schema: { type: 'string' } } }, content: json(OrgUserSchema) },
-          ...problems(403, 409, 413, 415, 422),
-        },
-      }),
-      async (c) => {
-        const body = c.req.valid('json');
-        const created = (user: OrgUser): StoredResponse => ({
-          status: 201,
-          body: orgUserView(user),
-          headers: { ETag: etagOf(user), Location: `/api/users/${user.userId}` },
-        });
-        const response = await respondIdempotently(c, services, async (idempotency) => {
-          const user = await withFreshReads(c, services, async (principal) => {
-            authorizeOrgWrite(orgCallerOf(principal));
-            return store.createOrgUser({
-              orgId: principal.key.orgId,
-              name: body.name,
-              email: body.email ?? null,
-              kind: body.kind ?? 'human',
-              orgRole: body.orgRole ?? 'member',
-              authority: orgAuthority(principal),
-              actor: actorOf(principal),
-              idempotency: idempotency.write(created),
-            });
-          });
-          return created(user);
-        });
-        return response as never;
-      },
-    )
-    .openapi(
-      createRoute({
-        method: 'delete',
-        path: '/users/{userId}',
-        tags,
-        security,
-        summary: 'Delete an organization user and all its memberships',
-        description:
-          "Removes the user's memberships in every project and revokes its keys. Where it owns a project nothing is deleted there: the answer is 409 listing `blockedProjects`; transfer ownership and repeat.",
-        request: { params: UserParams },
-        responses: { 204: { description: 'Deleted' }, ...problems(403, 404, 409) },
-      }),
-      async (c) => {
-        const { userId } = c.req.valid('param');
-        const outcome = await withFreshReads(c, services, async (principal) => {
-          authorizeOrgWrite(orgCallerOf(principal));
-          const user = await store.getOrgUser(principal.key.orgId, userId, true);
-          if (!user) throw errors.notFound();
-          if (user.orgRole === 'owner') throw errors.conflict('The organization owner cannot be deleted.');
-          return deleteOrgUserCascade(store, user, actorOf(principal), () =>
-            store.markOrgUserDeleting({ user, authority: orgAuthority(principal), actor: actorOf(principal) }),
-          );
-        });
-        services.auth.forgetUser(userId);
-        if (!outcome.deleted) {
-          throw errors.ownerProtected(
-            'The user owns projects; its other memberships were removed. Transfer ownership of these projects, then delete again.',
-            { blockedProjects: outcome.blockedProjects },
-          );
-        }
-        return c.body(null, 204);
-      },
+const listRoute = route({
+  method: 'get',
+  path: '/',
+  summary: 'List the organization users (org owners and admins)',
+  request: { query: PageQuery },
+  responses: { 200: { description: 'A page of org users', content: json(listOf(OrgUserSchema)) }, ...problems(403) },
+});
+
+const list: RouteHandler<typeof listRoute, AppEnv> = async (c) => {
+  const { limit = 50, cursor } = c.req.valid('query');
+  const principal = c.get('principal');
+  authorizeOrgRead(orgCallerOf(principal));
+  const page = await c.var.services.store.listOrgUsers(principal.key.orgId, { limit, cursor });
+  return c.json(pageOf(page.items, orgUserView, page.nextCursor), 200);
+};
+
+const getRoute = route({
+  method: 'get',
+  path: '/{userId}',
+  summary: 'Get an organization user (org owners and admins, or the user itself)',
+  request: { params: UserParams },
+  responses: { 200: { description: 'The org user', headers: etagHeader, content: json(OrgUserSchema) }, ...problems(403, 404) },
+});
+
+const get: RouteHandler<typeof getRoute, AppEnv> = async (c) => {
+  const { userId } = c.req.valid('param');
+  const principal = c.get('principal');
+  if (userId !== principal.user.userId) authorizeOrgRead(orgCallerOf(principal));
+  const user = liveOrgUser(await c.var.services.store.getOrgUser(principal.key.orgId, userId));
+  return c.json(orgUserView(user), 200, { ETag: etagOf(user) });
+};
+
+const createUserRoute = route({
+  method: 'post',
+  path: '/',
+  parameters: [idempotencyParameter],
+  summary: 'Create an organization user',
+  request: { body: { required: true, content: json(CreateOrgUserBody) } },
+  responses: {
+    201: { description: 'Created', headers: createdHeaders, content: json(OrgUserSchema) },
+    ...problems(403, 409, 413, 415, 422),
+  },
+});
+
+const created = (user: OrgUser) =>
+  jsonReply(201, orgUserView(user), { ETag: etagOf(user), Location: `/api/users/${user.userId}` });
+
+const createUser: RouteHandler<typeof createUserRoute, AppEnv> = async (c) => {
+  const body = c.req.valid('json');
+  const { store } = c.var.services;
+  const write = (principal: Principal, idempotency: IdempotencyScope) => {
+    authorizeOrgWrite(orgCallerOf(principal));
+    return store.createOrgUser({
+      orgId: principal.key.orgId,
+      name: body.name,
+      email: body.email ?? null,
+      kind: body.kind ?? 'human',
+      orgRole: body.orgRole ?? 'member',
+      authority: orgAuthority(principal),
+      actor: actorOf(principal),
+      idempotency: idempotency.write(created),
+    });
+  };
+  return idempotentWrite(c, write, created);
+};
+
+const removeRoute = route({
+  method: 'delete',
+  path: '/{userId}',
+  summary: 'Delete an organization user and all its memberships',
+  description:
+    "Removes the user's memberships in every project and revokes its keys. Where it owns a project nothing is deleted there: the answer is 409 listing `blockedProjects`; transfer ownership and repeat.",
+  request: { params: UserParams },
+  responses: { 204: { description: 'Deleted' }, ...problems(403, 404, 409) },
+});
+
+const remove: RouteHandler<typeof removeRoute, AppEnv> = async (c) => {
+  const { userId } = c.req.valid('param');
+  const { store, auth } = c.var.services;
+  const outcome = await withFreshReads(c, async (principal) => {
+    authorizeOrgWrite(orgCallerOf(principal));
+    const user = deletableOrgUser(await store.getOrgUser(principal.key.orgId, userId, true));
+    return deleteOrgUserCascade(store, user, actorOf(principal), () =>
+      store.markOrgUserDeleting({ user, authority: orgAuthority(principal), actor: actorOf(principal) }),
     );
-}
+  });
+  auth.forgetUser(userId);
+  assertOrgUserDeleted(outcome);
+  return c.body(null, 204);
+};
+
+export const userRoutes = newRouter()
+  .openapi(listRoute, list)
+  .openapi(getRoute, get)
+  .openapi(createUserRoute, createUser)
+  .openapi(removeRoute, remove);

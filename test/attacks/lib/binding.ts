@@ -5,7 +5,10 @@
  * Each attack is a function of its load, so the light suite and the stress suite run the same code.
  */
 import { KEY_CACHE_MAX_SECONDS } from '../../../functions/config.js';
-import { Attack, checkInvariants, instances, newOrg, partitionItems, sleep, tally, testApp, type Org, type TestApp } from './harness.js';
+import { keys, partitions, prefixes } from '../../../functions/store/keys.js';
+import { newOrg, testApp, type TestApp } from '../../support/app.js';
+import { Attack, instances, sleep, tally, type Org } from '../../support/attack.js';
+import { checkInvariants, partitionItems } from '../../support/table.js';
 
 export interface Load {
   rounds: number;
@@ -107,8 +110,8 @@ export async function revocationRace(load: Load): Promise<Attack> {
       if (r.sentAt > revokedAt) attack.check(r.status === 401, `round ${round}: a write sent after the revocation answered ${r.status}`);
     }
     // How much later than `revokedAt` a write that won the race recorded its own time.
-    const keyItem = (await partitionItems(`KEY#${keyIdOf(key)}`))[0]!;
-    const audits = await partitionItems(`PROJECT#${project._id}`, 'AUDIT#');
+    const keyItem = (await partitionItems(keys.apiKey(keyIdOf(key)).PK))[0]!;
+    const audits = await partitionItems(partitions.project(project._id), prefixes.audit);
     for (const audit of audits.filter((a) => a.actor?.keyId === keyIdOf(key))) {
       const lag = Date.parse(audit.at) - Date.parse(keyItem.revokedAt);
       attack.note('maxLagMs', Math.max(Number(attack.notes.maxLagMs ?? 0), lag));

@@ -5,8 +5,10 @@
  */
 import { createApp } from '../../../functions/http/app.js';
 import type { Authority, Store } from '../../../functions/store/store.js';
-import { Attack, checkInvariants, instances, newOrg, partitionItems, sleep, tally, users, type Org, type TestApp } from './harness.js';
-import { testApp } from '../../helpers.js';
+import { keys as itemKeys, partitions, prefixes } from '../../../functions/store/keys.js';
+import { newOrg, testApp, type TestApp } from '../../support/app.js';
+import { Attack, instances, sleep, tally, users, type Org } from '../../support/attack.js';
+import { checkInvariants, partitionItems } from '../../support/table.js';
 
 export interface Load {
   rounds: number;
@@ -16,7 +18,7 @@ export interface Load {
 const usersOf = (projectId: string) => `/api/projects/${projectId}/users`;
 
 async function audits(projectId: string, filter: (a: Record<string, any>) => boolean) {
-  return (await partitionItems(`PROJECT#${projectId}`, 'AUDIT#')).filter(filter);
+  return (await partitionItems(partitions.project(projectId), prefixes.audit)).filter(filter);
 }
 
 /** Managers with read-write keys, reused across rounds (added to each round's project). */
@@ -50,7 +52,7 @@ export async function sameUserAdd(load: Load): Promise<Attack> {
       if (r.status === 409) attack.check(r.body?.code === 'already_member', `round ${round}: 409 with code ${r.body?.code}`);
     }
     const winner = replies.find((r) => r.status === 201)?.body;
-    const items = await partitionItems(`PROJECT#${project._id}`);
+    const items = await partitionItems(partitions.project(project._id));
     const pus = items.filter((i) => i.entity === 'ProjectUser' && i.userId === target);
     const guards = items.filter((i) => i.entity === 'Membership' && i.userId === target);
     const added = items.filter((i) => i.entity === 'Audit' && i.action === 'ProjectUserAdded' && i.userId === target);
@@ -88,7 +90,7 @@ export async function concurrentTransfers(load: Load): Promise<Attack> {
   let committed = 0;
   for (let round = 0; round < load.rounds; round++) {
     attack.rounds++;
-    const before = (await partitionItems(`PROJECT#${project._id}`, 'PROJECT'))[0]!;
+    const before = (await partitionItems(partitions.project(project._id), itemKeys.project(project._id).SK))[0]!;
     const ownerKey = keyOf.get(before.ownerUserId)!;
     const targets = [...members.keys()].filter((pu) => pu !== before.ownerProjectUserId).slice(0, load.parallel);
     const replies = await Promise.all(
@@ -104,7 +106,7 @@ export async function concurrentTransfers(load: Load): Promise<Attack> {
       replies.every((r) => [200, 403, 409].includes(r.status)) && (counts[200] ?? 0) >= 1,
       `round ${round}: statuses ${JSON.stringify(counts)}`,
     );
-    const items = await partitionItems(`PROJECT#${project._id}`);
+    const items = await partitionItems(partitions.project(project._id));
     const projectItem = items.find((i) => i.entity === 'Project')!;
     const owners = items.filter((i) => i.entity === 'ProjectUser' && i.isOwner === true);
     const ownerGuards = items.filter((i) => i.entity === 'Membership' && i.isOwner === true);
@@ -256,7 +258,7 @@ export async function demotionGate(load: Load): Promise<Attack> {
     const stale = recorder.calls.filter((c) => c.authorityVersion === membership.version);
     attack.check(stale.length === pool.length && stale.every((c) => !c.ok), `round ${round}: ${stale.filter((c) => c.ok).length} old-role transactions committed`);
     attack.add('oldRoleRejectedByCondition', stale.filter((c) => !c.ok).length);
-    const members = (await partitionItems(`PROJECT#${project._id}`, 'PU#')).length;
+    const members = (await partitionItems(partitions.project(project._id), prefixes.projectUser)).length;
     attack.check(members === 2, `round ${round}: ${members} project users (owner + manager expected)`);
   }
   await checkInvariants(attack, [org.orgId]);
@@ -286,7 +288,7 @@ export async function ifMatchRace(load: Load): Promise<Attack> {
     const counts = tally(replies.map((r) => r.status));
     attack.check(counts[200] === 1 && counts[412] === load.parallel - 1, `round ${round}: statuses ${JSON.stringify(counts)}`);
     const winner = replies.findIndex((r) => r.status === 200);
-    const stored = await partitionItems(`PROJECT#${project._id}`, `PU#${target._id}`);
+    const stored = await partitionItems(partitions.project(project._id), itemKeys.projectUser(project._id, target._id).SK);
     attack.check(
       stored[0]?.version === target.version + 1 && stored[0]?.tags?.[0] === `writer-${winner}`,
       `round ${round}: stored version ${stored[0]?.version} tags ${JSON.stringify(stored[0]?.tags)}, winner writer-${winner}`,
@@ -303,7 +305,7 @@ export async function ifMatchRace(load: Load): Promise<Attack> {
     );
     const freeCounts = tally(free.map((r) => r.status));
     attack.check(free.every((r) => r.status === 200 || (r.status === 409 && r.body?.code === 'conflict')), `round ${round}: without If-Match ${JSON.stringify(freeCounts)}`);
-    const after = await partitionItems(`PROJECT#${project._id}`, `PU#${target._id}`);
+    const after = await partitionItems(partitions.project(project._id), itemKeys.projectUser(project._id, target._id).SK);
     const bumps = after[0]!.version - (target.version + 1);
     attack.check(bumps === (freeCounts[200] ?? 0), `round ${round}: ${bumps} version bumps for ${freeCounts[200] ?? 0} answers 200 (lost update?)`);
     attack.add('freeWritesCommitted', bumps);
@@ -402,7 +404,7 @@ export async function idempotencyKeyRace(load: Load): Promise<Attack> {
     const ids = new Set(same.filter((r) => r.status === 201).map((r) => r.body?._id));
     attack.check(counts[201] === load.parallel && ids.size === 1, `round ${round}: one key, one body: ${JSON.stringify(counts)}, ${ids.size} distinct project users`);
     attack.add('replayed', same.filter((r) => r.headers.get('Idempotent-Replayed') === 'true').length);
-    const items = await partitionItems(`PROJECT#${project._id}`);
+    const items = await partitionItems(partitions.project(project._id));
     const pus = items.filter((i) => i.entity === 'ProjectUser' && i.userId === target).length;
     const added = items.filter((i) => i.entity === 'Audit' && i.action === 'ProjectUserAdded' && i.userId === target).length;
     attack.check(pus === 1 && added === 1, `round ${round}: ${pus} project users and ${added} audit items for one idempotent add`);
@@ -414,7 +416,7 @@ export async function idempotencyKeyRace(load: Load): Promise<Attack> {
     );
     const variedCounts = tally(varied.map((r) => r.status));
     attack.check(variedCounts[201] === 1 && variedCounts[422] === load.parallel - 1, `round ${round}: one key, ${load.parallel} bodies: ${JSON.stringify(variedCounts)}`);
-    const after = await partitionItems(`PROJECT#${project._id}`, 'MEMBER#');
+    const after = await partitionItems(partitions.project(project._id), prefixes.membership);
     const joined = many.filter((u) => after.some((m) => m.userId === u)).length;
     attack.check(joined === 1, `round ${round}: one key, ${load.parallel} bodies: ${joined} members added`);
   }

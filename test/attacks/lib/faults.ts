@@ -13,28 +13,17 @@ import { createApp } from '../../../functions/http/app.js';
 import { ensureTable } from '../../../functions/store/schema.js';
 import { createStore } from '../../../functions/store/store.js';
 import { freePort } from '../../../scripts/dynamodb-local.js';
-import { inspectTable } from '../../../scripts/table-invariants.js';
+import { inspectTable } from '../../../functions/store/invariants/index.js';
+import { keys, partitions, prefixes } from '../../../functions/store/keys.js';
 import { startDynamoProxy, type Fault } from './dynamo-proxy.js';
-import {
-  Attack,
-  checkInvariants,
-  instances,
-  newOrg,
-  partitionItems,
-  problemIssues,
-  sleep,
-  tableTarget,
-  tally,
-  testApp,
-  users,
-  type Reply,
-  type TestApp,
-} from './harness.js';
+import { newOrg, testApp, type Reply, type TestApp } from '../../support/app.js';
+import { Attack, instances, problemIssues, sleep, tally, users } from '../../support/attack.js';
+import { checkInvariants, localDynamoClient, partitionItems, tableTarget } from '../../support/table.js';
 
 const usersOf = (projectId: string) => `/api/projects/${projectId}/users`;
 
 async function membersOf(projectId: string, client?: DynamoDBDocumentClient, tableName?: string) {
-  const items = await partitionItems(`PROJECT#${projectId}`, '', client, tableName);
+  const items = await partitionItems(partitions.project(projectId), '', client, tableName);
   const byUser = new Map<string, { pu: number; guard: number; added: number }>();
   const at = (u: string) => byUser.get(u) ?? (byUser.set(u, { pu: 0, guard: 0, added: 0 }), byUser.get(u)!);
   for (const i of items) {
@@ -337,7 +326,7 @@ export async function stopAndRestart(load: { rounds: number; parallel: number; o
   const port = await freePort();
   let engine = await startEngine(port, dataDir);
   const tableName = 'attack-restart';
-  const raw = new DynamoDBClient({ region: 'us-east-1', endpoint: engine.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const raw = localDynamoClient(engine.endpoint);
   const doc = DynamoDBDocumentClient.from(raw);
   try {
     await ensureTable(raw, tableName);
@@ -410,11 +399,11 @@ export async function stopAndRestart(load: { rounds: number; parallel: number; o
       if (present) attack.check(m!.pu === 1 && m!.guard === 1 && m!.added === 1, `${userId} is half-written: ${JSON.stringify(m)}`);
       if (!acknowledged && statuses.includes(503)) attack.add(present ? 'ambiguousCommitted' : 'ambiguousNotCommitted');
     }
-    const target = (await partitionItems(`PROJECT#${project._id}`, `PU#${patchTarget._id}`, doc, tableName))[0];
+    const target = (await partitionItems(partitions.project(project._id), keys.projectUser(project._id, patchTarget._id).SK, doc, tableName))[0];
     const ok = patches.filter((p) => p.status === 200).length;
     const maybe = patches.filter((p) => p.status === 503).length;
     const audited = new Set(
-      (await partitionItems(`PROJECT#${project._id}`, 'AUDIT#', doc, tableName))
+      (await partitionItems(partitions.project(project._id), prefixes.audit, doc, tableName))
         .filter((a) => a.action === 'ProjectUserUpdated' && a.projectUserId === patchTarget._id)
         .map((a) => a.after?.tags?.[0]),
     );

@@ -6,21 +6,22 @@
  * by every rejected write. The fuzz runs on a table of its own, so the count is exact while other
  * test files write to the shared one.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
 import { ensureTable } from '../../../functions/store/schema.js';
 import { newId } from '../../../functions/domain/ids.js';
-import { inspectTable } from '../../../scripts/table-invariants.js';
-import { Attack, newOrg, problemIssues, tableTarget, testApp, type Reply, type TestApp } from './harness.js';
+import { inspectTable } from '../../../functions/store/invariants/index.js';
+import { newOrg, testApp, type Reply, type TestApp } from '../../support/app.js';
+import { Attack, problemIssues } from '../../support/attack.js';
+import { localDynamoClient, tableTarget } from '../../support/table.js';
 
 // ---- a table of the fuzz's own ------------------------------------------------------------------
 
 export async function fuzzTable() {
   const { endpoint } = tableTarget();
   const tableName = `fuzz-${randomBytes(4).toString('hex')}`;
-  const raw = new DynamoDBClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const raw = localDynamoClient(endpoint);
   await ensureTable(raw, tableName);
   const doc = DynamoDBDocumentClient.from(raw);
   async function count(): Promise<number> {

@@ -7,7 +7,8 @@ import { serve } from '@hono/node-server';
 import { connect } from 'node:net';
 import { SECRET_BODY_LENGTH, SECRET_LENGTH, formatApiKey, parseApiKey, secretWithChecksum } from '../../../functions/domain/api-key.js';
 import { newId } from '../../../functions/domain/ids.js';
-import { Attack, newOrg, problemIssues, testApp, withoutRequestId, type Reply, type TestApp } from './harness.js';
+import { newOrg, testApp, type Reply, type TestApp } from '../../support/app.js';
+import { Attack, problemIssues, withoutRequestId } from '../../support/attack.js';
 
 async function raw(t: TestApp, path: string, headers: Headers): Promise<Reply> {
   const response = await t.app.request(path, { headers });

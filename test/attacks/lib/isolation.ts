@@ -6,7 +6,9 @@
 import { SECRET_BODY_LENGTH, formatApiKey, parseApiKey, secretWithChecksum } from '../../../functions/domain/api-key.js';
 import { newId } from '../../../functions/domain/ids.js';
 import type { Role } from '../../../functions/domain/permissions.js';
-import { Attack, checkInvariants, newOrg, problemIssues, sleep, testApp, withoutRequestId, type Org, type Reply, type TestApp } from './harness.js';
+import { newOrg, testApp, type Reply, type TestApp } from '../../support/app.js';
+import { Attack, problemIssues, sleep, withoutRequestId, type Org } from '../../support/attack.js';
+import { checkInvariants } from '../../support/table.js';
 
 export const CALLER_KINDS = [
   'none',

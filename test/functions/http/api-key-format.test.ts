@@ -15,7 +15,7 @@ import {
   secretWithChecksum,
 } from '../../../functions/domain/api-key.js';
 import { newId } from '../../../functions/domain/ids.js';
-import { call, newOrg, testApp, type TestApp } from '../../helpers.js';
+import { call, newOrg, testApp, type TestApp } from '../../support/app.js';
 
 /** `text` with the character at `index` replaced by another one of the secret alphabet. */
 function flip(text: string, index: number): string {

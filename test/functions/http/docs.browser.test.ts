@@ -3,7 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../scripts/dynamodb-local.js';
-import { newOrg, testApp } from '../../helpers.js';
+import { newOrg, testApp } from '../../support/app.js';
 
 /**
  * A newcomer's path: open /docs in a real browser (Debian's Chromium), find the project-user

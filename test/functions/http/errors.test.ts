@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { call, newOrg, testApp } from '../../helpers.js';
+import { call, newOrg, testApp } from '../../support/app.js';
 
 const t = testApp();
 let org: Awaited<ReturnType<typeof newOrg>>;

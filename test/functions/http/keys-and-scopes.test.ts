@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { API_KEY_PATTERN, SECRET_BODY_LENGTH, formatApiKey, hashSecret, parseApiKey, secretWithChecksum } from '../../../functions/domain/api-key.js';
-import { call, newOrg, testApp } from '../../helpers.js';
+import { call, newOrg, testApp } from '../../support/app.js';
 
 const t = testApp();
 let org: Awaited<ReturnType<typeof newOrg>>;

@@ -3,10 +3,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../../functions/store/client.js';
 import { createCursorCodec, type StartKey } from '../../../functions/store/cursor.js';
 import { newId } from '../../../functions/domain/ids.js';
-import { ENTITY, gsi1, keys } from '../../../functions/store/keys.js';
+import { ENTITY, gsi1, keys, partitions } from '../../../functions/store/keys.js';
 import type { ProjectUser } from '../../../functions/domain/model.js';
 import type { Role } from '../../../functions/domain/permissions.js';
-import { call, newOrg, testApp } from '../../helpers.js';
+import { call, newOrg, testApp } from '../../support/app.js';
 
 const t = testApp();
 let org: Awaited<ReturnType<typeof newOrg>>;
@@ -232,17 +232,17 @@ describe('cursor pagination', () => {
     const { PK, SK } = table.k;
     const cases: Array<[string, string, { l: string; k: StartKey }]> = [
       // The listing of project users (table, PK = PROJECT#p, SK in PU#..PU$).
-      ['another project', users(project._id), { ...table, k: { PK: `PROJECT#${otherProject._id}`, SK: SK! } }],
-      ["another org's partition", users(project._id), { ...table, k: { PK: `ORG#${other.orgId}`, SK: SK! } }],
+      ['another project', users(project._id), { ...table, k: { PK: partitions.project(otherProject._id), SK: SK! } }],
+      ["another org's partition", users(project._id), { ...table, k: { PK: partitions.org(other.orgId), SK: SK! } }],
       ['same partition, sort key below the range', users(project._id), { ...table, k: { PK: PK!, SK: 'MEMBER#usr_x' } }],
       ['same partition, sort key above the range', users(project._id), { ...table, k: { PK: PK!, SK: 'PV#' } }],
       ['sort key missing', users(project._id), { ...table, k: { PK: PK! } }],
-      ['an extra attribute', users(project._id), { ...table, k: { PK: PK!, SK: SK!, GSI1PK: `USER#${org.owner.userId}` } }],
+      ['an extra attribute', users(project._id), { ...table, k: { PK: PK!, SK: SK!, GSI1PK: partitions.user(org.owner.userId) } }],
       ['index attributes instead', users(project._id), { ...table, k: { GSI1PK: PK!, GSI1SK: SK! } }],
       ['empty partition key', users(project._id), { ...table, k: { PK: '', SK: SK! } }],
       ['sort key over 1 KB', users(project._id), { ...table, k: { PK: PK!, SK: `${SK}${'z'.repeat(1_100)}` } }],
       // The org's projects (GSI1, GSI1PK = ORG#o, GSI1SK in PROJECT#..PROJECT$).
-      ["another org's projects", '/api/projects', { ...index, k: { ...index.k, GSI1PK: `ORG#${other.orgId}` } }],
+      ["another org's projects", '/api/projects', { ...index, k: { ...index.k, GSI1PK: partitions.org(other.orgId) } }],
       ['index sort key outside the range', '/api/projects', { ...index, k: { ...index.k, GSI1SK: 'KEY#key_x' } }],
       ['table key missing', '/api/projects', { ...index, k: { GSI1PK: index.k.GSI1PK!, GSI1SK: index.k.GSI1SK! } }],
     ];

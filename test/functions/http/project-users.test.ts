@@ -1,9 +1,10 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../../functions/domain/permissions.js';
-import { checkTable } from '../../../scripts/table-invariants.js';
-import { call, newOrg, testApp } from '../../helpers.js';
+import { checkTable } from '../../../functions/store/invariants/index.js';
+import { keys } from '../../../functions/store/keys.js';
+import { call, newOrg, testApp } from '../../support/app.js';
+import { localDynamoClient } from '../../support/table.js';
 
 const t = testApp();
 let org: Awaited<ReturnType<typeof newOrg>>;
@@ -254,9 +255,9 @@ describe('owner protections and transfer', () => {
     expect(founder.body).toMatchObject({ isOwner: false, roles: ['admin'], tags: ['founder'], version: 3 });
 
     // A project item written before ownerRoles existed: the transfer reads the owner instead.
-    const raw = new DynamoDBClient({ region: t.config.region, endpoint: t.config.dynamoEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const raw = localDynamoClient(t.config.dynamoEndpoint, t.config.region);
     await DynamoDBDocumentClient.from(raw).send(
-      new UpdateCommand({ TableName: t.config.tableName, Key: { PK: `PROJECT#${project._id}`, SK: 'PROJECT' }, UpdateExpression: 'REMOVE ownerRoles' }),
+      new UpdateCommand({ TableName: t.config.tableName, Key: keys.project(project._id), UpdateExpression: 'REMOVE ownerRoles' }),
     );
     const second = await call(t, 'POST', `/api/projects/${project._id}/owner`, { key: org.adminKey, body: { projectUserId: viewer._id } });
     expect(second.status).toBe(200);

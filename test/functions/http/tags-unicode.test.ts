@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MAX_TAG_CODE_POINTS, MAX_TAG_LENGTH, graphemeLength } from '../../../functions/domain/tags.js';
-import { call, newOrg, testApp } from '../../helpers.js';
+import { call, newOrg, testApp } from '../../support/app.js';
 
 const t = testApp();
 let org: Awaited<ReturnType<typeof newOrg>>;

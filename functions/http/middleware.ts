@@ -1,0 +1,59 @@
+import { bodyLimit } from 'hono/body-limit';
+import { createMiddleware } from 'hono/factory';
+import { randomUUID } from 'node:crypto';
+import { errors } from '../domain/errors.js';
+import type { Observability } from './observability.js';
+import type { AppEnv, Services } from './router.js';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+const CLIENT_REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** The app's services, for every handler, as `c.var.services`. */
+export const provide = (services: Services) =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    c.set('services', services);
+    await next();
+  });
+
+/** X-Request-Id on every response (the client's, if sane), and one log line + metrics per request. */
+export const trace = (observability: Observability) =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const started = performance.now();
+    const given = c.req.header('X-Request-Id');
+    const lambdaRequestId = (c.env as { event?: { requestContext?: { requestId?: string } } } | undefined)?.event?.requestContext
+      ?.requestId;
+    const requestId = given && CLIENT_REQUEST_ID.test(given) ? given : (lambdaRequestId ?? randomUUID());
+    c.set('requestId', requestId);
+    await next();
+    c.res.headers.set('X-Request-Id', requestId);
+    observability.request({
+      requestId,
+      method: c.req.method,
+      route: c.req.routePath,
+      path: c.req.path,
+      status: c.res.status,
+      latencyMs: Math.round((performance.now() - started) * 10) / 10,
+      keyId: c.get('principal')?.key.keyId ?? null,
+    });
+  });
+
+export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
+  c.set('principal', await c.var.services.auth.authenticate(c.req.header('Authorization')));
+  await next();
+});
+
+export const limitBody = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: () => {
+    throw errors.payloadTooLarge(MAX_BODY_BYTES);
+  },
+});
+
+export const requireJsonBody = createMiddleware<AppEnv>(async (c, next) => {
+  if (c.req.method === 'POST' || c.req.method === 'PATCH' || c.req.method === 'PUT') {
+    const contentType = c.req.header('Content-Type')?.split(';')[0]?.trim() ?? '';
+    if (!JSON_MEDIA_TYPE.test(contentType)) throw errors.unsupportedMediaType();
+  }
+  await next();
+});

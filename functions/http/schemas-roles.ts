@@ -1,0 +1,120 @@
+import { z } from '@hono/zod-openapi';
+import {
+  BUILT_IN_ROLES,
+  CATALOG_LIMITS,
+  isRoleIdFormat,
+  PERMISSION_KEY_PATTERN,
+  RESERVED_RESOURCES,
+  SYSTEM_PERMISSIONS,
+} from '../domain/catalog.js';
+
+/**
+ * Request and response schemas of the org's roles and permissions (SPEC §6): `/api/permissions`
+ * and `/api/roles`. Request objects are strict (an unknown field is a 400). The rules that need
+ * the catalog (unknown or reserved permissions, limits, built-in roles) are the domain's
+ * (functions/domain/catalog.ts); the descriptions here state them for the OpenAPI document.
+ */
+
+const reserved = RESERVED_RESOURCES.map((r) => `\`${r}\``).join(', ');
+const builtIn = BUILT_IN_ROLES.map((r) => `\`${r}\``).join(', ');
+const LIMITS =
+  `Limits: ${CATALOG_LIMITS.customPermissionsPerOrg} custom permissions and ${CATALOG_LIMITS.customRolesPerOrg} custom roles ` +
+  `per organization, ${CATALOG_LIMITS.permissionsPerRole} permissions per role (400 past them).`;
+
+/** A permission key as a request names it; its rules (pattern, reserved resources) are checked by the domain, with clear 400s. */
+export const PermissionKey = z
+  .string()
+  .min(1)
+  .max(65)
+  .openapi({
+    pattern: PERMISSION_KEY_PATTERN.source,
+    description:
+      `\`resource:action\`: lower-case letters, digits and dashes, each part 1–32 characters, starting with a letter. ` +
+      `The resources ${reserved} are reserved for the system permissions (${SYSTEM_PERMISSIONS.join(', ')}).`,
+    example: 'content:publish',
+  });
+
+/** A permission key in a path: a malformed one is a 400 (no such permission can exist). */
+export const PermissionParams = z.object({
+  key: z
+    .string()
+    .regex(PERMISSION_KEY_PATTERN, 'must be a permission key resource:action')
+    .openapi({ param: { name: 'key', in: 'path' }, example: 'content:publish' }),
+});
+
+/** A role ID in a path: a built-in role's name or a custom `rol_…` ID; anything else is a 400. */
+export const RoleParams = z.object({
+  roleId: z
+    .string()
+    .max(64)
+    .refine(isRoleIdFormat, `must be a built-in role (${BUILT_IN_ROLES.join(', ')}) or a custom role ID rol_…`)
+    .openapi({ param: { name: 'roleId', in: 'path' }, example: 'rol_01jd6x4r2m0000000000000000' }),
+});
+
+const timestamp = z.string().datetime();
+const description = z.string().max(CATALOG_LIMITS.descriptionLength);
+const roleName = z.string().trim().min(1).max(CATALOG_LIMITS.roleNameLength);
+const permissionList = z
+  .array(z.string().min(1).max(65))
+  .max(CATALOG_LIMITS.permissionsPerRole)
+  .openapi({
+    description:
+      `0–${CATALOG_LIMITS.permissionsPerRole} permission keys of the catalog (system or custom; duplicates are ignored). ` +
+      'An unknown key is a 400: create it first with `POST /api/permissions`.',
+    example: ['project:read', 'content:publish'],
+  });
+
+// ---- responses -------------------------------------------------------------------------------
+
+export const CatalogPermission = z
+  .object({
+    key: z.string().openapi({ example: 'content:publish' }),
+    description: z.string().nullable(),
+    builtIn: z.boolean().openapi({ description: 'A system permission: fixed, cannot be deleted' }),
+    createdAt: timestamp.nullable().openapi({ description: 'null for system permissions' }),
+  })
+  .openapi('Permission');
+
+export const RoleObject = z
+  .object({
+    _id: z.string().openapi({ description: `A built-in role (${builtIn}) or a custom role \`rol_…\``, example: 'rol_01jd6x4r2m0000000000000000' }),
+    name: z.string(),
+    description: z.string().nullable(),
+    permissions: z.array(z.string()).openapi({
+      description: 'Every permission the role grants, system ones first. `admin` holds every permission of the catalog but `project:transfer-ownership` (the owner\'s).',
+    }),
+    builtIn: z.boolean(),
+    createdAt: timestamp.nullable().openapi({ description: 'null for built-in roles' }),
+    updatedAt: timestamp.nullable().openapi({ description: 'null for a built-in role never changed' }),
+    version: z.number().int().openapi({ description: 'Also the ETag; send it back in If-Match' }),
+  })
+  .openapi('Role');
+
+/** The catalog is small (≤ 105 permissions, ≤ 54 roles): always one page, `nextCursor` null. */
+export const onePageOf = <T extends z.ZodTypeAny>(item: T) =>
+  z.object({ data: z.array(item), nextCursor: z.null().openapi({ description: 'Always null: the whole catalog is one page' }) });
+
+// ---- requests --------------------------------------------------------------------------------
+
+export const CreatePermissionBody = z
+  .strictObject({ key: PermissionKey, description: description.optional() })
+  .openapi('CreatePermission', {
+    description:
+      `A custom permission. 400 for a malformed key or a reserved resource (${reserved}), or past ` +
+      `${CATALOG_LIMITS.customPermissionsPerOrg} custom permissions; 409 \`conflict\` if it exists.`,
+  });
+
+export const CreateRoleBody = z
+  .strictObject({ name: roleName, description: description.optional(), permissions: permissionList })
+  .openapi('CreateRole', { description: `A custom role \`rol_…\`. ${LIMITS}` });
+
+export const UpdateRoleBody = z
+  .strictObject({ name: roleName.optional(), description: description.nullable().optional(), permissions: permissionList.optional() })
+  .openapi('UpdateRole', {
+    description:
+      `At least one field. A built-in role (${builtIn}) keeps its name, description and system permissions: ` +
+      '`permissions` must list its system permissions and may add or drop custom ones (`admin` always holds every permission). ' +
+      LIMITS,
+  });
+
+export { LIMITS as CATALOG_LIMITS_TEXT };

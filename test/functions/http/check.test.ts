@@ -1,0 +1,116 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { call, newOrg, testApp } from '../../support/app.js';
+
+/**
+ * Roles as data end to end (SPEC §6, §7): a service defines `content:publish`, gives it to a
+ * role, assigns the role, and asks "may this principal publish here?".
+ */
+const t = testApp();
+let org: Awaited<ReturnType<typeof newOrg>>;
+let projectId: string;
+let roleId: string;
+const check = (key: string, body: unknown) => call(t, 'POST', `/api/projects/${projectId}/check`, { key, body });
+
+beforeAll(async () => {
+  org = await newOrg(t, 'Check');
+  projectId = (await org.project('Check'))._id;
+  expect((await call(t, 'POST', '/api/permissions', { key: org.adminKey, body: { key: 'content:publish' } })).status).toBe(201);
+  expect((await call(t, 'POST', '/api/permissions', { key: org.adminKey, body: { key: 'content:read' } })).status).toBe(201);
+  const role = await call(t, 'POST', '/api/roles', { key: org.adminKey, body: { name: 'Publisher', permissions: ['project:read', 'content:publish', 'content:read'] } });
+  expect(role.status).toBe(201);
+  roleId = role.body._id;
+});
+
+describe('roles as data, through the project-user routes', () => {
+  it('a custom role is assigned like a built-in one, and its permissions show on the member and in me', async () => {
+    const user = await org.user();
+    const added = await call(t, 'POST', `/api/projects/${projectId}/users`, { key: org.adminKey, body: { _id: user, roles: [roleId] } });
+    expect(added.status).toBe(201);
+    expect(added.body.roles).toEqual([roleId]);
+    expect(added.body.permissions).toEqual(['project:read', 'content:publish', 'content:read']);
+    const key = await org.key(user, 'read-write');
+    const me = await call(t, 'GET', `/api/projects/${projectId}/users/me`, { key });
+    expect(me.status).toBe(200);
+    expect(me.body.grants).toContainEqual({ permission: 'content:publish', grantedBy: [`role:${roleId}`] });
+    const filtered = await call(t, 'GET', `/api/projects/${projectId}/users?role=${roleId}`, { key });
+    expect(filtered.body.data.map((pu: { userId: string }) => pu.userId)).toEqual([user]);
+  });
+
+  it('an unknown role ID is 409 unknown_role; a role in use cannot be deleted (409 holders); once unassigned it can', async () => {
+    const unknown = await call(t, 'POST', `/api/projects/${projectId}/users`, { key: org.adminKey, body: { _id: await org.user(), roles: ['rol_0000000000aaaaaaaaaaaaaaaa'] } });
+    expect([unknown.status, unknown.body.code]).toEqual([409, 'unknown_role']);
+    const temp = await call(t, 'POST', '/api/roles', { key: org.adminKey, body: { name: 'Temp', permissions: ['content:read'] } });
+    const holder = await org.user();
+    const pu = await call(t, 'POST', `/api/projects/${projectId}/users`, { key: org.adminKey, body: { _id: holder, roles: ['viewer', temp.body._id] } });
+    const inUse = await call(t, 'DELETE', `/api/roles/${temp.body._id}`, { key: org.adminKey });
+    expect([inUse.status, inUse.body.code, inUse.body.holders]).toEqual([409, 'role_in_use', 1]);
+    const unassigned = await call(t, 'PATCH', `/api/projects/${projectId}/users/${pu.body._id}`, { key: org.adminKey, body: { roles: ['viewer'] } });
+    expect(unassigned.status).toBe(200);
+    expect((await call(t, 'DELETE', `/api/roles/${temp.body._id}`, { key: org.adminKey })).status).toBe(204);
+    const again = await call(t, 'PATCH', `/api/projects/${projectId}/users/${pu.body._id}`, { key: org.adminKey, body: { roles: ['viewer', temp.body._id] } });
+    expect([again.status, again.body.code]).toEqual([409, 'unknown_role']);
+  });
+
+  it('a built-in role gaining a custom permission changes who may grant it, at once', async () => {
+    const manager = await org.memberWithKey(projectId, ['manager']);
+    const grant = (userId: string) => call(t, 'POST', `/api/projects/${projectId}/users`, { key: manager.key, body: { _id: userId, roles: ['editor'] } });
+    expect((await grant(await org.user())).status).toBe(201);
+    const editor = await call(t, 'GET', '/api/roles/editor', { key: org.adminKey });
+    const gained = await call(t, 'PATCH', '/api/roles/editor', {
+      key: org.adminKey,
+      body: { permissions: [...editor.body.permissions, 'content:publish'] },
+      headers: { 'If-Match': editor.headers.get('ETag')! },
+    });
+    expect(gained.status).toBe(200);
+    const refused = await grant(await org.user());
+    expect(refused.status).toBe(403);
+    const lost = await call(t, 'PATCH', '/api/roles/editor', { key: org.adminKey, body: { permissions: editor.body.permissions } });
+    expect(lost.status).toBe(200);
+    expect((await grant(await org.user())).status).toBe(201);
+  });
+});
+
+describe('POST /api/projects/:projectId/check', () => {
+  it('the caller: one result and reason per permission, unknown ones denied on their own', async () => {
+    const member = await org.memberWithKey(projectId, ['viewer']);
+    await call(t, 'PATCH', `/api/projects/${projectId}/users/${member.projectUserId}`, { key: org.adminKey, body: { roles: ['viewer', roleId] } });
+    const res = await check(member.key, { permissions: ['content:publish', 'members:manage', 'nope:x', 'project:read'] });
+    expect(res.status).toBe(200);
+    expect(res.body.principal).toMatchObject({ userId: member.userId, scope: 'read-write', active: true });
+    expect(res.body.results).toEqual([
+      { permission: 'content:publish', allowed: true, reason: `role:${roleId}` },
+      { permission: 'members:manage', allowed: false, reason: 'not_granted' },
+      { permission: 'nope:x', allowed: false, reason: 'unknown_permission' },
+      { permission: 'project:read', allowed: true, reason: 'role:viewer' },
+    ]);
+  });
+
+  it('another principal by userId or by key: global keys and org admins only; dead keys are inactive, never echoed', async () => {
+    const member = await org.memberWithKey(projectId, ['editor']);
+    const byUser = await check(org.adminKey, { principal: { userId: member.userId }, permissions: ['project:write'] });
+    expect(byUser.body.results[0]).toEqual({ permission: 'project:write', allowed: true, reason: 'role:editor' });
+    const byKey = await check(org.adminKey, { principal: { key: member.key }, permissions: ['project:write'] });
+    expect(byKey.body.principal).toMatchObject({ userId: member.userId, scope: 'read-write', active: true });
+    expect(byKey.body.results[0], JSON.stringify(byKey.body)).toMatchObject({ allowed: true });
+    const readKey = await org.key(member.userId, 'read');
+    expect((await check(org.adminKey, { principal: { key: readKey }, permissions: ['project:write'] })).body.results[0].reason).toBe('key_scope_read');
+    const keyId = member.key.split('_').slice(1, 3).join('_');
+    expect((await call(t, 'DELETE', `/api/keys/${keyId}`, { key: org.adminKey })).status).toBe(204);
+    const dead = await check(org.adminKey, { principal: { key: member.key }, permissions: ['project:read'] });
+    expect(dead.status).toBe(200);
+    expect(dead.body.principal.active).toBe(false);
+    expect(dead.body.results).toEqual([{ permission: 'project:read', allowed: false, reason: 'key_inactive' }]);
+    expect(dead.text).not.toContain(member.key.split('_')[3]);
+    const outsider = await org.memberWithKey(projectId, ['admin']);
+    expect((await check(outsider.key, { principal: { userId: member.userId }, permissions: ['project:read'] })).status).toBe(403);
+    const stranger = await org.user();
+    expect((await check(org.adminKey, { principal: { userId: stranger }, permissions: ['project:read'] })).body.results[0].reason).toBe('not_a_member');
+  });
+
+  it('a project the caller cannot see is 404; 0 or 51 permissions are 400', async () => {
+    const other = await newOrg(t, 'Elsewhere');
+    expect((await check(other.adminKey, { permissions: ['project:read'] })).status).toBe(404);
+    expect((await check(org.adminKey, { permissions: [] })).status).toBe(400);
+    expect((await check(org.adminKey, { permissions: Array.from({ length: 51 }, (_, i) => `a:b${i}`) })).status).toBe(400);
+  });
+});

@@ -1,0 +1,62 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, inject, it } from 'vitest';
+import { partitions } from '../../functions/store/keys.js';
+import { partitionItems } from '../support/table.js';
+
+const run = promisify(execFile);
+const root = new URL('../../', import.meta.url).pathname;
+const tsx = join(root, 'node_modules/.bin/tsx');
+
+/** `npm run admin -- …` against the tests' table; resolves with its parsed JSON, rejects with its stderr. */
+async function admin(...args: string[]) {
+  try {
+    const { stdout } = await run(tsx, ['scripts/admin.ts', ...args, '--table', inject('tableName'), '--endpoint', inject('dynamoEndpoint')], {
+      cwd: root,
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    });
+    return JSON.parse(stdout);
+  } catch (error) {
+    throw new Error(String((error as { stderr?: string }).stderr ?? error));
+  }
+}
+
+describe('npm run admin: roles and permissions (SPEC §6)', () => {
+  it('create-permission, create-role, list-roles, under the API rules, audited as the operator', async () => {
+    const boot = await admin('bootstrap', '--org-name', 'CLI roles', '--owner-name', 'Ops');
+
+    const permission = await admin('create-permission', '--org', boot.orgId, '--key', 'content:publish', '--description', 'Publish content');
+    expect(permission).toEqual({ key: 'content:publish', description: 'Publish content', builtIn: false, createdAt: expect.any(String) });
+
+    const role = await admin('create-role', '--org', boot.orgId, '--name', 'Publisher', '--permissions', 'content:publish, project:read');
+    expect(role).toEqual({
+      _id: expect.stringMatching(/^rol_[0-9a-z]{26}$/),
+      name: 'Publisher',
+      description: null,
+      permissions: ['project:read', 'content:publish'],
+      builtIn: false,
+      createdAt: expect.any(String),
+      updatedAt: expect.any(String),
+      version: 1,
+    });
+
+    const roles = await admin('list-roles', '--org', boot.orgId);
+    expect(roles.map((r: { _id: string }) => r._id)).toEqual(['viewer', 'editor', 'manager', 'admin', role._id]);
+    expect(roles[4]).toEqual(role);
+    expect(roles[3].permissions).toContain('content:publish');
+
+    // The same validation as the API: reserved resource, duplicate, unknown permission, unknown org.
+    await expect(admin('create-permission', '--org', boot.orgId, '--key', 'project:archive')).rejects.toThrow(/400 .*reserved/);
+    await expect(admin('create-permission', '--org', boot.orgId, '--key', 'content:publish')).rejects.toThrow(/409 .*already exists/);
+    await expect(admin('create-role', '--org', boot.orgId, '--name', 'Bad', '--permissions', 'nosuch:thing')).rejects.toThrow(/400 .*nosuch:thing/);
+    await expect(admin('create-role', '--org', boot.orgId, '--name', 'Bad')).rejects.toThrow(/--permissions/);
+    await expect(admin('list-roles', '--org', 'org_0000000000zzzzzzzzzzzzzzzz')).rejects.toThrow(/404/);
+
+    const audit = (await partitionItems(partitions.org(boot.orgId), 'AUDIT#')).filter((a) => /^(Role|Permission)/.test(a.action));
+    expect(audit.map((a) => [a.action, a.actor])).toEqual([
+      ['PermissionCreated', { keyId: null, userId: 'operator' }],
+      ['RoleCreated', { keyId: null, userId: 'operator' }],
+    ]);
+  }, 90_000);
+});
