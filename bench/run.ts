@@ -79,9 +79,9 @@ try {
       coldStart:
         'Fresh `node` process per sample (no tsx) with the stack NODE_OPTIONS; bundles built by esbuildOptions() from infra/bundling.ts; import + first handler call with an API Gateway HTTP API v2 event (GET one project user, Bearer key); median; API, baseline (bench/baseline-handler.ts: one Hono route, one GetCommand) and what-if builds interleaved; LOG_FORMAT=json, METRICS=on, LOG_LEVEL=SILENT; --cpu-prof (100 µs) attributed to packages via the source map.',
       roundTrips:
-        'In-process createApp() with KEY_CACHE_SECONDS=5 and a warm key cache, DynamoDB endpoint = local proxy adding a fixed delay per request and recording X-Amz-Target and timing; median latency with and without delay, interleaved; sequential = longest chain of non-overlapping requests.',
+        'In-process createApp() with KEY_CACHE_SECONDS=5 and a warm key cache, DynamoDB endpoint = local proxy adding a fixed delay per request and recording X-Amz-Target and timing; median latency with and without delay, interleaved; sequential = longest chain of non-overlapping requests; check and roles rows in an org with a custom permission and role.',
       scale:
-        'Members seeded with parallel BatchWriteItem in the store item shape; in-process app straight to DynamoDB Local; sizes interleaved each round; list pages of 5; middle cursor reached through the API; SDK-only rows replay the list route DynamoDB calls without the app.',
+        'Org with 50 custom permissions and 50 custom roles created through the API; members seeded with parallel BatchWriteItem in the store item shape, two in three holding a custom role (with its grant item); in-process app straight to DynamoDB Local; sizes interleaved each round; list pages of 5; middle cursor reached through the API; checks of 10 permissions about a custom-role holder, by user ID and by its key; SDK-only rows replay the list route DynamoDB calls without the app.',
       throughput:
         'bench/server.ts bundled like the Lambda and run by node with the heap limits Lambda sets for 128 MB; autocannon in-process; limit = bench/limit.ts (createDocumentClient, same bundling) with the same concurrency against the same DynamoDB Local; CPU per process from /proc; peak RSS = VmHWM of the server.',
       capacity:
@@ -89,7 +89,14 @@ try {
     },
     coldStart: cold.result,
     roundTrips: trips.rows,
-    scale: { sizes: settings.scaleSizes, samples: flat.samples, seeding: flat.seeding, rows: flat.rows },
+    scale: {
+      sizes: settings.scaleSizes,
+      samples: flat.samples,
+      seeding: flat.seeding,
+      customRoles: flat.customRoles,
+      customPermissions: flat.customPermissions,
+      rows: flat.rows,
+    },
     throughput: { connections: settings.connections, seconds: settings.seconds, rows: load.rows, serverProfile: load.profile },
     memory: load.memory,
     capacity: cost.rows,

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { regionOf } from './aws.js';
 import { readSecretString } from './secrets.js';
 
 /**
@@ -57,7 +58,6 @@ function cursorSecretFromEnv(env: NodeJS.ProcessEnv, onLambda: boolean): string 
   return (localCursorSecret ??= randomBytes(32).toString('base64url'));
 }
 
-const regionOf = (env: NodeJS.ProcessEnv) => env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];

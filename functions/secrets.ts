@@ -1,4 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { localEndpoint } from './aws.js';
 
 /**
  * One secret's current string value (`AWSCURRENT`), read with the real Secrets Manager client: one
@@ -8,11 +9,10 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 export async function readSecretString(secretId: string, options: { region: string; endpoint?: string }): Promise<string> {
   const client = new SecretsManagerClient({
     region: options.region,
-    endpoint: options.endpoint,
+    ...localEndpoint(options.endpoint),
     maxAttempts: 3,
     // Lambda's init phase is 10 s: a stalled connection must fail it with a reason, not time it out.
     requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000, throwOnRequestTimeout: true },
-    ...(options.endpoint ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
   });
   try {
     const out = await client.send(new GetSecretValueCommand({ SecretId: secretId }));

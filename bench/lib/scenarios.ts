@@ -139,3 +139,76 @@ export async function createScenarios(setup: TestApp, measured: TestApp, runs: n
     },
   ];
 }
+
+/**
+ * The org's catalog and the check (SPEC §6, §7), measured by the round-trip table only (the
+ * capacity table's model is of membership routes). The org has a custom permission and a custom
+ * role, so its catalog is versioned and its members' decisions go through custom roles:
+ * - `POST …/check` as the caller (a member's own read-write key), for an org user
+ *   (`principal.userId`, by the `global` key) and for a presented key (`principal.key`): 1, 1 and 2
+ *   sequential round trips after authentication, whatever the batch size (a 50-permission batch
+ *   is shown beside);
+ * - `GET /api/roles` (one strongly consistent GetItem of the catalog) and `POST /api/roles` (that
+ *   read, then the transaction). `runs` roles are created: at most 50 custom roles per org, so
+ *   `runs` + 1 must stay within that.
+ */
+export async function createCatalogScenarios(setup: TestApp, measured: TestApp, runs: number, label: string): Promise<Scenario[]> {
+  const org = await newOrg(setup, `bench ${label} catalog`);
+  const G = org.adminKey;
+  for (const key of ['content:publish', 'content:read']) {
+    await expectStatus('permission', setup, 'POST', '/api/permissions', 201, { key: G, body: { key } });
+  }
+  const role = await expectStatus<{ _id: string }>('role', setup, 'POST', '/api/roles', 201, {
+    key: G,
+    body: { name: 'Publisher', permissions: ['project:read', 'content:read', 'content:publish'] },
+  });
+  const project = await org.project('Check');
+  const P = project._id;
+  const publisher = await org.memberWithKey(P, ['viewer', role._id]);
+  for (let i = 0; i < 10; i++) await org.member(P, await org.user({ name: 'Member' }), i % 2 ? ['editor'] : ['viewer']);
+  // Four results of four kinds: granted by the custom role, by a built-in one, not granted, unknown.
+  const permissions = ['content:publish', 'project:read', 'members:manage', 'content:delete'];
+  const fifty = Array.from({ length: 50 }, (_, i) => permissions[i % permissions.length]!);
+
+  const go = async (what: string, method: string, path: string, status: number, key = G, body?: unknown) => {
+    await expectStatus(what, measured, method, path, status, { key, body });
+  };
+  let created = 0;
+  return [
+    {
+      name: 'POST /projects/:p/check (caller)',
+      kind: 'read',
+      allowedRoundTrips: 1,
+      run: () => go('check caller', 'POST', `/api/projects/${P}/check`, 200, publisher.key, { permissions }),
+    },
+    {
+      name: 'POST /projects/:p/check (principal.userId)',
+      kind: 'read',
+      allowedRoundTrips: 1,
+      run: () => go('check userId', 'POST', `/api/projects/${P}/check`, 200, G, { principal: { userId: publisher.userId }, permissions }),
+    },
+    {
+      name: 'POST /projects/:p/check (principal.userId, 50 permissions)',
+      kind: 'read',
+      allowedRoundTrips: 1,
+      informational: 'variant: batch of 50',
+      run: () => go('check userId ×50', 'POST', `/api/projects/${P}/check`, 200, G, { principal: { userId: publisher.userId }, permissions: fifty }),
+    },
+    {
+      name: 'POST /projects/:p/check (principal.key)',
+      kind: 'read',
+      allowedRoundTrips: 2,
+      run: () => go('check key', 'POST', `/api/projects/${P}/check`, 200, G, { principal: { key: publisher.key }, permissions }),
+    },
+    { name: 'GET /roles', kind: 'read', allowedRoundTrips: 1, run: () => go('roles', 'GET', '/api/roles', 200) },
+    {
+      name: 'POST /roles',
+      kind: 'write',
+      allowedRoundTrips: 2,
+      run: () => {
+        if (++created > runs) throw new Error('POST /roles: more runs than planned');
+        return go('create role', 'POST', '/api/roles', 201, G, { name: `Bench role ${created}`, permissions: ['project:read', 'content:read'] });
+      },
+    },
+  ];
+}

@@ -2,6 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { newId } from '../../functions/domain/ids.js';
 import type { OrgUser, ProjectUser } from '../../functions/domain/model.js';
+import { grantChanges } from '../../functions/store/catalog.js';
 import { putMemberPair } from '../../functions/store/conditions.js';
 import { putOrgUser } from '../../functions/store/org-users.js';
 import type { TxEntry } from '../../functions/store/table.js';
@@ -15,14 +16,16 @@ const itemOf = (entry: TxEntry): Record<string, unknown> => {
 
 /**
  * Members written straight into the table with BatchWriteItem (25 items a call, several calls in
- * flight), built by the store's own item builders (functions/store/conditions.ts), so they have
- * exactly the shape the store writes: an OrgUser, its ProjectUser and its Membership twin per
- * member. Not through the API: 10,000 members would take minutes of transactions.
+ * flight), built by the store's own item builders (functions/store/conditions.ts, catalog.ts), so
+ * they have exactly the shape the store writes: an OrgUser, its ProjectUser and its Membership twin
+ * per member, and with `customRoles` (roles the org already has, with their grant counters) one of
+ * them for two members in three, with its grant item. Not through the API: 10,000 members would
+ * take minutes of transactions.
  */
 export async function seedMembers(
   raw: DynamoDBClient,
   tableName: string,
-  input: { orgId: string; projectId: string; members: number; spareUsers: number; concurrency?: number },
+  input: { orgId: string; projectId: string; members: number; spareUsers: number; customRoles?: readonly string[]; concurrency?: number },
 ) {
   const doc = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
   const now = new Date().toISOString();
@@ -41,7 +44,8 @@ export async function seedMembers(
     items.push(...putOrgUser(user).map(itemOf));
     return user;
   };
-  const members: { userId: string; projectUserId: string }[] = [];
+  const custom = input.customRoles ?? [];
+  const members: { userId: string; projectUserId: string; roles: string[] }[] = [];
   for (let i = 0; i < input.members; i++) {
     const user = orgUser();
     const pu: ProjectUser = {
@@ -49,7 +53,7 @@ export async function seedMembers(
       projectId: input.projectId,
       orgId: input.orgId,
       userId: user.userId,
-      roles: i % 3 === 0 ? ['editor'] : ['viewer'],
+      roles: [i % 3 === 0 ? 'editor' : 'viewer', ...(custom.length > 0 && i % 3 !== 2 ? [custom[i % custom.length]!] : [])],
       tags: i % 5 === 0 ? ['seeded'] : [],
       isOwner: false,
       createdAt: now,
@@ -57,7 +61,9 @@ export async function seedMembers(
       version: 1,
     };
     items.push(...putMemberPair(pu).map(itemOf));
-    members.push({ userId: user.userId, projectUserId: pu.projectUserId });
+    // The grant items only: the counters' bumps are updates, and a counter is a version, not a count.
+    items.push(...grantChanges(null, pu).filter((entry) => entry.item.Put).map(itemOf));
+    members.push({ userId: user.userId, projectUserId: pu.projectUserId, roles: pu.roles });
   }
   const spareUsers = Array.from({ length: input.spareUsers }, () => orgUser().userId);
 

@@ -1,5 +1,5 @@
 import { startDelayProxy, sequentialDepth, type ProxyCall } from '../lib/delay-proxy.js';
-import { createScenarios } from '../lib/scenarios.js';
+import { createCatalogScenarios, createScenarios } from '../lib/scenarios.js';
 import { fmt, markdownTable, median, pass, round } from '../lib/stats.js';
 import { appFor, type World } from '../lib/world.js';
 
@@ -34,7 +34,12 @@ export async function roundTrips(world: World, samples: number, delayMs: number)
     const setup = appFor(world.config);
     const measured = appFor(world.configFor(proxy.endpoint));
     const warmups = 2;
-    const scenarios = await createScenarios(setup, measured, warmups + 2 * samples, 'round trips');
+    const runs = warmups + 2 * samples;
+    const scenarios = [
+      ...(await createScenarios(setup, measured, runs, 'round trips')),
+      // Roles and the check (SPEC §6, §7): here only, not in the capacity table.
+      ...(await createCatalogScenarios(setup, measured, runs, 'round trips')),
+    ];
     const rows: RoundTripRow[] = [];
     for (const scenario of scenarios) {
       proxy.delayMs = 0;
@@ -67,8 +72,9 @@ export async function roundTrips(world: World, samples: number, delayMs: number)
         noDelayMs,
         delayedMs,
         boundMs,
-        // Reads: one round trip and the latency bound, as the target states; writes: at most two
-        // sequential requests (their latency is shown against the same kind of bound, for reference).
+        // Reads: their round trips (1; 2 for a check of a presented key) and the latency bound, as the
+        // target states; writes: at most two sequential requests (their latency is shown against the
+        // same kind of bound, for reference).
         pass: depth <= scenario.allowedRoundTrips && (scenario.kind === 'write' || delayedMs < boundMs),
       });
     }

@@ -16,16 +16,35 @@ export interface ScaleRow {
   pass: boolean;
 }
 
+/** The org's catalog at its limits' scale: 50 custom permissions, 50 custom roles of 20 (+ `project:read`) each. */
+const CUSTOM_RESOURCES = ['content', 'billing', 'reports', 'deploy', 'docs'];
+const CUSTOM_ACTIONS = ['read', 'write', 'publish', 'delete', 'approve', 'export', 'import', 'archive', 'review', 'comment'];
+const CUSTOM_ROLES = 50;
+const PERMISSIONS_PER_ROLE = 20;
+
 /**
  * The same requests on projects of 10, 1,000 and 10,000 members (seeded with BatchWriteItem), on
  * a warm in-process app straight to DynamoDB Local. Sizes are interleaved in every round so that
  * machine noise hits them alike. List pages hold 5 members, so every size returns full pages.
+ * The org has 50 custom roles (created through the API) and two members in three hold one, so
+ * every listed page and every check resolves custom roles (SPEC §6: 10,000 members and 50 custom
+ * roles stay within 1.2× of 10 members).
  */
 export async function scale(world: World, sizes: number[], samples: number) {
   const t = appFor(world.config);
   const { client } = t;
   const org = await newOrg(t, 'bench scale');
   const G = org.adminKey;
+  const customPermissions = CUSTOM_RESOURCES.flatMap((resource) => CUSTOM_ACTIONS.map((action) => `${resource}:${action}`));
+  for (const key of customPermissions) await expectStatus('permission', t, 'POST', '/api/permissions', 201, { key: G, body: { key } });
+  const customRoles: string[] = [];
+  for (let j = 0; j < CUSTOM_ROLES; j++) {
+    const permissions = ['project:read', ...Array.from({ length: PERMISSIONS_PER_ROLE }, (_, k) => customPermissions[(j + k) % customPermissions.length]!)];
+    const role = await expectStatus('role', t, 'POST', '/api/roles', 201, { key: G, body: { name: `Scale role ${j + 1}`, permissions } });
+    customRoles.push(role._id);
+  }
+  // Ten results each: custom permissions (granted or not), a system one granted, one not, one unknown.
+  const checked = [...customPermissions.slice(0, 7), 'project:read', 'members:manage', 'nothing:here'];
   /** The store's Query for a project's users (functions/store/queries.ts). */
   const usersQuery = (projectId: string) => rangeQuery({ pk: partitions.project(projectId), prefix: prefixes.projectUser }).input;
   const warmups = 3;
@@ -37,6 +56,9 @@ export async function scale(world: World, sizes: number[], samples: number) {
     projectId: string;
     target: string;
     patchTarget: string;
+    /** A member holding a custom role, and a read-write key of its own, for the check rows. */
+    checkUser: string;
+    checkKey: string;
     spare: string[];
     removable: string[];
     middleCursor: string;
@@ -47,7 +69,7 @@ export async function scale(world: World, sizes: number[], samples: number) {
   for (const n of sizes) {
     const project = await org.project(`${n} members`);
     const t0 = performance.now();
-    const seeded = await seedMembers(world.raw, TABLE_NAME, { orgId: org.orgId, projectId: project._id, members: n, spareUsers: warmups + samples });
+    const seeded = await seedMembers(world.raw, TABLE_NAME, { orgId: org.orgId, projectId: project._id, members: n, spareUsers: warmups + samples, customRoles });
     seeding.push({ members: n, items: seeded.items, seconds: round((performance.now() - t0) / 1000, 1) });
     // A cursor to the middle of the list, reached through the API (cursors are signed).
     let cursor: string | undefined;
@@ -64,11 +86,14 @@ export async function scale(world: World, sizes: number[], samples: number) {
       new QueryCommand({ TableName: TABLE_NAME, ...usersQuery(project._id), ProjectionExpression: 'PK, SK', Limit: half }),
     );
     const middle = Math.floor(n / 2);
+    const holder = seeded.members.slice(middle).find((m) => m.roles.some((role) => customRoles.includes(role)))!;
     fixtures.push({
       n,
       projectId: project._id,
       target: seeded.members[middle]!.projectUserId,
       patchTarget: seeded.members[Math.min(middle + 1, n - 1)]!.projectUserId,
+      checkUser: holder.userId,
+      checkKey: await org.key(holder.userId, 'read-write'),
       spare: seeded.spareUsers,
       removable: [],
       middleCursor: cursor!,
@@ -130,6 +155,16 @@ export async function scale(world: World, sizes: number[], samples: number) {
         expectStatus('middle page', t, 'GET', `/api/projects/${f.projectId}/users?limit=${pageSize}&cursor=${encodeURIComponent(f.middleCursor)}`, 200, { key: G }),
     },
     { name: 'GET /projects/:p/users/me', run: (f) => expectStatus('me', t, 'GET', `/api/projects/${f.projectId}/users/me`, 200, { key: G }) },
+    {
+      name: `POST /projects/:p/check (principal.userId, ${checked.length} permissions)`,
+      run: (f) =>
+        expectStatus('check userId', t, 'POST', `/api/projects/${f.projectId}/check`, 200, { key: G, body: { principal: { userId: f.checkUser }, permissions: checked } }),
+    },
+    {
+      name: `POST /projects/:p/check (principal.key, ${checked.length} permissions)`,
+      run: (f) =>
+        expectStatus('check key', t, 'POST', `/api/projects/${f.projectId}/check`, 200, { key: G, body: { principal: { key: f.checkKey }, permissions: checked } }),
+    },
     // No app: the list route's DynamoDB calls alone, the same SDK client straight to DynamoDB Local.
     { name: `SDK only, no app: the first page's Query ∥ BatchGetItem`, sdkOnly: true, run: (f) => pageCalls(f.projectId) },
     { name: `SDK only, no app: the middle page's Query ∥ BatchGetItem`, sdkOnly: true, run: (f) => pageCalls(f.projectId, f.middleStartKey) },
@@ -174,5 +209,5 @@ export async function scale(world: World, sizes: number[], samples: number) {
     ]),
     `l${'r'.repeat(sizes.length + 1)}l`,
   );
-  return { rows, seeding, samples, markdown };
+  return { rows, seeding, samples, customRoles: customRoles.length, customPermissions: customPermissions.length, markdown };
 }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { ID_PATTERN } from './ids.js';
+import { ID_BODY, ID_PREFIX } from './ids.js';
 
 /**
  * The API key format, defined here once: `puk_<keyId>_<secret>`, e.g.
@@ -26,7 +26,7 @@ export const SECRET_LENGTH = SECRET_BODY_LENGTH + CHECKSUM_LENGTH;
 export const SECRET_ENTROPY_BITS = Math.floor(SECRET_BODY_LENGTH * Math.log2(SECRET_ALPHABET.length));
 
 const CHAR = '[0-9A-Za-z]';
-const KEY_ID = ID_PATTERN.key.source.replace(/^\^|\$$/g, '');
+const KEY_ID = `${ID_PREFIX.key}_${ID_BODY}`;
 /** A whole key: group 1 the key ID, group 2 the secret's random body, group 3 its checksum. */
 export const API_KEY_PATTERN = new RegExp(
   `^${API_KEY_PREFIX}${API_KEY_SEPARATOR}(${KEY_ID})${API_KEY_SEPARATOR}(${CHAR}{${SECRET_BODY_LENGTH}})(${CHAR}{${CHECKSUM_LENGTH}})$`,

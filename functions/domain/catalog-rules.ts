@@ -2,7 +2,6 @@ import {
   assertCanAddPermission,
   assertCanAddRole,
   assertRolePermissions,
-  CATALOG_LIMITS,
   isBuiltInRole,
   isSystemPermission,
   roleView,
@@ -14,6 +13,7 @@ import {
   type StoredRole,
 } from './catalog.js';
 import { errors } from './errors.js';
+import { CATALOG_LIMITS } from './limits.js';
 
 /**
  * The decisions of the org's catalog management (SPEC §6) on a catalog as read: each either

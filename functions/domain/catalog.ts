@@ -1,5 +1,6 @@
 import { errors } from './errors.js';
 import { ID_PATTERN } from './ids.js';
+import { CATALOG_LIMITS } from './limits.js';
 
 /**
  * Roles and permissions as an organization's data (SPEC §6). The catalog is the system
@@ -36,13 +37,11 @@ export const OWNER_ONLY_PERMISSIONS: readonly string[] = ['project:transfer-owne
 export const PERMISSION_KEY_PATTERN = /^[a-z][a-z0-9-]{0,31}:[a-z][a-z0-9-]{0,31}$/;
 export const RESERVED_RESOURCES = ['project', 'members', 'roles', 'keys', 'org'] as const;
 
-export const CATALOG_LIMITS = {
-  customPermissionsPerOrg: 100,
-  customRolesPerOrg: 50,
-  permissionsPerRole: 50,
-  roleNameLength: 64,
-  descriptionLength: 500,
-} as const;
+/** The most a catalog can hold, built-in entries included: small enough to list as one page. */
+export const MAX_CATALOG_SIZE = {
+  permissions: SYSTEM_PERMISSIONS.length + CATALOG_LIMITS.customPermissionsPerOrg,
+  roles: BUILT_IN_ROLES.length + CATALOG_LIMITS.customRolesPerOrg,
+};
 
 export interface CustomPermission {
   key: string;

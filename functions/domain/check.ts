@@ -6,8 +6,6 @@ import { effectiveGrants, type ProjectCaller } from './permissions.js';
  * enforce with, so a check and the route it stands for cannot disagree. Each permission stands
  * alone; `reason` names the fact that decided it.
  */
-export const CHECK_LIMITS = { minPermissions: 1, maxPermissions: 50 } as const;
-
 export type CheckReason =
   | `role:${string}`
   | 'owner'

@@ -1,26 +1,86 @@
+import { MAX_BODY_BYTES } from './limits.js';
+
 /**
  * Typed failures of the domain. The HTTP layer maps each to an RFC 9457 problem exactly once
  * (`app.onError`); nothing else decides status codes.
+ *
+ * The error table, defined here once: one record per status, with what the OpenAPI document says
+ * it means (http/openapi.ts `problems`) and, per problem code, its title and the detail it
+ * carries unless the failure states its own (`errors` below).
  */
-export type ProblemCode =
-  | 'validation_failed'
-  | 'malformed_json'
-  | 'unauthenticated'
-  | 'forbidden'
-  | 'not_found'
-  | 'conflict'
-  | 'already_member'
-  | 'owner_protected'
-  | 'unknown_role'
-  | 'role_in_use'
-  | 'permission_in_use'
-  | 'precondition_failed'
-  | 'payload_too_large'
-  | 'idempotency_key_reused'
-  | 'service_unavailable'
-  | 'method_not_allowed'
-  | 'unsupported_media_type'
-  | 'internal_error';
+export const PROBLEMS = {
+  400: {
+    means: 'Invalid request (malformed JSON, unknown field, wrong type, bad ID, bad cursor, limit out of range)',
+    codes: {
+      validation_failed: { title: 'Invalid request' },
+      malformed_json: { title: 'Malformed JSON', detail: 'The request body is not valid JSON.' },
+    },
+  },
+  401: {
+    means: 'Missing, malformed, unknown, revoked or expired API key',
+    codes: {
+      unauthenticated: { title: 'Unauthenticated', detail: 'A valid API key is required: Authorization: Bearer puk_<keyId>_<secret>.' },
+    },
+  },
+  403: { means: 'The role or key scope does not allow this', codes: { forbidden: { title: 'Forbidden' } } },
+  404: {
+    means: 'Not found, or not visible to this key',
+    codes: { not_found: { title: 'Not found', detail: 'The resource does not exist or is not visible to this API key.' } },
+  },
+  405: { means: 'Method not allowed', codes: { method_not_allowed: { title: 'Method not allowed' } } },
+  409: {
+    means: 'Conflict (already a member, owner protected, unknown role, role or permission in use)',
+    codes: {
+      conflict: { title: 'Conflict' },
+      already_member: { title: 'Already a member', detail: 'This organization user is already a member of the project.' },
+      owner_protected: { title: 'Owner is protected' },
+      unknown_role: { title: 'Unknown role' },
+      role_in_use: { title: 'Role in use' },
+      permission_in_use: { title: 'Permission in use' },
+    },
+  },
+  412: {
+    means: 'If-Match does not match the current version',
+    codes: { precondition_failed: { title: 'Precondition failed', detail: 'If-Match does not match the current version of the resource.' } },
+  },
+  413: {
+    means: `Body over ${MAX_BODY_BYTES / 1024} KiB`,
+    codes: { payload_too_large: { title: 'Payload too large', detail: `The request body exceeds ${MAX_BODY_BYTES} bytes.` } },
+  },
+  415: {
+    means: 'Body is not application/json',
+    codes: { unsupported_media_type: { title: 'Unsupported media type', detail: 'Send the request body as application/json.' } },
+  },
+  422: {
+    means: 'Idempotency-Key reused with a different request',
+    codes: {
+      idempotency_key_reused: {
+        title: 'Idempotency-Key reused',
+        detail: 'This Idempotency-Key was used in the last 24 hours with a different request; use a new key.',
+      },
+    },
+  },
+  500: { means: 'Internal error', codes: { internal_error: { title: 'Internal error', detail: 'An unexpected error occurred.' } } },
+  503: {
+    means: 'DynamoDB throttled or unreachable; retry after Retry-After seconds',
+    codes: {
+      service_unavailable: {
+        title: 'Service unavailable',
+        detail: 'The data store is throttled or unreachable; nothing was written. Retry later.',
+      },
+    },
+  },
+} as const satisfies Record<number, { means: string; codes: Record<string, { title: string; detail?: string }> }>;
+
+export type ProblemStatus = keyof typeof PROBLEMS;
+export type ProblemCode = { [S in ProblemStatus]: keyof (typeof PROBLEMS)[S]['codes'] }[ProblemStatus];
+
+/** Each code's status, title and fixed detail, found in the table above. */
+const BY_CODE = new Map(
+  Object.entries(PROBLEMS).flatMap(([status, { codes }]) =>
+    Object.entries(codes).map(([code, text]: [string, { title: string; detail?: string }]) => [code, { status: Number(status), ...text }]),
+  ),
+);
 
 export interface FieldError {
   path: string;
@@ -40,47 +100,31 @@ export class DomainError extends Error {
   }
 }
 
+/** The problem `code` as the table gives it, with this failure's own detail where it has one. */
+function problem(code: ProblemCode, detail?: string, extra: Record<string, unknown> = {}): DomainError {
+  const entry = BY_CODE.get(code)!;
+  return new DomainError(entry.status, code, entry.title, detail ?? entry.detail ?? entry.title, extra);
+}
+
 export const errors = {
-  validation: (detail: string, fieldErrors: FieldError[] = []) =>
-    new DomainError(400, 'validation_failed', 'Invalid request', detail, { errors: fieldErrors }),
-  malformedJson: () =>
-    new DomainError(400, 'malformed_json', 'Malformed JSON', 'The request body is not valid JSON.'),
-  unauthenticated: () =>
-    new DomainError(
-      401,
-      'unauthenticated',
-      'Unauthenticated',
-      'A valid API key is required: Authorization: Bearer puk_<keyId>_<secret>.',
-    ),
-  forbidden: (detail: string) => new DomainError(403, 'forbidden', 'Forbidden', detail),
-  notFound: () =>
-    new DomainError(404, 'not_found', 'Not found', 'The resource does not exist or is not visible to this API key.'),
-  alreadyMember: () =>
-    new DomainError(409, 'already_member', 'Already a member', 'This organization user is already a member of the project.'),
-  ownerProtected: (detail: string, extra: Record<string, unknown> = {}) =>
-    new DomainError(409, 'owner_protected', 'Owner is protected', detail, extra),
+  validation: (detail: string, fieldErrors: FieldError[] = []) => problem('validation_failed', detail, { errors: fieldErrors }),
+  malformedJson: () => problem('malformed_json'),
+  unauthenticated: () => problem('unauthenticated'),
+  forbidden: (detail: string) => problem('forbidden', detail),
+  notFound: () => problem('not_found'),
+  alreadyMember: () => problem('already_member'),
+  ownerProtected: (detail: string, extra: Record<string, unknown> = {}) => problem('owner_protected', detail, extra),
   unknownRole: (roles: string[], known: readonly string[]) =>
-    new DomainError(409, 'unknown_role', 'Unknown role', `Unknown role(s): ${roles.join(', ')}. Known roles: ${known.join(', ')}.`),
+    problem('unknown_role', `Unknown role(s): ${roles.join(', ')}. Known roles: ${known.join(', ')}.`),
   roleInUse: (holders: number) =>
-    new DomainError(409, 'role_in_use', 'Role in use', `${holders} membership(s) hold this role; remove it from them first.`, { holders }),
+    problem('role_in_use', `${holders} membership(s) hold this role; remove it from them first.`, { holders }),
   permissionInUse: (roleIds: string[]) =>
-    new DomainError(409, 'permission_in_use', 'Permission in use', `Roles include this permission: ${roleIds.join(', ')}; remove it from them first.`, { roleIds }),
-  conflict: (detail: string, extra: Record<string, unknown> = {}) =>
-    new DomainError(409, 'conflict', 'Conflict', detail, extra),
-  preconditionFailed: () =>
-    new DomainError(412, 'precondition_failed', 'Precondition failed', 'If-Match does not match the current version of the resource.'),
-  payloadTooLarge: (limit: number) =>
-    new DomainError(413, 'payload_too_large', 'Payload too large', `The request body exceeds ${limit} bytes.`),
-  idempotencyKeyReused: () =>
-    new DomainError(
-      422,
-      'idempotency_key_reused',
-      'Idempotency-Key reused',
-      'This Idempotency-Key was used in the last 24 hours with a different request; use a new key.',
-    ),
-  unsupportedMediaType: () =>
-    new DomainError(415, 'unsupported_media_type', 'Unsupported media type', 'Send the request body as application/json.'),
-  internal: () => new DomainError(500, 'internal_error', 'Internal error', 'An unexpected error occurred.'),
-  unavailable: () =>
-    new DomainError(503, 'service_unavailable', 'Service unavailable', 'The data store is throttled or unreachable; nothing was written. Retry later.'),
+    problem('permission_in_use', `Roles include this permission: ${roleIds.join(', ')}; remove it from them first.`, { roleIds }),
+  conflict: (detail: string, extra: Record<string, unknown> = {}) => problem('conflict', detail, extra),
+  preconditionFailed: () => problem('precondition_failed'),
+  payloadTooLarge: () => problem('payload_too_large'),
+  idempotencyKeyReused: () => problem('idempotency_key_reused'),
+  unsupportedMediaType: () => problem('unsupported_media_type'),
+  internal: () => problem('internal_error'),
+  unavailable: () => problem('service_unavailable'),
 };

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
  * key delimiter), and sorts by creation time, which gives lists and the audit log a natural order.
  */
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
-const BODY = '[0-9a-hjkmnp-tv-z]{26}';
+/** What follows `<prefix>_` in every ID, as a regular expression source (no anchors). */
+export const ID_BODY = '[0-9a-hjkmnp-tv-z]{26}';
 
 export const ID_PREFIX = {
   org: 'org',
@@ -22,7 +23,7 @@ export const ID_PREFIX = {
 export type IdKind = keyof typeof ID_PREFIX;
 
 export const ID_PATTERN: Record<IdKind, RegExp> = Object.fromEntries(
-  Object.entries(ID_PREFIX).map(([kind, prefix]) => [kind, new RegExp(`^${prefix}_${BODY}$`)]),
+  Object.entries(ID_PREFIX).map(([kind, prefix]) => [kind, new RegExp(`^${prefix}_${ID_BODY}$`)]),
 ) as Record<IdKind, RegExp>;
 
 function encodeTime(ms: number): string {

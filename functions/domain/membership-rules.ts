@@ -8,6 +8,7 @@ import {
   authorizeRemove,
   authorizeTransfer,
   authorizeUpdate,
+  effectivePermissions,
   membershipPermissions,
   normalizeTags,
   type ProjectCaller,
@@ -87,6 +88,8 @@ export function decideUpdate(
   if (!target) throw errors.notFound();
   authorizeUpdate(caller, target, {});
   const roles = request.roles === undefined ? undefined : assertKnownRoles(request.roles, caller.catalog);
+  // A restored membership must not come back holding a role deleted while it was expired.
+  if (roles === undefined && request.expiresAt !== undefined) assertKnownRoles(target.roles, caller.catalog);
   authorizeUpdate(caller, target, { roles, expiresAt: request.expiresAt, tags: request.tags });
   const tags = request.tags === undefined ? undefined : normalizeTags(request.tags);
   const unchanged =
@@ -140,9 +143,13 @@ export function foundOwner(owner: Membership | null): Membership {
   return owner;
 }
 
-/** Managers and above (any key scope: reading it changes nothing) and `global` keys. */
+/**
+ * Holders of `members:manage` and `global` keys: the same effective permissions as everywhere, so
+ * a `read` key (which keeps only `…:read` permissions, SPEC §6) does not see the audit log, and
+ * `POST …/check` for `members:manage` answers for this route too.
+ */
 export function canAudit(caller: ProjectCaller): boolean {
-  return caller.scope === 'global' || (caller.membership !== null && membershipPermissions(caller.membership, caller.catalog).includes('members:manage'));
+  return effectivePermissions(caller).includes('members:manage');
 }
 
 export function authorizeAuditRead(caller: ProjectCaller): void {

@@ -7,12 +7,16 @@ export interface Org {
   createdAt: string;
 }
 
+/** Who an org user is: a person, or a service that only ever acts through its API keys. */
+export const USER_KINDS = ['human', 'api'] as const;
+export type UserKind = (typeof USER_KINDS)[number];
+
 export interface OrgUser {
   userId: string;
   orgId: string;
   name: string;
   email: string | null;
-  kind: 'human' | 'api';
+  kind: UserKind;
   orgRole: OrgRole;
   createdAt: string;
   version: number;
@@ -80,23 +84,31 @@ export interface Actor {
   userId: string;
 }
 
-export type AuditAction =
-  | 'ProjectCreated'
-  | 'ProjectUserAdded'
-  | 'ProjectUserUpdated'
-  | 'ProjectUserRemoved'
-  | 'ProjectOwnershipTransferred'
-  | 'OrgUserCreated'
-  | 'OrgUserDeleted'
-  | 'ApiKeyCreated'
-  | 'ApiKeyRevoked'
-  | 'ProjectUserExpired'
-  | 'OrgUserDeletionBlocked'
-  | 'RoleCreated'
-  | 'RoleUpdated'
-  | 'RoleDeleted'
-  | 'PermissionCreated'
-  | 'PermissionDeleted';
+/** The actions of a project's audit log (`GET …/audit`, filtered by `?action=`), every one also published as an event. */
+export const PROJECT_AUDIT_ACTIONS = [
+  'ProjectCreated',
+  'ProjectUserAdded',
+  'ProjectUserUpdated',
+  'ProjectUserRemoved',
+  'ProjectOwnershipTransferred',
+] as const;
+
+/** Every action an audit entry (and the event published from it) can name. */
+export const AUDIT_ACTIONS = [
+  ...PROJECT_AUDIT_ACTIONS,
+  'OrgUserCreated',
+  'OrgUserDeleted',
+  'ApiKeyCreated',
+  'ApiKeyRevoked',
+  'ProjectUserExpired',
+  'OrgUserDeletionBlocked',
+  'RoleCreated',
+  'RoleUpdated',
+  'RoleDeleted',
+  'PermissionCreated',
+  'PermissionDeleted',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditEntry {
   eventId: string;

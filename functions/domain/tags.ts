@@ -1,3 +1,5 @@
+import { MAX_TAG_CODE_POINTS, MAX_TAG_LENGTH } from './limits.js';
+
 /**
  * Tags on a membership, defined here once. A tag is stored in Unicode NFC, so `e` + U+0301 and the
  * precomposed `é` are one tag (and duplicates are found after normalisation). Its length is counted
@@ -13,13 +15,9 @@
  *   U+200F (RLM) and U+061C (ALM). Overrides reorder what is displayed ("Trojan Source"); marks are
  *   invisible, so two tags that look the same would differ. A one-word label never needs them.
  * Zero-width joiners (U+200D, emoji sequences) and non-joiners (U+200C, Persian) are allowed.
+ * The length limits (MAX_TAG_LENGTH, MAX_TAG_CODE_POINTS) are domain/limits.ts.
  */
-export const MAX_TAG_LENGTH = 64;
-/**
- * A guard besides the grapheme count: one grapheme cluster may stack any number of combining
- * marks. 1,024 code points hold 64 of the longest emoji sequences (11 code points each).
- */
-export const MAX_TAG_CODE_POINTS = 1024;
+
 /** Characters a tag may not contain (checked after NFC; lone surrogates are checked before). */
 export const FORBIDDEN_TAG_CHARACTERS = /[\p{Cc}\u2028\u2029\p{Bidi_Control}]/u;
 const LONE_SURROGATE = /\p{Cs}/u;
@@ -46,4 +44,11 @@ export function normalizeTag(raw: string): { tag: string } | { error: string } {
   if ([...tag].length > MAX_TAG_CODE_POINTS) return { error: `must be at most ${MAX_TAG_CODE_POINTS} code points` };
   if (graphemeLength(tag) > MAX_TAG_LENGTH) return { error: `must be at most ${MAX_TAG_LENGTH} characters` };
   return { tag };
+}
+
+/** A tag as it may be stored: one the API would accept, already in the form it stores (NFC). */
+export function isStoredTag(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  const result = normalizeTag(value);
+  return 'tag' in result && result.tag === value;
 }

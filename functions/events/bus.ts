@@ -1,27 +1,19 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { localEndpoint } from '../aws.js';
 import type { EventsConfig } from './config.js';
 
 const MAX_ENTRIES_PER_CALL = 10;
 
-const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+/** The event functions' AWS clients: a few attempts each, and a local stand-in where the config names one. */
+const clientOptions = (region: string, endpoint: string | undefined) => ({ region, maxAttempts: 3, ...localEndpoint(endpoint) });
 
 export function createEventBridgeClient(config: Pick<EventsConfig, 'region' | 'eventBridgeEndpoint'>): EventBridgeClient {
-  return new EventBridgeClient({
-    region: config.region,
-    endpoint: config.eventBridgeEndpoint,
-    maxAttempts: 3,
-    ...(config.eventBridgeEndpoint ? { credentials: localCredentials } : {}),
-  });
+  return new EventBridgeClient(clientOptions(config.region, config.eventBridgeEndpoint));
 }
 
 export function createSqsClient(config: Pick<EventsConfig, 'region' | 'sqsEndpoint'>): SQSClient {
-  return new SQSClient({
-    region: config.region,
-    endpoint: config.sqsEndpoint,
-    maxAttempts: 3,
-    ...(config.sqsEndpoint ? { credentials: localCredentials } : {}),
-  });
+  return new SQSClient(clientOptions(config.region, config.sqsEndpoint));
 }
 
 export interface Outgoing<K> {

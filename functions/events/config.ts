@@ -1,3 +1,5 @@
+import { regionOf } from '../aws.js';
+
 /** Environment of the event functions, read once at load. */
 export interface EventsConfig {
   busName: string;
@@ -14,7 +16,7 @@ export function readEventsConfig(env: NodeJS.ProcessEnv = process.env): EventsCo
   if (!busName) throw new Error('Missing required environment variable EVENT_BUS_NAME');
   return {
     busName,
-    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    region: regionOf(env),
     eventBridgeEndpoint: env.EVENTBRIDGE_ENDPOINT || undefined,
     sqsEndpoint: env.SQS_ENDPOINT || undefined,
     deadLetterQueueUrl: env.DEAD_LETTER_QUEUE_URL || undefined,

@@ -1,4 +1,4 @@
-import type { AuditAction } from '../domain/model.js';
+import { PROJECT_AUDIT_ACTIONS, type AuditAction } from '../domain/model.js';
 
 /**
  * What this service publishes, shared by the publisher and the stack's stream filter, so the
@@ -8,11 +8,7 @@ export const EVENT_SOURCE = 'project-users';
 
 /** Audit actions that become events (others, such as org-user changes, stay in the audit log). */
 export const PUBLISHED_ACTIONS: readonly AuditAction[] = [
-  'ProjectCreated',
-  'ProjectUserAdded',
-  'ProjectUserUpdated',
-  'ProjectUserRemoved',
-  'ProjectOwnershipTransferred',
+  ...PROJECT_AUDIT_ACTIONS,
   'ApiKeyCreated',
   'ApiKeyRevoked',
   'RoleCreated',

@@ -19,8 +19,6 @@ import { projectRoutes } from './routes/projects.js';
 import { roleRoutes } from './routes/roles.js';
 import { userRoutes } from './routes/users.js';
 
-export { MAX_BODY_BYTES } from './middleware.js';
-
 const health = createRoute({
   method: 'get',
   path: '/health',

@@ -2,10 +2,10 @@ import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import { randomUUID } from 'node:crypto';
 import { errors } from '../domain/errors.js';
+import { MAX_BODY_BYTES } from '../domain/limits.js';
 import type { Observability } from './observability.js';
 import type { AppEnv, Services } from './router.js';
 
-export const MAX_BODY_BYTES = 64 * 1024;
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 const CLIENT_REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -46,7 +46,7 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
 export const limitBody = bodyLimit({
   maxSize: MAX_BODY_BYTES,
   onError: () => {
-    throw errors.payloadTooLarge(MAX_BODY_BYTES);
+    throw errors.payloadTooLarge();
   },
 });
 

@@ -1,35 +1,52 @@
 import { createRoute, z, type RouteConfig } from '@hono/zod-openapi';
-import { Problem } from './schemas.js';
+import { PROBLEMS, type ProblemStatus } from '../domain/errors.js';
+import { listOf, onePageOf, Problem } from './schemas.js';
 
-const PROBLEM_TITLES: Record<number, string> = {
-  400: 'Invalid request (malformed JSON, unknown field, wrong type, bad ID, bad cursor, limit out of range)',
-  401: 'Missing, malformed, unknown, revoked or expired API key',
-  403: 'The role or key scope does not allow this',
-  404: 'Not found, or not visible to this key',
-  409: 'Conflict (already a member, owner protected, unknown role)',
-  412: 'If-Match does not match the current version',
-  413: 'Body over 64 KiB',
-  415: 'Body is not application/json',
-  422: 'Idempotency-Key reused with a different request',
-  503: 'DynamoDB throttled or unreachable; retry after Retry-After seconds',
-};
-
-/** The problem+json responses a route may give, for the OpenAPI document. */
-export function problems(...statuses: number[]) {
+/** The problem+json responses a route may give, for the OpenAPI document, worded by the error table. */
+export function problems(...statuses: ProblemStatus[]) {
   return Object.fromEntries(
-    [...new Set([400, 401, 503, ...statuses])].map((status) => [
+    [...new Set<ProblemStatus>([400, 401, 503, ...statuses])].map((status) => [
       status,
-      { description: PROBLEM_TITLES[status] ?? 'Error', content: { 'application/problem+json': { schema: Problem } } },
+      { description: PROBLEMS[status].means, content: { 'application/problem+json': { schema: Problem } } },
     ]),
   );
 }
 
 export const security = [{ apiKey: [] }];
 
-/** `createRoute` for one resource's router: its operations share the resource's tag and need an API key. */
+/**
+ * The routes of one resource's router, declared as Hono declares them (`route.get(path, …)`): its
+ * operations share the resource's tag and need an API key.
+ */
 export function routeFor(tag: string) {
-  return <P extends string, R extends Omit<RouteConfig, 'path' | 'tags' | 'security'> & { path: P }>(config: R) =>
-    createRoute({ tags: [tag], security, ...config });
+  const method =
+    <M extends RouteConfig['method']>(method: M) =>
+    <P extends string, R extends Operation>(path: P, config: R) =>
+      createRoute({ tags: [tag], security, method, path, ...config });
+  const get = method('get');
+  return {
+    get,
+    post: method('post'),
+    patch: method('patch'),
+    delete: method('delete'),
+    /** `GET /`: one page of `item`s (`listOf`), `page` saying what they are. */
+    list: <I extends z.ZodTypeAny, Q extends RouteRequest>(item: I, page: string, { problems: statuses = [], ...config }: ListOperation<Q>) =>
+      get('/', { ...config, responses: { 200: { description: page, content: json(listOf(item)) }, ...problems(...statuses) } }),
+    /** `GET /` of a small collection: all of it in one page (`onePageOf`), `page` saying what it is. */
+    onePage: <I extends z.ZodTypeAny>(item: I, page: string, config: { summary: string; description: string }) =>
+      get('/', { ...config, responses: { 200: { description: page, content: json(onePageOf(item)) }, ...problems() } }),
+  };
+}
+
+/** An operation as a route declares it: everything but where it is and what `routeFor` adds. */
+type Operation = Omit<RouteConfig, 'method' | 'path' | 'tags' | 'security'>;
+type RouteRequest = NonNullable<RouteConfig['request']>;
+
+interface ListOperation<Q extends RouteRequest> {
+  summary: string;
+  description?: string;
+  request: Q;
+  problems?: ProblemStatus[];
 }
 
 export const etagHeader = {

@@ -2,7 +2,6 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
 import { DomainError, errors, type FieldError } from '../domain/errors.js';
-import { MAX_BODY_BYTES } from './middleware.js';
 
 /** RFC 9457 problem details: the only error body this API ever returns. */
 export const PROBLEM_TYPE_BASE = 'https://project-users.dev/problems/';
@@ -36,7 +35,7 @@ export function toDomainError(error: unknown): DomainError {
   if (error instanceof DomainError) return error;
   if (error instanceof HTTPException) {
     if (error.status === 400 && /json/i.test(error.message)) return errors.malformedJson();
-    if (error.status === 413) return errors.payloadTooLarge(MAX_BODY_BYTES);
+    if (error.status === 413) return errors.payloadTooLarge();
     return new DomainError(error.status, 'validation_failed', 'Bad request', 'The request could not be processed.');
   }
   return errors.internal();

@@ -1,12 +1,13 @@
 import { z } from '@hono/zod-openapi';
 import {
   BUILT_IN_ROLES,
-  CATALOG_LIMITS,
   isRoleIdFormat,
   PERMISSION_KEY_PATTERN,
   RESERVED_RESOURCES,
   SYSTEM_PERMISSIONS,
 } from '../domain/catalog.js';
+import { CATALOG_LIMITS, MAX_PERMISSION_KEY_LENGTH, MAX_ROLE_ID_LENGTH } from '../domain/limits.js';
+import { timestamp } from './schemas.js';
 
 /**
  * Request and response schemas of the org's roles and permissions (SPEC §6): `/api/permissions`
@@ -15,8 +16,9 @@ import {
  * (functions/domain/catalog.ts); the descriptions here state them for the OpenAPI document.
  */
 
-const reserved = RESERVED_RESOURCES.map((r) => `\`${r}\``).join(', ');
-const builtIn = BUILT_IN_ROLES.map((r) => `\`${r}\``).join(', ');
+const quoted = (items: readonly string[]) => items.map((item) => `\`${item}\``);
+const reserved = quoted(RESERVED_RESOURCES).join(', ');
+const builtIn = quoted(BUILT_IN_ROLES).join(', ');
 const LIMITS =
   `Limits: ${CATALOG_LIMITS.customPermissionsPerOrg} custom permissions and ${CATALOG_LIMITS.customRolesPerOrg} custom roles ` +
   `per organization, ${CATALOG_LIMITS.permissionsPerRole} permissions per role (400 past them).`;
@@ -25,7 +27,7 @@ const LIMITS =
 export const PermissionKey = z
   .string()
   .min(1)
-  .max(65)
+  .max(MAX_PERMISSION_KEY_LENGTH)
   .openapi({
     pattern: PERMISSION_KEY_PATTERN.source,
     description:
@@ -46,16 +48,15 @@ export const PermissionParams = z.object({
 export const RoleParams = z.object({
   roleId: z
     .string()
-    .max(64)
+    .max(MAX_ROLE_ID_LENGTH)
     .refine(isRoleIdFormat, `must be a built-in role (${BUILT_IN_ROLES.join(', ')}) or a custom role ID rol_…`)
     .openapi({ param: { name: 'roleId', in: 'path' }, example: 'rol_01jd6x4r2m0000000000000000' }),
 });
 
-const timestamp = z.string().datetime();
 const description = z.string().max(CATALOG_LIMITS.descriptionLength);
 const roleName = z.string().trim().min(1).max(CATALOG_LIMITS.roleNameLength);
 const permissionList = z
-  .array(z.string().min(1).max(65))
+  .array(z.string().min(1).max(MAX_PERMISSION_KEY_LENGTH))
   .max(CATALOG_LIMITS.permissionsPerRole)
   .openapi({
     description:
@@ -90,10 +91,6 @@ export const RoleObject = z
   })
   .openapi('Role');
 
-/** The catalog is small (≤ 105 permissions, ≤ 54 roles): always one page, `nextCursor` null. */
-export const onePageOf = <T extends z.ZodTypeAny>(item: T) =>
-  z.object({ data: z.array(item), nextCursor: z.null().openapi({ description: 'Always null: the whole catalog is one page' }) });
-
 // ---- requests --------------------------------------------------------------------------------
 
 export const CreatePermissionBody = z
@@ -116,5 +113,10 @@ export const UpdateRoleBody = z
       '`permissions` must list its system permissions and may add or drop custom ones (`admin` always holds every permission). ' +
       LIMITS,
   });
+
+/** A permission key's rules, for the routes' descriptions. */
+export const PERMISSION_KEY_TEXT =
+  `The key is \`resource:action\` (\`${PERMISSION_KEY_PATTERN.source}\`); the resources ` +
+  `${quoted(RESERVED_RESOURCES.slice(0, -1)).join(', ')} and \`${RESERVED_RESOURCES.at(-1)}\` are reserved for system permissions (400).`;
 
 export { LIMITS as CATALOG_LIMITS_TEXT };

@@ -1,8 +1,10 @@
 import { z } from '@hono/zod-openapi';
 import { ID_PATTERN, type IdKind } from '../domain/ids.js';
 import { isRoleIdFormat } from '../domain/catalog.js';
-import { KEY_SCOPES, PERMISSIONS, ROLES } from '../domain/permissions.js';
-import { MAX_TAG_LENGTH, normalizeTag } from '../domain/tags.js';
+import { MAX_ROLE_ID_LENGTH, MAX_TAG_LENGTH, MEMBERSHIP_LIMITS, PAGE_LIMITS } from '../domain/limits.js';
+import { PROJECT_AUDIT_ACTIONS, USER_KINDS } from '../domain/model.js';
+import { KEY_SCOPES, ORG_ROLES, PERMISSIONS, ROLES } from '../domain/permissions.js';
+import { normalizeTag } from '../domain/tags.js';
 
 /**
  * Request and response schemas, defined once: they validate requests and describe the API in the
@@ -23,7 +25,10 @@ export const Ids = {
 /** The path of everything about one project. */
 export const ProjectParams = z.object({ projectId: Ids.project });
 
-const MAX_ITEMS = 20;
+/** When something happened, as the API shows it (ISO 8601, UTC). */
+export const timestamp = z.string().datetime();
+const timestamps = { createdAt: timestamp, updatedAt: timestamp };
+
 /** A tag, stored in NFC; the rules (length in graphemes, refused characters) are domain/tags.ts. */
 const tag = z
   .string()
@@ -41,14 +46,14 @@ const tag = z
   });
 /** Roles are free strings here: an unknown role is a 409 from the domain, as the spec says. */
 /** A membership always holds at least one role: `roles: []` is a 400, never a member with no role. */
-const roleList = z.array(z.string().min(1).max(64)).min(1).max(MAX_ITEMS);
-const tagList = z.array(tag).max(MAX_ITEMS);
+const roleList = z.array(z.string().min(1).max(MAX_ROLE_ID_LENGTH)).min(1).max(MEMBERSHIP_LIMITS.roles);
+const tagList = z.array(tag).max(MEMBERSHIP_LIMITS.tags);
 
 /** Roles and permissions are an org's data (SPEC §6): built-in IDs are examples, not the whole set. */
 export const Role = z
   .string()
   .min(1)
-  .max(64)
+  .max(MAX_ROLE_ID_LENGTH)
   .openapi('RoleId', {
     description: `A role ID: a built-in role (${ROLES.join(', ')}) or a custom role \`rol_…\`; an unknown ID is 409 unknown_role`,
     example: 'editor',
@@ -66,10 +71,9 @@ export const ProjectUser = z
     roles: z.array(Role),
     tags: z.array(z.string()),
     isOwner: z.boolean(),
-    expiresAt: z.string().datetime().nullable().openapi({ description: 'When the membership stops authorizing; null: never' }),
+    expiresAt: timestamp.nullable().openapi({ description: 'When the membership stops authorizing; null: never' }),
     permissions: z.array(Permission),
-    createdAt: z.string().datetime(),
-    updatedAt: z.string().datetime(),
+    ...timestamps,
     version: z.number().int(),
   })
   .openapi('ProjectUser');
@@ -80,8 +84,7 @@ export const Project = z
     orgId: Ids.org,
     name: z.string(),
     ownerProjectUserId: Ids.projectUser,
-    createdAt: z.string().datetime(),
-    updatedAt: z.string().datetime(),
+    ...timestamps,
   })
   .openapi('Project');
 
@@ -91,9 +94,9 @@ export const OrgUser = z
     orgId: Ids.org,
     name: z.string(),
     email: z.string().nullable(),
-    kind: z.enum(['human', 'api']),
-    orgRole: z.enum(['owner', 'admin', 'member']),
-    createdAt: z.string().datetime(),
+    kind: z.enum(USER_KINDS),
+    orgRole: z.enum(ORG_ROLES),
+    createdAt: timestamp,
   })
   .openapi('OrgUser');
 
@@ -104,9 +107,9 @@ export const ApiKey = z
     scope: z.enum(KEY_SCOPES),
     projectId: Ids.project.nullable(),
     name: z.string().nullable(),
-    createdAt: z.string().datetime(),
-    expiresAt: z.string().datetime().nullable(),
-    revokedAt: z.string().datetime().nullable(),
+    createdAt: timestamp,
+    expiresAt: timestamp.nullable(),
+    revokedAt: timestamp.nullable(),
   })
   .openapi('ApiKey');
 
@@ -126,6 +129,10 @@ export const Me = z
 export const listOf = <T extends z.ZodTypeAny>(item: T) =>
   z.object({ data: z.array(item), nextCursor: z.string().nullable() });
 
+/** A small collection (the org's catalog: MAX_CATALOG_SIZE) is always one page, `nextCursor` null. */
+export const onePageOf = <T extends z.ZodTypeAny>(item: T) =>
+  z.object({ data: z.array(item), nextCursor: z.null().openapi({ description: 'Always null: the whole catalog is one page' }) });
+
 export const AuditEntry = z
   .object({
     _id: z.string().openapi({ description: 'Stable event ID, also the published event\'s ID' }),
@@ -136,18 +143,9 @@ export const AuditEntry = z
     userId: Ids.user.nullable(),
     before: z.record(z.string(), z.unknown()).nullable(),
     after: z.record(z.string(), z.unknown()).nullable(),
-    at: z.string().datetime(),
+    at: timestamp,
   })
   .openapi('AuditEntry');
-
-export const AUDIT_ACTIONS = [
-  'ProjectCreated',
-  'ProjectUserAdded',
-  'ProjectUserUpdated',
-  'ProjectUserRemoved',
-  'ProjectOwnershipTransferred',
-] as const;
-
 
 export const Problem = z
   .object({
@@ -185,8 +183,9 @@ export const CreateOrgUserBody = z
   .strictObject({
     name: z.string().trim().min(1).max(200),
     email: z.string().email().max(254).optional(),
-    kind: z.enum(['human', 'api']).optional(),
-    orgRole: z.enum(['admin', 'member']).optional(),
+    kind: z.enum(USER_KINDS).optional(),
+    // An organization has one owner, made with it (`npm run admin`): no request creates another.
+    orgRole: z.enum(ORG_ROLES).exclude(['owner']).optional(),
   })
   .openapi('CreateOrgUser');
 
@@ -215,15 +214,20 @@ export const CreatedKey = z
 
 const limit = z
   .string()
-  .regex(/^\d{1,3}$/, 'must be an integer from 1 to 100')
+  .regex(/^\d{1,3}$/, `must be an integer from 1 to ${PAGE_LIMITS.max}`)
   .transform(Number)
-  .pipe(z.number().int().min(1).max(100))
+  .pipe(z.number().int().min(1).max(PAGE_LIMITS.max))
   .optional()
-  .openapi({ type: 'integer', minimum: 1, maximum: 100, default: 50 });
+  .openapi({ type: 'integer', minimum: 1, maximum: PAGE_LIMITS.max, default: PAGE_LIMITS.default });
 
 const cursor = z.string().min(1).max(2048).optional();
 
 export const PageQuery = z.strictObject({ limit, cursor });
+
+/** The page a list request asks for: its `cursor`, and its `limit` or the default size. */
+export function pageRequest(query: { limit?: number; cursor?: string }) {
+  return { limit: query.limit ?? PAGE_LIMITS.default, cursor: query.cursor };
+}
 
 export const ProjectUsersQuery = z.strictObject({
   limit,
@@ -246,5 +250,5 @@ export const AuditQuery = z.strictObject({
   limit,
   cursor,
   projectUserId: Ids.projectUser.optional(),
-  action: z.enum(AUDIT_ACTIONS).optional(),
+  action: z.enum(PROJECT_AUDIT_ACTIONS).optional(),
 });

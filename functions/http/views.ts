@@ -35,40 +35,30 @@ export function auditView(entry: AuditEntry) {
   };
 }
 
-export function projectView(project: Project) {
-  return {
-    _id: project.projectId,
-    orgId: project.orgId,
-    name: project.name,
-    ownerProjectUserId: project.ownerProjectUserId,
-    createdAt: project.createdAt,
-    updatedAt: project.updatedAt,
-  };
+type StringKey<R> = { [K in keyof R]: R[K] extends string ? K : never }[keyof R];
+
+/**
+ * A record as the API shows it: its own ID as `_id`, then `fields` in that order, a field the
+ * record leaves out shown as null (stored items omit null fields) and anything else left out.
+ */
+function viewOf<R extends object>() {
+  return <K extends keyof R>(id: StringKey<R>, fields: readonly K[]) =>
+    (record: R) => {
+      const view: Record<string, unknown> = { _id: record[id] };
+      for (const field of fields) view[field as string] = record[field] ?? null;
+      return view as { _id: string } & { [F in K]-?: Exclude<R[F], undefined> | (undefined extends R[F] ? null : never) };
+    };
 }
 
-export function orgUserView(user: OrgUser) {
-  return {
-    _id: user.userId,
-    orgId: user.orgId,
-    name: user.name,
-    email: user.email ?? null,
-    kind: user.kind,
-    orgRole: user.orgRole,
-    createdAt: user.createdAt,
-  };
-}
+export const projectView = viewOf<Project>()('projectId', ['orgId', 'name', 'ownerProjectUserId', 'createdAt', 'updatedAt']);
 
-export function apiKeyView(key: ApiKey) {
-  return {
-    _id: key.keyId,
-    userId: key.userId,
-    scope: key.scope,
-    projectId: key.projectId ?? null,
-    name: key.name ?? null,
-    createdAt: key.createdAt,
-    expiresAt: key.expiresAt ?? null,
-    revokedAt: key.revokedAt ?? null,
-  };
+export const orgUserView = viewOf<OrgUser>()('userId', ['orgId', 'name', 'email', 'kind', 'orgRole', 'createdAt']);
+
+export const apiKeyView = viewOf<ApiKey>()('keyId', ['userId', 'scope', 'projectId', 'name', 'createdAt', 'expiresAt', 'revokedAt']);
+
+/** A whole collection as one page: the shape of every `onePageOf(...)` schema. */
+export function onePage<V>(items: V[]) {
+  return { data: items, nextCursor: null };
 }
 
 /** One page of a list, each item in its view: the shape of every `listOf(...)` schema. */

@@ -48,7 +48,11 @@ interface Holding {
 
 /**
  * The grant items and counter bumps for the custom roles a membership gains, keeps (when its
- * expiry changes) or loses. A counter that is gone means the role was deleted: decide again.
+ * expiry changes, which can bring an expired holder back) or loses. Only a grant that adds a
+ * holder bumps the counter, on condition that it exists (a counter that is gone means the role
+ * was deleted: decide again); a lost grant needs no bump, since a deletion that counted it as a
+ * holder was only refused, never wrongly allowed. So removals never depend on the role still
+ * existing, and removing a deleted user's memberships always commits.
  */
 export function grantChanges(before: Holding | null, after: Holding | null): TxEntry[] {
   const custom = (h: Holding | null) => new Set((h?.roles ?? []).filter((role) => !isBuiltInRole(role)));
@@ -78,12 +82,11 @@ export function grantChanges(before: Holding | null, after: Holding | null): TxE
       },
       onConditionFailed: STALE,
     });
-    if (!had.has(roleId)) entries.push(bump(roleId));
+    entries.push(bump(roleId));
   }
   for (const roleId of had) {
     if (has.has(roleId)) continue;
     entries.push(remove(keys.roleGrant(roleId, before!.projectId, before!.projectUserId)));
-    entries.push(bump(roleId));
   }
   return entries;
 }

@@ -1,14 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../config.js';
-
-/**
- * An endpoint override points the client at a local stand-in (DynamoDB Local and the like), which
- * accepts any credentials; without one, on AWS, the default chain supplies real ones.
- */
-export function localEndpoint(endpoint: string | undefined) {
-  return endpoint ? { endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : { endpoint };
-}
+import { localEndpoint } from '../aws.js';
 
 /**
  * One Document client per store. Short timeouts and few attempts: a throttled or unreachable

@@ -42,7 +42,8 @@ export interface AttackLoad {
 const LOADS: Record<AttackLoadName, AttackLoad> = {
   light: {
     name: 'light',
-    timeoutMs: undefined,
+    // Light attacks take 5–20 s alone; beside every other test file on 2 shared cores, up to 4× that.
+    timeoutMs: 120_000,
     wholeTableCheck: false,
     binding: {
       revokedKeyWrites: { rounds: 2, parallel: 50 },

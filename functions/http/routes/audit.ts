@@ -1,29 +1,27 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import { authorizeAuditRead } from '../../domain/membership-rules.js';
 import { pageInProject } from '../caller.js';
-import { json, problems, routeFor } from '../openapi.js';
+import { routeFor } from '../openapi.js';
 import { newRouter, type AppEnv } from '../router.js';
-import { AuditEntry, AuditQuery, listOf, ProjectParams } from '../schemas.js';
+import { AuditEntry, AuditQuery, pageRequest, ProjectParams } from '../schemas.js';
 import { auditView, pageOf } from '../views.js';
 
 /** `/api/projects/{projectId}/audit`: a project's membership change log. */
 const route = routeFor('Project users');
 
-const listRoute = route({
-  method: 'get',
-  path: '/',
+const listRoute = route.list(AuditEntry, 'A page of audit entries', {
   summary: "The project's membership change log, newest first",
   description:
-    'Managers and above (any key scope: reading it changes nothing) and `global` keys. Filter by `projectUserId` and `action`; cursor-paginated like the users list. Entries are the events published to EventBridge, with the same IDs.',
+    'Callers whose effective permissions include `members:manage` (so not through a `read` key, which keeps only `…:read` permissions) and `global` keys. Filter by `projectUserId` and `action`; cursor-paginated like the users list. Entries are the events published to EventBridge, with the same IDs.',
   request: { params: ProjectParams, query: AuditQuery },
-  responses: { 200: { description: 'A page of audit entries', content: json(listOf(AuditEntry)) }, ...problems(403, 404) },
+  problems: [403, 404],
 });
 
 const list: RouteHandler<typeof listRoute, AppEnv> = async (c) => {
   const { projectId } = c.req.valid('param');
   const query = c.req.valid('query');
   const { caller, page } = await pageInProject(c, projectId, (store) =>
-    store.listAudit(projectId, { limit: query.limit ?? 50, cursor: query.cursor, projectUserId: query.projectUserId, action: query.action }),
+    store.listAudit(projectId, { ...pageRequest(query), projectUserId: query.projectUserId, action: query.action }),
   );
   authorizeAuditRead(caller);
   return c.json(pageOf(page.items, auditView, page.nextCursor), 200);

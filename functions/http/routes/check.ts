@@ -2,10 +2,11 @@ import { z, type RouteHandler } from '@hono/zod-openapi';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { parseApiKey } from '../../domain/api-key.js';
 import type { Catalog } from '../../domain/catalog.js';
-import { CHECK_LIMITS, CHECK_REASONS, decideCheck, type CheckSubject } from '../../domain/check.js';
+import { CHECK_REASONS, decideCheck, type CheckSubject } from '../../domain/check.js';
 import { errors } from '../../domain/errors.js';
+import { CHECK_LIMITS } from '../../domain/limits.js';
 import { isExpired, type ApiKey, type Membership, type Principal } from '../../domain/model.js';
-import { isOrgAdmin, type ProjectCaller } from '../../domain/permissions.js';
+import { authorizeRead, isOrgAdmin, KEY_SCOPES, type ProjectCaller } from '../../domain/permissions.js';
 import type { Store } from '../../store/store.js';
 import { orgCallerOf, readContext, visible } from '../caller.js';
 import { json, problems, routeFor } from '../openapi.js';
@@ -35,7 +36,7 @@ const CheckResponse = z
     principal: z.object({
       userId: z.string().nullable(),
       keyId: z.string().optional(),
-      scope: z.enum(['read', 'read-write', 'global']).optional(),
+      scope: z.enum(KEY_SCOPES).optional(),
       active: z.boolean(),
     }),
     results: z.array(
@@ -48,9 +49,7 @@ const CheckResponse = z
   })
   .openapi('CheckResponse');
 
-const checkRoute = route({
-  method: 'post',
-  path: '/',
+const checkRoute = route.post('/', {
   summary: 'Check whether a principal holds permissions in this project',
   description:
     'Each permission gets its own result and reason; an unknown permission is `allowed: false, reason: "unknown_permission"`. An unknown, revoked or expired presented key is `active: false` with every result denied, still 200; its secret is never echoed.',
@@ -64,6 +63,8 @@ type Subject = CheckSubject & { principal: z.infer<typeof CheckResponse>['princi
 async function callerSubject(store: Store, principal: Principal, projectId: string): Promise<Subject> {
   const context = await readContext(store, principal, projectId, { withCaller: true });
   const caller = visible(context.caller);
+  // What the routes answer for a caller that sees nothing here (an expired membership): 404.
+  authorizeRead(caller);
   return {
     active: true,
     pinnedElsewhere: false,

@@ -11,41 +11,37 @@ import { withFreshReads } from '../fresh-reads.js';
 import { idempotentWrite, jsonReply, type IdempotencyScope } from '../idempotency.js';
 import { createdHeaders, idempotencyParameter, json, problems, routeFor } from '../openapi.js';
 import { newRouter, type AppEnv } from '../router.js';
-import { ApiKey, CreatedKey, CreateKeyBody, Ids, KeysQuery, listOf } from '../schemas.js';
+import { ApiKey, CreatedKey, CreateKeyBody, Ids, KeysQuery, pageRequest } from '../schemas.js';
 import { apiKeyView, pageOf } from '../views.js';
 
 /** `/api/keys`: API keys, listed by user. */
 const route = routeFor('API keys');
 
-const listRoute = route({
-  method: 'get',
-  path: '/',
+const listRoute = route.list(ApiKey, 'A page of keys', {
   summary: "List a user's API keys (default: the caller's own)",
   description: 'Listing another user\'s keys (`userId`) needs org owner/admin rights. Secrets are never shown.',
   request: { query: KeysQuery },
-  responses: { 200: { description: 'A page of keys', content: json(listOf(ApiKey)) }, ...problems(403) },
+  problems: [403],
 });
 
 const list: RouteHandler<typeof listRoute, AppEnv> = async (c) => {
-  const { limit = 50, cursor, userId } = c.req.valid('query');
+  const query = c.req.valid('query');
   const principal = c.get('principal');
   const { store } = c.var.services;
-  const target = userId ?? principal.user.userId;
+  const target = query.userId ?? principal.user.userId;
   authorizeKeyList(orgCallerOf(principal), target);
   // Keys are listed by user: a user outside the caller's org answers like one with no keys,
   // before any of its keys (or a cursor naming them) is read.
   if (target !== principal.user.userId && !(await store.getOrgUser(principal.key.orgId, target))) {
-    if (cursor) store.cursors.decode(`user-keys:${target}:${principal.key.projectId ?? ''}`, cursor);
+    if (query.cursor) store.cursors.decode(`user-keys:${target}:${principal.key.projectId ?? ''}`, query.cursor);
     return c.json(pageOf([], apiKeyView, null), 200);
   }
   // A pinned key sees only keys pinned to its own project: nothing that names another one.
-  const page = await store.listKeysOfUser(target, { limit, cursor, pinnedTo: principal.key.projectId });
+  const page = await store.listKeysOfUser(target, { ...pageRequest(query), pinnedTo: principal.key.projectId });
   return c.json(pageOf(page.items, apiKeyView, page.nextCursor), 200);
 };
 
-const createKeyRoute = route({
-  method: 'post',
-  path: '/',
+const createKeyRoute = route.post('/', {
   parameters: [idempotencyParameter],
   summary: 'Create an API key; the secret is in this response only',
   description:
@@ -98,9 +94,7 @@ const createKey: RouteHandler<typeof createKeyRoute, AppEnv> = async (c) => {
   return idempotentWrite(c, write, (key) => created(key, formatApiKey(key.keyId, secret)));
 };
 
-const revokeRoute = route({
-  method: 'delete',
-  path: '/{keyId}',
+const revokeRoute = route.delete('/{keyId}', {
   summary: 'Revoke an API key',
   description: 'Own keys with any `read-write` key; other users\' keys with org owner/admin rights. Revoking twice is harmless.',
   request: { params: z.object({ keyId: Ids.key }) },

@@ -15,9 +15,7 @@ import { projectView } from '../views.js';
 /** `/api/projects/{projectId}/owner`: who owns a project, changed by a transfer. */
 const route = routeFor('Project users');
 
-const transferRoute = route({
-  method: 'post',
-  path: '/',
+const transferRoute = route.post('/', {
   parameters: [idempotencyParameter],
   summary: 'Transfer ownership to another project user',
   description: 'Only the owner (or a `global` key). The previous owner stays a member with the `admin` role added.',

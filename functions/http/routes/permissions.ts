@@ -1,18 +1,22 @@
 import { type RouteHandler } from '@hono/zod-openapi';
-import { assertPermissionKey } from '../../domain/catalog.js';
+import { assertPermissionKey, MAX_CATALOG_SIZE } from '../../domain/catalog.js';
 import { decideCreatePermission, decideDeletePermission } from '../../domain/catalog-rules.js';
 import { errors } from '../../domain/errors.js';
 import type { Catalog } from '../../domain/catalog.js';
-import type { Principal } from '../../domain/model.js';
-import { authorizeOrgWrite } from '../../domain/permissions.js';
-import { orgAuthority } from '../authority.js';
-import { actorOf, orgCallerOf } from '../caller.js';
+import { CATALOG_WRITE_RULE, changeCatalog, currentCatalog, idempotentCatalogChange, type CatalogChange } from '../catalog.js';
 import { withFreshReads } from '../fresh-reads.js';
-import { idempotentWrite, jsonReply, type IdempotencyScope } from '../idempotency.js';
+import { jsonReply } from '../idempotency.js';
 import { idempotencyParameter, json, problems, routeFor } from '../openapi.js';
 import { newRouter, type AppEnv } from '../router.js';
-import { CATALOG_LIMITS_TEXT, CatalogPermission, CreatePermissionBody, onePageOf, PermissionParams } from '../schemas-roles.js';
+import {
+  CATALOG_LIMITS_TEXT,
+  CatalogPermission,
+  CreatePermissionBody,
+  PERMISSION_KEY_TEXT,
+  PermissionParams,
+} from '../schemas-roles.js';
 import { permissionView, permissionViews } from '../views-roles.js';
+import { onePage } from '../views.js';
 
 /**
  * `/api/permissions`: the org's permission catalog (SPEC §6), the system permissions and the
@@ -23,26 +27,15 @@ import { permissionView, permissionViews } from '../views-roles.js';
 const route = routeFor('Roles and permissions');
 
 const READ_RULE = 'Any API key of the organization may read the catalog.';
-const WRITE_RULE = 'Needs a `global` key, or a `read-write` key of an organization owner or admin (never a key pinned to a project).';
 
-const listRoute = route({
-  method: 'get',
-  path: '/',
+const listRoute = route.onePage(CatalogPermission, 'The whole catalog', {
   summary: 'List the permission catalog: system permissions, then the custom ones',
-  description: `${READ_RULE} The catalog is small (at most 105 entries), so it is always one page: \`nextCursor\` is null and no \`limit\`/\`cursor\` is taken.`,
-  responses: { 200: { description: 'The whole catalog', content: json(onePageOf(CatalogPermission)) }, ...problems() },
+  description: `${READ_RULE} The catalog is small (at most ${MAX_CATALOG_SIZE.permissions} entries), so it is always one page: \`nextCursor\` is null and no \`limit\`/\`cursor\` is taken.`,
 });
 
-const list: RouteHandler<typeof listRoute, AppEnv> = async (c) => {
-  const principal = c.get('principal');
-  // Consistent: whoever just changed the catalog sees the change (one GetItem).
-  const catalog = await c.var.services.store.getCatalog(principal.key.orgId, { consistent: true });
-  return c.json({ data: permissionViews(catalog), nextCursor: null }, 200);
-};
+const list: RouteHandler<typeof listRoute, AppEnv> = async (c) => c.json(onePage(permissionViews(await currentCatalog(c))), 200);
 
-const getRoute = route({
-  method: 'get',
-  path: '/{key}',
+const getRoute = route.get('/{key}', {
   summary: 'Get a permission of the catalog',
   description: READ_RULE,
   request: { params: PermissionParams },
@@ -51,21 +44,17 @@ const getRoute = route({
 
 const get: RouteHandler<typeof getRoute, AppEnv> = async (c) => {
   const { key } = c.req.valid('param');
-  const catalog = await c.var.services.store.getCatalog(c.get('principal').key.orgId, { consistent: true });
+  const catalog = await currentCatalog(c);
   const view = permissionView(catalog, key);
   if (!view) throw errors.notFound();
   return c.json(view, 200);
 };
 
-const createPermissionRoute = route({
-  method: 'post',
-  path: '/',
+const createPermissionRoute = route.post('/', {
   parameters: [idempotencyParameter],
   summary: 'Create a custom permission',
   description:
-    `${WRITE_RULE} The key is \`resource:action\` (\`^[a-z][a-z0-9-]{0,31}:[a-z][a-z0-9-]{0,31}$\`); the resources ` +
-    '`project`, `members`, `roles`, `keys` and `org` are reserved for system permissions (400). 409 `conflict` if the org has it already. ' +
-    CATALOG_LIMITS_TEXT,
+    `${CATALOG_WRITE_RULE} ${PERMISSION_KEY_TEXT} 409 \`conflict\` if the org has it already. ${CATALOG_LIMITS_TEXT}`,
   request: { body: { required: true, content: json(CreatePermissionBody) } },
   responses: {
     201: { description: 'Created', headers: { Location: { schema: { type: 'string' as const } } }, content: json(CatalogPermission) },
@@ -75,33 +64,18 @@ const createPermissionRoute = route({
 
 const createPermission: RouteHandler<typeof createPermissionRoute, AppEnv> = async (c) => {
   const body = c.req.valid('json');
-  const { store } = c.var.services;
-  const created = (catalog: Catalog) => jsonReply(201, permissionView(catalog, body.key)!, { Location: `/api/permissions/${body.key}` });
-  const write = async (principal: Principal, idempotency: IdempotencyScope) => {
-    authorizeOrgWrite(orgCallerOf(principal));
+  const decide = (before: Catalog): CatalogChange => {
     assertPermissionKey(body.key);
-    const orgId = principal.key.orgId;
-    const before = await store.getCatalog(orgId, { consistent: true });
-    const decision = decideCreatePermission(before, body, new Date().toISOString());
-    return store.writeCatalog({
-      orgId,
-      before,
-      after: decision.after,
-      change: { action: 'PermissionCreated', audit: decision.audit },
-      authority: orgAuthority(principal),
-      actor: actorOf(principal),
-      idempotency: idempotency.write(created),
-    });
+    return { ...decideCreatePermission(before, body, new Date().toISOString()), action: 'PermissionCreated' };
   };
-  return idempotentWrite(c, write, created);
+  const created = (catalog: Catalog) => jsonReply(201, permissionView(catalog, body.key)!, { Location: `/api/permissions/${body.key}` });
+  return idempotentCatalogChange(c, decide, created);
 };
 
-const removeRoute = route({
-  method: 'delete',
-  path: '/{key}',
+const removeRoute = route.delete('/{key}', {
   summary: 'Delete a custom permission',
   description:
-    `${WRITE_RULE} 409 \`permission_in_use\` (with \`roleIds\`) while a role includes it: remove it from those roles first. ` +
+    `${CATALOG_WRITE_RULE} 409 \`permission_in_use\` (with \`roleIds\`) while a role includes it: remove it from those roles first. ` +
     'System permissions cannot be deleted (409 `conflict`); an unknown permission is 404.',
   request: { params: PermissionParams },
   responses: { 204: { description: 'Deleted' }, ...problems(403, 404, 409) },
@@ -110,20 +84,9 @@ const removeRoute = route({
 const remove: RouteHandler<typeof removeRoute, AppEnv> = async (c) => {
   const { key } = c.req.valid('param');
   const { store } = c.var.services;
-  await withFreshReads(c, async (principal) => {
-    authorizeOrgWrite(orgCallerOf(principal));
-    const orgId = principal.key.orgId;
-    const before = await store.getCatalog(orgId, { consistent: true });
-    const decision = decideDeletePermission(before, key);
-    await store.writeCatalog({
-      orgId,
-      before,
-      after: decision.after,
-      change: { action: 'PermissionDeleted', audit: decision.audit },
-      authority: orgAuthority(principal),
-      actor: actorOf(principal),
-    });
-  });
+  await withFreshReads(c, (principal) =>
+    changeCatalog(store, principal, (before) => ({ ...decideDeletePermission(before, key), action: 'PermissionDeleted' })),
+  );
   return c.body(null, 204);
 };
 

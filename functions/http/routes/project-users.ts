@@ -11,7 +11,7 @@ import { withFreshReads } from '../fresh-reads.js';
 import { idempotentWrite, jsonReply, type IdempotencyScope } from '../idempotency.js';
 import { createdHeaders, etagHeader, idempotencyParameter, IfMatch, json, problems, routeFor } from '../openapi.js';
 import { newRouter, type AppEnv } from '../router.js';
-import { AddProjectUserBody, Ids, listOf, Me, ProjectParams, ProjectUser, ProjectUsersQuery, UpdateProjectUserBody } from '../schemas.js';
+import { AddProjectUserBody, Ids, Me, pageRequest, ProjectParams, ProjectUser, ProjectUsersQuery, UpdateProjectUserBody } from '../schemas.js';
 import { apiKeyView, orgUserView, pageOf, projectUserView } from '../views.js';
 
 /** `/api/projects/{projectId}/users`: the members of one project. */
@@ -24,29 +24,25 @@ function projectUserResponse(c: Context<AppEnv>, pu: ProjectUserRecord, catalog:
   return c.json(view, 200, { ETag: etagOf(view) });
 }
 
-const listRoute = route({
-  method: 'get',
-  path: '/',
+const listRoute = route.list(ProjectUser, 'A page of project users', {
   summary: 'List project users',
   description: 'Cursor-paginated, in order of joining; filter by `role` and `tag`.',
   request: { params: ProjectParams, query: ProjectUsersQuery },
-  responses: { 200: { description: 'A page of project users', content: json(listOf(ProjectUser)) }, ...problems(404) },
+  problems: [404],
 });
 
 const list: RouteHandler<typeof listRoute, AppEnv> = async (c) => {
   const { projectId } = c.req.valid('param');
   const query = c.req.valid('query');
   const { caller, page, catalog } = await pageInProject(c, projectId, (store) =>
-    store.listProjectUsers(projectId, { limit: query.limit ?? 50, cursor: query.cursor, role: query.role, tag: query.tag }),
+    store.listProjectUsers(projectId, { ...pageRequest(query), role: query.role, tag: query.tag }),
   );
   authorizeRead(caller);
   const live = page.items.filter((member) => !isExpired(member));
   return c.json(pageOf(live, (pu) => projectUserView(pu, catalog), page.nextCursor), 200);
 };
 
-const meRoute = route({
-  method: 'get',
-  path: '/me',
+const meRoute = route.get('/me', {
   summary: 'The caller: its key, org user, membership and effective permissions',
   request: { params: ProjectParams },
   responses: { 200: { description: 'The caller', content: json(Me) }, ...problems(404) },
@@ -73,9 +69,7 @@ const me: RouteHandler<typeof meRoute, AppEnv> = async (c) => {
   );
 };
 
-const getRoute = route({
-  method: 'get',
-  path: '/{projectUserId}',
+const getRoute = route.get('/{projectUserId}', {
   summary: 'Get a project user',
   request: { params: ProjectUserParams },
   responses: {
@@ -91,9 +85,7 @@ const get: RouteHandler<typeof getRoute, AppEnv> = async (c) => {
   return projectUserResponse(c, liveMember(context.projectUser), context.catalog);
 };
 
-const addRoute = route({
-  method: 'post',
-  path: '/',
+const addRoute = route.post('/', {
   parameters: [idempotencyParameter],
   summary: 'Add an org user to the project',
   description:
@@ -138,9 +130,7 @@ const add: RouteHandler<typeof addRoute, AppEnv> = async (c) => {
   return idempotentWrite(c, write, ({ pu, catalog }) => added(pu, catalog));
 };
 
-const updateRoute = route({
-  method: 'patch',
-  path: '/{projectUserId}',
+const updateRoute = route.patch('/{projectUserId}', {
   summary: "Change a project user's roles or tags",
   description: 'An expired membership (404 everywhere) can be restored only by a PATCH that sets `expiresAt` (a new time, or null).',
   request: {
@@ -180,9 +170,7 @@ const update: RouteHandler<typeof updateRoute, AppEnv> = async (c) => {
   return projectUserResponse(c, updated, catalog);
 };
 
-const removeRoute = route({
-  method: 'delete',
-  path: '/{projectUserId}',
+const removeRoute = route.delete('/{projectUserId}', {
   summary: 'Remove a project user',
   request: { params: ProjectUserParams, headers: IfMatch },
   responses: { 204: { description: 'Removed' }, ...problems(403, 404, 409, 412) },

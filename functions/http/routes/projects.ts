@@ -8,23 +8,20 @@ import { etagOf } from '../etag.js';
 import { idempotentWrite, jsonReply, type IdempotencyScope } from '../idempotency.js';
 import { createdHeaders, etagHeader, idempotencyParameter, json, problems, routeFor } from '../openapi.js';
 import { newRouter, type AppEnv } from '../router.js';
-import { CreateProjectBody, listOf, PageQuery, Project, ProjectParams } from '../schemas.js';
+import { CreateProjectBody, PageQuery, pageRequest, Project, ProjectParams } from '../schemas.js';
 import { pageOf, projectView } from '../views.js';
 
 /** `/api/projects`: the projects of the caller's organization. */
 const route = routeFor('Projects');
 
-const listRoute = route({
-  method: 'get',
-  path: '/',
+const listRoute = route.list(Project, 'A page of projects', {
   summary: 'Projects the caller can see',
   description: 'A `global` key sees every project of its org; other keys the projects their user is a member of.',
   request: { query: PageQuery },
-  responses: { 200: { description: 'A page of projects', content: json(listOf(Project)) }, ...problems() },
 });
 
 const list: RouteHandler<typeof listRoute, AppEnv> = async (c) => {
-  const { limit = 50, cursor } = c.req.valid('query');
+  const { limit, cursor } = pageRequest(c.req.valid('query'));
   const principal = c.get('principal');
   const { key, user } = principal;
   const { store } = c.var.services;
@@ -48,9 +45,7 @@ const list: RouteHandler<typeof listRoute, AppEnv> = async (c) => {
   return c.json(pageOf(ordered, projectView, memberships.nextCursor), 200);
 };
 
-const getRoute = route({
-  method: 'get',
-  path: '/{projectId}',
+const getRoute = route.get('/{projectId}', {
   summary: 'Get a project',
   request: { params: ProjectParams },
   responses: { 200: { description: 'The project', headers: etagHeader, content: json(Project) }, ...problems(404) },
@@ -64,9 +59,7 @@ const get: RouteHandler<typeof getRoute, AppEnv> = async (c) => {
   return c.json(projectView(context.project!), 200, { ETag: etagOf(context.project!) });
 };
 
-const createProjectRoute = route({
-  method: 'post',
-  path: '/',
+const createProjectRoute = route.post('/', {
   parameters: [idempotencyParameter],
   summary: 'Create a project; the caller becomes its owner',
   description: 'Needs a `global` key, or a `read-write` key of an org owner or admin.',

@@ -1,6 +1,6 @@
 import { type RouteHandler } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import type { Catalog } from '../../domain/catalog.js';
+import { MAX_CATALOG_SIZE, type Catalog } from '../../domain/catalog.js';
 import {
   assertDeletableRole,
   assertRoleChangeRequested,
@@ -10,17 +10,15 @@ import {
   existingRole,
 } from '../../domain/catalog-rules.js';
 import { newId } from '../../domain/ids.js';
-import type { Principal } from '../../domain/model.js';
-import { authorizeOrgWrite } from '../../domain/permissions.js';
-import { orgAuthority } from '../authority.js';
-import { actorOf, orgCallerOf } from '../caller.js';
+import { CATALOG_WRITE_RULE, changeCatalog, currentCatalog, idempotentCatalogChange, type CatalogChange } from '../catalog.js';
 import { assertIfMatch, etagOf } from '../etag.js';
 import { withFreshReads } from '../fresh-reads.js';
-import { idempotentWrite, jsonReply, type IdempotencyScope } from '../idempotency.js';
+import { jsonReply } from '../idempotency.js';
 import { createdHeaders, etagHeader, idempotencyParameter, IfMatch, json, problems, routeFor } from '../openapi.js';
 import { newRouter, type AppEnv } from '../router.js';
-import { CATALOG_LIMITS_TEXT, CreateRoleBody, onePageOf, RoleObject, RoleParams, UpdateRoleBody } from '../schemas-roles.js';
+import { CATALOG_LIMITS_TEXT, CreateRoleBody, RoleObject, RoleParams, UpdateRoleBody } from '../schemas-roles.js';
 import { roleOf, roleViews, type RoleApiView } from '../views-roles.js';
+import { onePage } from '../views.js';
 
 /**
  * `/api/roles`: the org's roles (SPEC §6), the four built-in ones (`viewer`, `editor`,
@@ -33,30 +31,20 @@ import { roleOf, roleViews, type RoleApiView } from '../views-roles.js';
 const route = routeFor('Roles and permissions');
 
 const READ_RULE = 'Any API key of the organization may read roles.';
-const WRITE_RULE = 'Needs a `global` key, or a `read-write` key of an organization owner or admin (never a key pinned to a project).';
 
 /** A role with its version as ETag. */
 function roleResponse(c: Context<AppEnv>, role: RoleApiView) {
   return c.json(role, 200, { ETag: etagOf(role) });
 }
 
-const listRoute = route({
-  method: 'get',
-  path: '/',
+const listRoute = route.onePage(RoleObject, 'Every role of the organization', {
   summary: 'List the roles: built-in ones (weakest first), then custom ones in creation order',
-  description: `${READ_RULE} At most 54 roles: always one page, \`nextCursor\` is null and no \`limit\`/\`cursor\` is taken.`,
-  responses: { 200: { description: 'Every role of the organization', content: json(onePageOf(RoleObject)) }, ...problems() },
+  description: `${READ_RULE} At most ${MAX_CATALOG_SIZE.roles} roles: always one page, \`nextCursor\` is null and no \`limit\`/\`cursor\` is taken.`,
 });
 
-const list: RouteHandler<typeof listRoute, AppEnv> = async (c) => {
-  // Consistent: whoever just changed a role sees the change (one GetItem).
-  const catalog = await c.var.services.store.getCatalog(c.get('principal').key.orgId, { consistent: true });
-  return c.json({ data: roleViews(catalog), nextCursor: null }, 200);
-};
+const list: RouteHandler<typeof listRoute, AppEnv> = async (c) => c.json(onePage(roleViews(await currentCatalog(c))), 200);
 
-const getRoute = route({
-  method: 'get',
-  path: '/{roleId}',
+const getRoute = route.get('/{roleId}', {
   summary: 'Get a role',
   description: READ_RULE,
   request: { params: RoleParams },
@@ -65,18 +53,16 @@ const getRoute = route({
 
 const get: RouteHandler<typeof getRoute, AppEnv> = async (c) => {
   const { roleId } = c.req.valid('param');
-  const catalog = await c.var.services.store.getCatalog(c.get('principal').key.orgId, { consistent: true });
+  const catalog = await currentCatalog(c);
   existingRole(catalog, roleId);
   return roleResponse(c, roleOf(catalog, roleId)!);
 };
 
-const createRoleRoute = route({
-  method: 'post',
-  path: '/',
+const createRoleRoute = route.post('/', {
   parameters: [idempotencyParameter],
   summary: 'Create a custom role',
   description:
-    `${WRITE_RULE} Its \`_id\` is a new \`rol_…\` ID. Every permission must be in the catalog (400 otherwise: create it first with ` +
+    `${CATALOG_WRITE_RULE} Its \`_id\` is a new \`rol_…\` ID. Every permission must be in the catalog (400 otherwise: create it first with ` +
     `\`POST /api/permissions\`). ${CATALOG_LIMITS_TEXT}`,
   request: { body: { required: true, content: json(CreateRoleBody) } },
   responses: {
@@ -87,37 +73,24 @@ const createRoleRoute = route({
 
 const createRole: RouteHandler<typeof createRoleRoute, AppEnv> = async (c) => {
   const body = c.req.valid('json');
-  const { store } = c.var.services;
   // Chosen once per request, so a retry on fresh reads creates the same role.
   const roleId = newId('role');
+  const decide = (before: Catalog): CatalogChange => ({
+    ...decideCreateRole(before, roleId, body, new Date().toISOString()),
+    action: 'RoleCreated',
+    createdRoleId: roleId,
+  });
   const created = (catalog: Catalog) => {
     const role = roleOf(catalog, roleId)!;
     return jsonReply(201, role, { ETag: etagOf(role), Location: `/api/roles/${roleId}` });
   };
-  const write = async (principal: Principal, idempotency: IdempotencyScope) => {
-    authorizeOrgWrite(orgCallerOf(principal));
-    const orgId = principal.key.orgId;
-    const before = await store.getCatalog(orgId, { consistent: true });
-    const decision = decideCreateRole(before, roleId, body, new Date().toISOString());
-    return store.writeCatalog({
-      orgId,
-      before,
-      after: decision.after,
-      change: { action: 'RoleCreated', audit: decision.audit, createdRoleId: roleId },
-      authority: orgAuthority(principal),
-      actor: actorOf(principal),
-      idempotency: idempotency.write(created),
-    });
-  };
-  return idempotentWrite(c, write, created);
+  return idempotentCatalogChange(c, decide, created);
 };
 
-const updateRoute = route({
-  method: 'patch',
-  path: '/{roleId}',
+const updateRoute = route.patch('/{roleId}', {
   summary: "Change a role's name, description or permissions",
   description:
-    `${WRITE_RULE} Honours \`If-Match\` (412 when stale). Built-in roles keep their name, description and system permissions ` +
+    `${CATALOG_WRITE_RULE} Honours \`If-Match\` (412 when stale). Built-in roles keep their name, description and system permissions ` +
     '(400 otherwise) but may gain or lose custom permissions; `admin` always holds every permission of the catalog. ' +
     `The change binds at once: the next membership write is checked against it. ${CATALOG_LIMITS_TEXT}`,
   request: { params: RoleParams, headers: IfMatch, body: { required: true, content: json(UpdateRoleBody) } },
@@ -133,31 +106,19 @@ const update: RouteHandler<typeof updateRoute, AppEnv> = async (c) => {
   assertRoleChangeRequested(body);
   const ifMatch = c.req.header('If-Match');
   const { store } = c.var.services;
-  const catalog = await withFreshReads(c, async (principal) => {
-    authorizeOrgWrite(orgCallerOf(principal));
-    const orgId = principal.key.orgId;
-    const before = await store.getCatalog(orgId, { consistent: true });
+  const decide = (before: Catalog): CatalogChange | null => {
     assertIfMatch(ifMatch, existingRole(before, roleId).version);
     const decision = decideUpdateRole(before, roleId, body, new Date().toISOString());
-    if (decision === null) return before;
-    return store.writeCatalog({
-      orgId,
-      before,
-      after: decision.after,
-      change: { action: 'RoleUpdated', audit: decision.audit },
-      authority: orgAuthority(principal),
-      actor: actorOf(principal),
-    });
-  });
+    return decision && { ...decision, action: 'RoleUpdated' };
+  };
+  const catalog = await withFreshReads(c, (principal) => changeCatalog(store, principal, decide));
   return roleResponse(c, roleOf(catalog, roleId)!);
 };
 
-const removeRoute = route({
-  method: 'delete',
-  path: '/{roleId}',
+const removeRoute = route.delete('/{roleId}', {
   summary: 'Delete a custom role',
   description:
-    `${WRITE_RULE} Honours \`If-Match\`. 409 \`role_in_use\` with \`holders\` (the memberships holding it, in every project) while any does: ` +
+    `${CATALOG_WRITE_RULE} Honours \`If-Match\`. 409 \`role_in_use\` with \`holders\` (the memberships holding it, in every project) while any does: ` +
     'change or remove them first. Built-in roles cannot be deleted (409 `conflict`). No membership can gain the role while it is being deleted.',
   request: { params: RoleParams, headers: IfMatch },
   responses: { 204: { description: 'Deleted' }, ...problems(403, 404, 409, 412) },
@@ -167,24 +128,14 @@ const remove: RouteHandler<typeof removeRoute, AppEnv> = async (c) => {
   const { roleId } = c.req.valid('param');
   const ifMatch = c.req.header('If-Match');
   const { store } = c.var.services;
-  await withFreshReads(c, async (principal) => {
-    authorizeOrgWrite(orgCallerOf(principal));
-    const orgId = principal.key.orgId;
-    const before = await store.getCatalog(orgId, { consistent: true });
+  const decide = async (before: Catalog): Promise<CatalogChange> => {
     assertDeletableRole(before, roleId);
     assertIfMatch(ifMatch, existingRole(before, roleId).version);
     // Counted at a grants version: an assignment committing meanwhile makes the delete stale, and it counts again.
     const { holders, grantsVersion } = await store.roleHolders(roleId);
-    const decision = decideDeleteRole(before, roleId, holders);
-    await store.writeCatalog({
-      orgId,
-      before,
-      after: decision.after,
-      change: { action: 'RoleDeleted', audit: decision.audit, deletedRole: { roleId, grantsVersion } },
-      authority: orgAuthority(principal),
-      actor: actorOf(principal),
-    });
-  });
+    return { ...decideDeleteRole(before, roleId, holders), action: 'RoleDeleted', deletedRole: { roleId, grantsVersion } };
+  };
+  await withFreshReads(c, (principal) => changeCatalog(store, principal, decide));
   return c.body(null, 204);
 };
 

@@ -10,32 +10,27 @@ import { withFreshReads } from '../fresh-reads.js';
 import { idempotentWrite, jsonReply, type IdempotencyScope } from '../idempotency.js';
 import { createdHeaders, etagHeader, idempotencyParameter, json, problems, routeFor } from '../openapi.js';
 import { newRouter, type AppEnv } from '../router.js';
-import { CreateOrgUserBody, Ids, listOf, OrgUser as OrgUserSchema, PageQuery } from '../schemas.js';
+import { CreateOrgUserBody, Ids, OrgUser as OrgUserSchema, PageQuery, pageRequest } from '../schemas.js';
 import { orgUserView, pageOf } from '../views.js';
 
 /** `/api/users`: the users of the caller's organization. */
 const route = routeFor('Organization users');
 const UserParams = z.object({ userId: Ids.user });
 
-const listRoute = route({
-  method: 'get',
-  path: '/',
+const listRoute = route.list(OrgUserSchema, 'A page of org users', {
   summary: 'List the organization users (org owners and admins)',
   request: { query: PageQuery },
-  responses: { 200: { description: 'A page of org users', content: json(listOf(OrgUserSchema)) }, ...problems(403) },
+  problems: [403],
 });
 
 const list: RouteHandler<typeof listRoute, AppEnv> = async (c) => {
-  const { limit = 50, cursor } = c.req.valid('query');
   const principal = c.get('principal');
   authorizeOrgRead(orgCallerOf(principal));
-  const page = await c.var.services.store.listOrgUsers(principal.key.orgId, { limit, cursor });
+  const page = await c.var.services.store.listOrgUsers(principal.key.orgId, pageRequest(c.req.valid('query')));
   return c.json(pageOf(page.items, orgUserView, page.nextCursor), 200);
 };
 
-const getRoute = route({
-  method: 'get',
-  path: '/{userId}',
+const getRoute = route.get('/{userId}', {
   summary: 'Get an organization user (org owners and admins, or the user itself)',
   request: { params: UserParams },
   responses: { 200: { description: 'The org user', headers: etagHeader, content: json(OrgUserSchema) }, ...problems(403, 404) },
@@ -49,9 +44,7 @@ const get: RouteHandler<typeof getRoute, AppEnv> = async (c) => {
   return c.json(orgUserView(user), 200, { ETag: etagOf(user) });
 };
 
-const createUserRoute = route({
-  method: 'post',
-  path: '/',
+const createUserRoute = route.post('/', {
   parameters: [idempotencyParameter],
   summary: 'Create an organization user',
   request: { body: { required: true, content: json(CreateOrgUserBody) } },
@@ -83,9 +76,7 @@ const createUser: RouteHandler<typeof createUserRoute, AppEnv> = async (c) => {
   return idempotentWrite(c, write, created);
 };
 
-const removeRoute = route({
-  method: 'delete',
-  path: '/{userId}',
+const removeRoute = route.delete('/{userId}', {
   summary: 'Delete an organization user and all its memberships',
   description:
     "Removes the user's memberships in every project and revokes its keys. Where it owns a project nothing is deleted there: the answer is 409 listing `blockedProjects`; transfer ownership and repeat.",

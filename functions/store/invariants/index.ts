@@ -13,7 +13,7 @@
  *                          guard-without-membership a Membership without its ProjectUser twin
  *                          twin-mismatch            twins that disagree (version, roles, tags, isOwner, IDs, dates)
  *                          duplicate-membership     two ProjectUsers for one (project, org user)
- *                          bad-value                roles/tags outside the API's domain (unknown role, > 20, tag > 64 chars)
+ *                          bad-value                roles/tags outside the API's limits (domain/limits.ts) or a tag it refuses
  *                          orphan / cross-org       a membership whose project does not exist / is another organization's
  *                          member-user-missing      a membership of an org user that does not exist (dangling USER# GSI entry)
  *   rules/projects.ts      owner-count              a project without exactly one ProjectUser with isOwner = true

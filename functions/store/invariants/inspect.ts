@@ -1,6 +1,7 @@
 /** Collect, check and count: the checker over a live table (by Scan, or by organization). */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { localEndpoint, regionOf } from '../../aws.js';
 import { findViolations } from './find-violations.js';
 import { collectOrgs, orgOf, scanTable } from './read.js';
 import { at, type Item, type TableReport, type Violation } from './types.js';
@@ -20,10 +21,8 @@ function documentClient(options: CheckTableOptions): { doc: DynamoDBDocumentClie
   const raw =
     options.client ??
     new DynamoDBClient({
-      region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
-      endpoint: options.endpoint,
-      // DynamoDB Local accepts any credentials; on AWS the default chain supplies real ones.
-      ...(options.endpoint ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+      region: options.region ?? regionOf(),
+      ...localEndpoint(options.endpoint),
     });
   return { doc: DynamoDBDocumentClient.from(raw), close: () => own && raw.destroy() };
 }

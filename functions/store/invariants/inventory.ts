@@ -29,61 +29,31 @@ export interface Inventory {
 
 /** Only items whose entity the layout knows are sorted (the others are `entity` violations). */
 export function inventory(items: Item[]): Inventory {
-  const inv: Inventory = {
-    items,
-    byKey: new Map(),
-    orgs: new Set(),
-    orgUsers: new Map(),
-    projects: new Map(),
-    projectUsers: [],
-    projectUserById: new Map(),
-    memberships: new Map(),
-    apiKeys: [],
-    emailGuards: [],
-    audits: [],
-    catalogs: new Map(),
-    roleMetas: new Map(),
-    roleGrants: [],
-  };
+  const byKey = new Map<string, Item>();
+  const byEntity = new Map<string, Item[]>();
   for (const item of items) {
-    inv.byKey.set(at(item), item);
+    byKey.set(at(item), item);
     if (!expectedKeys(item)) continue;
-    switch (item.entity) {
-      case ENTITY.catalog:
-        inv.catalogs.set(item.orgId, item);
-        break;
-      case ENTITY.roleMeta:
-        inv.roleMetas.set(item.roleId, item);
-        break;
-      case ENTITY.roleGrant:
-        inv.roleGrants.push(item);
-        break;
-      case ENTITY.org:
-        inv.orgs.add(item.orgId);
-        break;
-      case ENTITY.orgUser:
-        inv.orgUsers.set(item.userId, item);
-        break;
-      case ENTITY.project:
-        inv.projects.set(item.projectId, item);
-        break;
-      case ENTITY.projectUser:
-        inv.projectUsers.push(item);
-        inv.projectUserById.set(item.projectUserId, item);
-        break;
-      case ENTITY.membership:
-        inv.memberships.set(at(item), item);
-        break;
-      case ENTITY.apiKey:
-        inv.apiKeys.push(item);
-        break;
-      case ENTITY.emailGuard:
-        inv.emailGuards.push(item);
-        break;
-      case ENTITY.audit:
-        inv.audits.push(item);
-        break;
-    }
+    const same = byEntity.get(item.entity);
+    if (same) same.push(item);
+    else byEntity.set(item.entity, [item]);
   }
-  return inv;
+  const all = (entity: string) => byEntity.get(entity) ?? [];
+  const keyed = (entity: string, key: (item: Item) => string) => new Map(all(entity).map((item) => [key(item), item]));
+  return {
+    items,
+    byKey,
+    orgs: new Set(all(ENTITY.org).map((org) => org.orgId)),
+    orgUsers: keyed(ENTITY.orgUser, (user) => user.userId),
+    projects: keyed(ENTITY.project, (project) => project.projectId),
+    projectUsers: all(ENTITY.projectUser),
+    projectUserById: keyed(ENTITY.projectUser, (pu) => pu.projectUserId),
+    memberships: keyed(ENTITY.membership, at),
+    apiKeys: all(ENTITY.apiKey),
+    emailGuards: all(ENTITY.emailGuard),
+    audits: all(ENTITY.audit),
+    catalogs: keyed(ENTITY.catalog, (catalog) => catalog.orgId),
+    roleMetas: keyed(ENTITY.roleMeta, (meta) => meta.roleId),
+    roleGrants: all(ENTITY.roleGrant),
+  };
 }

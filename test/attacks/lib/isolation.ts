@@ -4,7 +4,7 @@
  * ("exists but hidden" or "does not exist") and every 401 is byte-identical apart from the request ID.
  */
 import { SECRET_BODY_LENGTH, formatApiKey, parseApiKey, secretWithChecksum } from '../../../functions/domain/api-key.js';
-import { newId } from '../../../functions/domain/ids.js';
+import { ID_BODY, ID_PREFIX, newId } from '../../../functions/domain/ids.js';
 import type { Role } from '../../../functions/domain/permissions.js';
 import { newOrg, testApp, type Reply, type TestApp } from '../../support/app.js';
 import { Attack, problemIssues, sleep, withoutRequestId, type Org } from '../../support/attack.js';
@@ -71,7 +71,8 @@ interface Route {
   expect: (kind: CallerKind) => number;
 }
 
-const ID = /\b(org|usr|prj|pu|key)_[0-9a-hjkmnp-tv-z]{26}\b/g;
+/** An org, user, project, membership or key ID anywhere in a text. */
+const ID = new RegExp(`\\b(${(['org', 'user', 'project', 'projectUser', 'key'] as const).map((kind) => ID_PREFIX[kind]).join('|')})_${ID_BODY}\\b`, 'g');
 const randomId = (kind: 'project' | 'projectUser' | 'user' | 'key') => newId(kind);
 
 export async function isolationMatrix(
@@ -275,8 +276,8 @@ export async function isolationMatrix(
       name: 'GET audit',
       method: 'GET',
       actorsVisible: true,
-      // The route's documented rule: members with members:manage (any key scope) and global keys.
-      expect: (k) => (HIDDEN.includes(k) ? 404 : ['read', 'manager', 'admin', 'owner', 'globalSameOrg'].includes(k) ? 200 : 403),
+      // Effective `members:manage` (a read key keeps only `…:read` permissions, SPEC §6) and global keys.
+      expect: (k) => (HIDDEN.includes(k) ? 404 : ['manager', 'admin', 'owner', 'globalSameOrg'].includes(k) ? 200 : 403),
       cell: async () => ({ path: `/api/projects/${P._id}/audit`, missingPath: `/api/projects/${randomId('project')}/audit` }),
     },
     { name: 'GET project', method: 'GET', expect: seeP, cell: async () => ({ path: `/api/projects/${P._id}`, missingPath: `/api/projects/${randomId('project')}` }) },

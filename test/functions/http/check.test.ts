@@ -51,6 +51,25 @@ describe('roles as data, through the project-user routes', () => {
     expect([again.status, again.body.code]).toEqual([409, 'unknown_role']);
   });
 
+  it('an expired holder does not block deleting its role, and cannot be restored holding it; a deleted user releases its roles', async () => {
+    const role = await call(t, 'POST', '/api/roles', { key: org.adminKey, body: { name: 'Short-lived', permissions: ['content:read'] } });
+    const holder = await org.user();
+    const expiresAt = new Date(Date.now() + 1_500).toISOString();
+    const pu = await call(t, 'POST', `/api/projects/${projectId}/users`, { key: org.adminKey, body: { _id: holder, roles: [role.body._id], expiresAt } });
+    expect(pu.status).toBe(201);
+    expect((await call(t, 'DELETE', `/api/roles/${role.body._id}`, { key: org.adminKey })).body.holders).toBe(1);
+    await new Promise((r) => setTimeout(r, 1_600));
+    expect((await call(t, 'DELETE', `/api/roles/${role.body._id}`, { key: org.adminKey })).status).toBe(204);
+    const restore = await call(t, 'PATCH', `/api/projects/${projectId}/users/${pu.body._id}`, { key: org.adminKey, body: { expiresAt: null } });
+    expect([restore.status, restore.body.code]).toEqual([409, 'unknown_role']);
+
+    const kept = await call(t, 'POST', '/api/roles', { key: org.adminKey, body: { name: 'Kept', permissions: ['content:read'] } });
+    const leaving = await org.user();
+    await call(t, 'POST', `/api/projects/${projectId}/users`, { key: org.adminKey, body: { _id: leaving, roles: [kept.body._id] } });
+    expect((await call(t, 'DELETE', `/api/users/${leaving}`, { key: org.adminKey })).status).toBe(204);
+    expect((await call(t, 'DELETE', `/api/roles/${kept.body._id}`, { key: org.adminKey })).status).toBe(204);
+  });
+
   it('a built-in role gaining a custom permission changes who may grant it, at once', async () => {
     const manager = await org.memberWithKey(projectId, ['manager']);
     const grant = (userId: string) => call(t, 'POST', `/api/projects/${projectId}/users`, { key: manager.key, body: { _id: userId, roles: ['editor'] } });

@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { MAX_TAG_LENGTH, MEMBERSHIP_LIMITS } from '../../../functions/domain/limits.js';
 import { call, newOrg, testApp } from '../../support/app.js';
 
 const t = testApp();
@@ -34,9 +35,9 @@ describe('400: bad input changes nothing', () => {
     ['roles not an array', { _id: 'usr_0000000000aaaaaaaaaaaaaaaa', roles: 'admin' }],
     ['bad ID format', { _id: 'usr_../../etc' }],
     ['ID with #', { _id: 'usr_0000000000aaaaaaaaaaaa#PK' }],
-    ['21 roles', { _id: 'usr_0000000000aaaaaaaaaaaaaaaa', roles: Array(21).fill('viewer') }],
-    ['21 tags', { _id: 'usr_0000000000aaaaaaaaaaaaaaaa', tags: Array.from({ length: 21 }, (_, i) => `t${i}`) }],
-    ['tag of 65 chars', { _id: 'usr_0000000000aaaaaaaaaaaaaaaa', tags: ['x'.repeat(65)] }],
+    [`${MEMBERSHIP_LIMITS.roles + 1} roles`, { _id: 'usr_0000000000aaaaaaaaaaaaaaaa', roles: Array(MEMBERSHIP_LIMITS.roles + 1).fill('viewer') }],
+    [`${MEMBERSHIP_LIMITS.tags + 1} tags`, { _id: 'usr_0000000000aaaaaaaaaaaaaaaa', tags: Array.from({ length: MEMBERSHIP_LIMITS.tags + 1 }, (_, i) => `t${i}`) }],
+    [`tag of ${MAX_TAG_LENGTH + 1} chars`, { _id: 'usr_0000000000aaaaaaaaaaaaaaaa', tags: ['x'.repeat(MAX_TAG_LENGTH + 1)] }],
     ['empty tag', { _id: 'usr_0000000000aaaaaaaaaaaaaaaa', tags: [''] }],
     ['array body', [{ _id: 'usr_0000000000aaaaaaaaaaaaaaaa' }]],
     ['null body', null],

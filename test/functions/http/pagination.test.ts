@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../../functions/store/client.js';
 import { createCursorCodec, type StartKey } from '../../../functions/store/cursor.js';
 import { newId } from '../../../functions/domain/ids.js';
+import { MEMBERSHIP_LIMITS } from '../../../functions/domain/limits.js';
 import { ENTITY, gsi1, keys, partitions } from '../../../functions/store/keys.js';
 import type { ProjectUser } from '../../../functions/domain/model.js';
 import type { Role } from '../../../functions/domain/permissions.js';
@@ -145,7 +146,7 @@ describe('cursor pagination', () => {
     const project = await org.project('Large items');
     // 1,000 members of ~11 KB each (20 tags of 64 chars, plus an attribute the API does not show,
     // standing in for future fields): a 100-member page is over DynamoDB's 1 MB response limit.
-    const bigTags = (i: number) => Array.from({ length: 20 }, (_, k) => `${String(k).padStart(2, '0')}-${'x'.repeat(58)}-${String(i % 10)}`);
+    const bigTags = (i: number) => Array.from({ length: MEMBERSHIP_LIMITS.tags }, (_, k) => `${String(k).padStart(2, '0')}-${'x'.repeat(58)}-${String(i % 10)}`);
     const seeded = await seedMembers(
       project._id,
       1_000,

@@ -1,10 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { MAX_CATALOG_SIZE } from '../../../functions/domain/catalog.js';
+import { CATALOG_LIMITS } from '../../../functions/domain/limits.js';
 import { partitions } from '../../../functions/store/keys.js';
 import { call, newOrg, testApp, type Reply } from '../../support/app.js';
 import { partitionItems } from '../../support/table.js';
 
 /** SPEC §6: `/api/permissions` and `/api/roles`, against DynamoDB Local. */
 const t = testApp();
+const { customPermissionsPerOrg, customRolesPerOrg, permissionsPerRole, roleNameLength } = CATALOG_LIMITS;
 let org: Awaited<ReturnType<typeof newOrg>>;
 
 beforeAll(async () => {
@@ -90,7 +93,7 @@ describe('permissions', () => {
     ]);
   });
 
-  it('400s: malformed key, reserved resource, unknown field, description over 500, bad key in the path', async () => {
+  it(`400s: malformed key, reserved resource, unknown field, description over ${CATALOG_LIMITS.descriptionLength}, bad key in the path`, async () => {
     for (const key of ['Content:publish', 'content', 'content:', ':publish', 'a:b:c', '1content:read', 'content:pub lish', `${'a'.repeat(33)}:read`]) {
       const res = await call(t, 'POST', '/api/permissions', { key: org.adminKey, body: { key } });
       expectProblem(res, 400, 'validation_failed');
@@ -101,7 +104,7 @@ describe('permissions', () => {
       expect(res.body.detail).toContain('reserved');
     }
     expectProblem(await call(t, 'POST', '/api/permissions', { key: org.adminKey, body: { key: fresh(), builtIn: true } }), 400);
-    expectProblem(await call(t, 'POST', '/api/permissions', { key: org.adminKey, body: { key: fresh(), description: 'x'.repeat(501) } }), 400);
+    expectProblem(await call(t, 'POST', '/api/permissions', { key: org.adminKey, body: { key: fresh(), description: 'x'.repeat(CATALOG_LIMITS.descriptionLength + 1) } }), 400);
     expectProblem(await call(t, 'POST', '/api/permissions', { key: org.adminKey, body: {} }), 400);
     expectProblem(await call(t, 'DELETE', '/api/permissions/Not-A-Key', { key: org.adminKey }), 400);
     expectProblem(await call(t, 'GET', '/api/permissions/nope', { key: org.adminKey }), 400);
@@ -140,14 +143,14 @@ describe('permissions', () => {
     expect((await call(t, 'DELETE', `/api/permissions/${key}`, { key: org.adminKey })).status).toBe(204);
   });
 
-  it('an org has at most 100 custom permissions (400 past them); the catalog stays one page', async () => {
+  it(`an org has at most ${customPermissionsPerOrg} custom permissions (400 past them); the catalog stays one page`, async () => {
     const small = await newOrg(t, 'Permission limit');
-    for (let i = 0; i < 100; i++) await createPermission(`perm${i}:use`, small.adminKey);
-    const over = await call(t, 'POST', '/api/permissions', { key: small.adminKey, body: { key: 'perm100:use' } });
+    for (let i = 0; i < customPermissionsPerOrg; i++) await createPermission(`perm${i}:use`, small.adminKey);
+    const over = await call(t, 'POST', '/api/permissions', { key: small.adminKey, body: { key: `perm${customPermissionsPerOrg}:use` } });
     expectProblem(over, 400, 'validation_failed');
-    expect(over.body.detail).toContain('100');
+    expect(over.body.detail).toContain(String(customPermissionsPerOrg));
     const listed = await call(t, 'GET', '/api/permissions', { key: small.adminKey });
-    expect(listed.body.data).toHaveLength(105);
+    expect(listed.body.data).toHaveLength(MAX_CATALOG_SIZE.permissions);
     expect(listed.body.nextCursor).toBeNull();
     // After a deletion there is room again.
     expect((await call(t, 'DELETE', '/api/permissions/perm0:use', { key: small.adminKey })).status).toBe(204);
@@ -254,16 +257,16 @@ describe('roles', () => {
     expect((await call(t, 'DELETE', `/api/roles/${first.body._id}`, { key: org.adminKey })).status).toBe(204);
   });
 
-  it('400s: unknown permission, over 50 permissions, bad name or description, unknown field, bad role ID; 404 unknown role', async () => {
+  it(`400s: unknown permission, over ${permissionsPerRole} permissions, bad name or description, unknown field, bad role ID; 404 unknown role`, async () => {
     const unknown = await call(t, 'POST', '/api/roles', { key: org.adminKey, body: { name: 'X', permissions: ['nosuch:thing'] } });
     expectProblem(unknown, 400, 'validation_failed');
     expect(unknown.body.detail).toContain('nosuch:thing');
-    const many = Array.from({ length: 51 }, (_, i) => `p${i}:x`);
+    const many = Array.from({ length: permissionsPerRole + 1 }, (_, i) => `p${i}:x`);
     expectProblem(await call(t, 'POST', '/api/roles', { key: org.adminKey, body: { name: 'X', permissions: many } }), 400);
     expectProblem(await call(t, 'POST', '/api/roles', { key: org.adminKey, body: { name: '', permissions: [] } }), 400);
     expectProblem(await call(t, 'POST', '/api/roles', { key: org.adminKey, body: { name: '   ', permissions: [] } }), 400);
-    expectProblem(await call(t, 'POST', '/api/roles', { key: org.adminKey, body: { name: 'x'.repeat(65), permissions: [] } }), 400);
-    expectProblem(await call(t, 'POST', '/api/roles', { key: org.adminKey, body: { name: 'X', description: 'x'.repeat(501), permissions: [] } }), 400);
+    expectProblem(await call(t, 'POST', '/api/roles', { key: org.adminKey, body: { name: 'x'.repeat(roleNameLength + 1), permissions: [] } }), 400);
+    expectProblem(await call(t, 'POST', '/api/roles', { key: org.adminKey, body: { name: 'X', description: 'x'.repeat(CATALOG_LIMITS.descriptionLength + 1), permissions: [] } }), 400);
     expectProblem(await call(t, 'POST', '/api/roles', { key: org.adminKey, body: { name: 'X' } }), 400);
     expectProblem(await call(t, 'POST', '/api/roles', { key: org.adminKey, body: { name: 'X', permissions: [], builtIn: true } }), 400);
     expectProblem(await call(t, 'GET', '/api/roles/superuser', { key: org.adminKey }), 400);
@@ -280,14 +283,14 @@ describe('roles', () => {
     expect((await call(t, 'DELETE', path, { key: org.adminKey })).status).toBe(204);
   });
 
-  it('an org has at most 50 custom roles (400 past them)', async () => {
+  it(`an org has at most ${customRolesPerOrg} custom roles (400 past them)`, async () => {
     const small = await newOrg(t, 'Role limit');
-    for (let i = 0; i < 50; i++) await createRole({ name: `Role ${i}`, permissions: ['project:read'] }, small.adminKey);
+    for (let i = 0; i < customRolesPerOrg; i++) await createRole({ name: `Role ${i}`, permissions: ['project:read'] }, small.adminKey);
     const over = await call(t, 'POST', '/api/roles', { key: small.adminKey, body: { name: 'One too many', permissions: [] } });
     expectProblem(over, 400, 'validation_failed');
-    expect(over.body.detail).toContain('50');
+    expect(over.body.detail).toContain(String(customRolesPerOrg));
     const listed = await call(t, 'GET', '/api/roles', { key: small.adminKey });
-    expect(listed.body.data).toHaveLength(54);
+    expect(listed.body.data).toHaveLength(MAX_CATALOG_SIZE.roles);
     expect(listed.body.nextCursor).toBeNull();
   }, 60_000);
 

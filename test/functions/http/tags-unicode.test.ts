@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MAX_TAG_CODE_POINTS, MAX_TAG_LENGTH, graphemeLength } from '../../../functions/domain/tags.js';
+import { MAX_TAG_CODE_POINTS, MAX_TAG_LENGTH } from '../../../functions/domain/limits.js';
+import { graphemeLength } from '../../../functions/domain/tags.js';
 import { call, newOrg, testApp } from '../../support/app.js';
 
 const t = testApp();

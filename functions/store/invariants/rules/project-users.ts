@@ -1,11 +1,10 @@
-import { MAX_TAG_LENGTH } from '../../../domain/tags.js';
+import { MEMBERSHIP_LIMITS } from '../../../domain/limits.js';
+import { isStoredTag } from '../../../domain/tags.js';
 import { keys } from '../../keys.js';
 import type { Collector } from '../collector.js';
 import type { Inventory } from '../inventory.js';
 import { at, isString, type Item } from '../types.js';
 
-/** At most this many roles and tags on a membership (the API's limit). */
-const MAX_ITEMS = 20;
 const TWIN_FIELDS = ['projectUserId', 'projectId', 'orgId', 'userId', 'version', 'isOwner', 'createdAt', 'updatedAt'] as const;
 
 const sameList = (a: unknown, b: unknown) =>
@@ -52,15 +51,15 @@ export function checkProjectUsers(inv: Inventory, collect: Collector) {
   }
 }
 
-/** `bad-value`: roles, tags and isOwner within the API's domain. */
+/** `bad-value`: roles, tags and isOwner within the API's domain (domain/limits.ts, domain/tags.ts). */
 function checkValues(pu: Item, { report }: Collector) {
-  if (!Array.isArray(pu.roles) || pu.roles.length === 0 || pu.roles.length > MAX_ITEMS || pu.roles.some((r: unknown) => !isString(r))) {
+  if (!Array.isArray(pu.roles) || pu.roles.length === 0 || pu.roles.length > MEMBERSHIP_LIMITS.roles || pu.roles.some((r: unknown) => !isString(r))) {
     report('bad-value', pu, `roles ${JSON.stringify(pu.roles)}`);
   } else if (new Set(pu.roles).size !== pu.roles.length) report('bad-value', pu, `duplicate roles ${JSON.stringify(pu.roles)}`);
   if (
     !Array.isArray(pu.tags) ||
-    pu.tags.length > MAX_ITEMS ||
-    pu.tags.some((t: unknown) => !isString(t) || t.length === 0 || t.length > MAX_TAG_LENGTH) ||
+    pu.tags.length > MEMBERSHIP_LIMITS.tags ||
+    !pu.tags.every(isStoredTag) ||
     new Set(pu.tags).size !== pu.tags.length
   ) {
     report('bad-value', pu, `tags ${JSON.stringify(pu.tags)}`);
