@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { statusOf } from '../../support/status.js';
 import {
   assertCanAddPermission,
   assertPermissionKey,
@@ -11,7 +12,6 @@ import {
   type Catalog,
 } from '../../../functions/domain/catalog.js';
 import { decideCheck } from '../../../functions/domain/check.js';
-import { DomainError } from '../../../functions/domain/errors.js';
 import { authorizeAdd, authorizeRemove, authorizeUpdate, effectivePermissions, type ProjectCaller } from '../../../functions/domain/permissions.js';
 
 const at = '2026-01-01T00:00:00.000Z';
@@ -30,15 +30,6 @@ const catalog: Catalog = {
   },
 };
 
-function statusOf(fn: () => unknown): number {
-  try {
-    fn();
-    return 200;
-  } catch (error) {
-    if (error instanceof DomainError) return error.status;
-    throw error;
-  }
-}
 
 const member = (roles: string[], scope: ProjectCaller['scope'] = 'read-write', isOwner = false): ProjectCaller => ({
   userId: 'usr_me',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '../../../functions/domain/errors.js';
+import { statusOf } from '../../support/status.js';
 import { ID_PATTERN, newId } from '../../../functions/domain/ids.js';
 import {
   assertKnownRoles,
@@ -23,15 +23,6 @@ const member = (roles: Role[], isOwner = false, scope: ProjectCaller['scope'] = 
 });
 const target = (roles: Role[], isOwner = false) => ({ projectUserId: 'pu_target', userId: 'usr_target', roles, isOwner });
 
-function statusOf(fn: () => unknown): number {
-  try {
-    fn();
-    return 200;
-  } catch (error) {
-    if (error instanceof DomainError) return error.status;
-    throw error;
-  }
-}
 
 describe('effective permissions', () => {
   it('are the union of the roles, capped by the key scope', () => {
