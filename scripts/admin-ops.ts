@@ -1,24 +1,91 @@
-import { errors } from '../functions/domain/errors.js';
+import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DomainError, errors } from '../functions/domain/errors.js';
 import type { KeyScope, OrgRole } from '../functions/domain/permissions.js';
 import { formatApiKey, mintSecret } from '../functions/domain/api-key.js';
 import { newId } from '../functions/domain/ids.js';
 import type { Catalog } from '../functions/domain/catalog.js';
 import { decideCreatePermission, decideCreateRole, type CatalogDecision } from '../functions/domain/catalog-rules.js';
+import type { ApiKey, OrgUser } from '../functions/domain/model.js';
+import { keyHolder, requestedKeyExpiry } from '../functions/domain/org-rules.js';
+import { ENTITY, TABLE_DEFINITION } from '../functions/store/keys.js';
 import { StaleReadError, type Store, type WriteCatalogInput } from '../functions/store/store.js';
 import { permissionView, roleOf, roleViews } from '../functions/http/views-roles.js';
 
 /**
+ * Something the operator named that does not exist, said so: the API's 404 speaks of what an API
+ * key may see, and the admin CLI uses none.
+ */
+export function noSuch(what: string): DomainError {
+  const { status, code, title } = errors.notFound();
+  return new DomainError(status, code, title, `no such ${what}`);
+}
+
+/** Every page of a listing, in order. */
+async function allPages<T>(list: (page: { limit: number; cursor?: string }) => Promise<{ items: T[]; nextCursor: string | null }>): Promise<T[]> {
+  const items: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await list({ limit: 100, cursor });
+    items.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return items;
+}
+
+/**
+ * Every organization's ID, by Scan: the table keeps no index of organizations (functions/store/keys.ts:
+ * an `Org` item is `ORG#<orgId>`/`ORG` with no GSI1 entry), and only the operator ever needs them
+ * all. The Scan reads the whole table but returns only the org items' IDs; the API never scans.
+ */
+export async function scanOrgIds(client: DynamoDBDocumentClient, tableName: string): Promise<string[]> {
+  const orgIds: string[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await client.send(
+      new ScanCommand({
+        TableName: tableName,
+        FilterExpression: '#entity = :org',
+        ProjectionExpression: 'orgId',
+        ExpressionAttributeNames: { '#entity': TABLE_DEFINITION.entityAttribute },
+        ExpressionAttributeValues: { ':org': ENTITY.org },
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of page.Items ?? []) if (typeof item.orgId === 'string') orgIds.push(item.orgId);
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return orgIds.sort();
+}
+
+/**
  * Operator actions with direct table access and no API key (bootstrap, break-glass). They use
- * the same store transactions as the API, so every invariant and audit item holds here too.
+ * the same store transactions and domain rules as the API, so every invariant and audit item
+ * holds here too; what they cannot find they name (`noSuch`).
  */
 export function adminOps(store: Store) {
   const operator = (userId: string) => ({ keyId: null, userId });
 
+  async function liveOrg(orgId: string) {
+    const org = await store.getOrg(orgId);
+    if (!org) throw noSuch(`organization ${orgId}`);
+    return org;
+  }
+
+  /** A user of the org that may still join projects and get keys (as `liveOrgUser`, worded for the CLI). */
+  async function liveUser(orgId: string, userId: string): Promise<OrgUser> {
+    const [, user] = await Promise.all([liveOrg(orgId), store.getOrgUser(orgId, userId, true)]);
+    if (!user) throw noSuch(`org user ${userId} in ${orgId}`);
+    if (user.deletingAt) throw noSuch(`org user ${userId} in ${orgId} (it is being deleted)`);
+    return user;
+  }
+
+  /** A key as `POST /api/keys` makes one: an expiry in the future, a holder allowed this scope, a project of the org. */
   async function createKey(input: { orgId: string; userId: string; scope: KeyScope; projectId?: string; name?: string; expiresAt?: string }) {
-    const user = await store.getOrgUser(input.orgId, input.userId, true);
-    if (!user) throw errors.notFound();
-    if (input.scope === 'global' && user.orgRole === 'member') {
-      throw errors.forbidden('Global keys belong to organization owners and admins only.');
+    const expiresAt = requestedKeyExpiry(input.expiresAt);
+    const user = keyHolder(await liveUser(input.orgId, input.userId), input.scope);
+    if (input.projectId) {
+      const project = await store.getProject(input.projectId);
+      if (!project || project.orgId !== input.orgId) throw noSuch(`project ${input.projectId} in ${input.orgId}`);
     }
     const keyId = newId('key');
     const { secret, secretHash } = mintSecret(keyId);
@@ -29,11 +96,11 @@ export function adminOps(store: Store) {
       scope: input.scope,
       projectId: input.projectId ?? null,
       name: input.name ?? null,
-      expiresAt: input.expiresAt ? new Date(input.expiresAt).toISOString() : null,
+      expiresAt,
       secretHash,
       authority: { kind: 'operator' },
       actor: operator(input.userId),
-      targetOrgRoleVersion: user.version,
+      holder: user,
     });
     return { key, secret: formatApiKey(key.keyId, secret) };
   }
@@ -53,8 +120,7 @@ export function adminOps(store: Store) {
     createKey,
 
     async createUser(input: { orgId: string; name: string; email?: string; orgRole?: OrgRole; kind?: 'human' | 'api' }) {
-      const org = await store.getOrg(input.orgId);
-      if (!org) throw errors.notFound();
+      await liveOrg(input.orgId);
       return store.createOrgUser({
         orgId: input.orgId,
         name: input.name,
@@ -67,8 +133,7 @@ export function adminOps(store: Store) {
     },
 
     async createProject(input: { orgId: string; ownerUserId: string; name: string }) {
-      const owner = await store.getOrgUser(input.orgId, input.ownerUserId, true);
-      if (!owner) throw errors.notFound();
+      const owner = await liveUser(input.orgId, input.ownerUserId);
       return store.createProject({
         orgId: input.orgId,
         name: input.name,
@@ -80,7 +145,7 @@ export function adminOps(store: Store) {
 
     async revokeKey(keyId: string) {
       const key = await store.getApiKey(keyId);
-      if (!key) throw errors.notFound();
+      if (!key) throw noSuch(`API key ${keyId}`);
       return store.revokeApiKey({
         key: { ...key, revokedAt: key.revokedAt ?? null },
         authority: { kind: 'operator' },
@@ -103,8 +168,23 @@ export function adminOps(store: Store) {
 
     /** Built-in and custom roles, as `GET /api/roles` shows them. */
     async listRoles(orgId: string) {
-      if (!(await store.getOrg(orgId))) throw errors.notFound();
+      await liveOrg(orgId);
       return roleViews(await store.getCatalog(orgId, { consistent: true }));
+    },
+
+    /**
+     * An organization, its owner and admins (the users that may hold `global` keys), owner first,
+     * and each one's keys: by GetItem and Query only (the org's user partition, then GSI1 per user).
+     */
+    async orgOverview(orgId: string) {
+      const org = await liveOrg(orgId);
+      const users = (await allPages((page) => store.listOrgUsers(orgId, page)))
+        .filter((user) => user.orgRole !== 'member' && !user.deletingAt)
+        .sort((a, b) => Number(b.orgRole === 'owner') - Number(a.orgRole === 'owner'));
+      const withKeys: { user: OrgUser; keys: ApiKey[] }[] = await Promise.all(
+        users.map(async (user) => ({ user, keys: await allPages((page) => store.listKeysOfUser(user.userId, page)) })),
+      );
+      return { org, users: withKeys };
     },
   };
 
@@ -115,7 +195,7 @@ export function adminOps(store: Store) {
     decide: (before: Catalog, now: string) => CatalogDecision,
     createdRoleId?: string,
   ): Promise<Catalog> {
-    if (!(await store.getOrg(orgId))) throw errors.notFound();
+    await liveOrg(orgId);
     for (let attempt = 0; ; attempt++) {
       const before = await store.getCatalog(orgId, { consistent: true });
       const decision = decide(before, new Date().toISOString());

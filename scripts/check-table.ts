@@ -12,6 +12,9 @@ import { parseArgs } from 'node:util';
 import { checkTableSettled, inspectTable, type TableReport } from '../functions/store/invariants/index.js';
 import { localDynamoEndpoint, localRegion, localTableName } from './local-defaults.js';
 
+// Lambda runs Node 22; on Node 20 the AWS SDK's support notice would open the report (read when a client is built).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const USAGE = `Usage: npm run check-table -- [--table T] [--endpoint URL] [--region R] [--org ORG]... [--json] [--once]`;
 
 let parsed;

@@ -50,3 +50,27 @@ export function localTableName(env: NodeJS.ProcessEnv = process.env): string {
 export function localRegion(env: NodeJS.ProcessEnv = process.env): string {
   return env.AWS_REGION || env.AWS_DEFAULT_REGION || DEFAULT_LOCAL_REGION;
 }
+
+/** A word as a POSIX shell reads it back: bare when plainly safe, else in single quotes. */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The local settings of this process that differ from the defaults, as `NAME=value ` prefixes:
+ * what another shell needs for `npm run admin` to find the same engine and table. Never throws (a
+ * bad DYNAMODB_LOCAL_PORT is reported where it is used).
+ */
+export function localEnvPrefix(env: NodeJS.ProcessEnv = process.env): string {
+  const settings: string[] = [];
+  const port = env.DYNAMODB_LOCAL_PORT?.trim();
+  if (env.DYNAMODB_ENDPOINT) settings.push(`DYNAMODB_ENDPOINT=${shellWord(env.DYNAMODB_ENDPOINT)}`);
+  else if (port && port !== String(DEFAULT_DYNAMODB_LOCAL_PORT)) settings.push(`DYNAMODB_LOCAL_PORT=${shellWord(port)}`);
+  if (env.TABLE_NAME && env.TABLE_NAME !== DEFAULT_LOCAL_TABLE) settings.push(`TABLE_NAME=${shellWord(env.TABLE_NAME)}`);
+  return settings.map((setting) => `${setting} `).join('');
+}
+
+/** `npm run admin -- <args>` as one pastes it into another shell, with the local settings it needs. */
+export function localAdminCommand(args: string[], env: NodeJS.ProcessEnv = process.env): string {
+  return `${localEnvPrefix(env)}npm run admin -- ${args.map(shellWord).join(' ')}`;
+}

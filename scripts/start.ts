@@ -9,13 +9,15 @@
 import { serve } from '@hono/node-server';
 import { parseArgs } from 'node:util';
 import { PortInUseError, startLocalDynamo, type LocalDynamo } from './dynamodb-local.js';
-import { LOCAL_CREDENTIALS, LocalSetupError, localDynamoPort, localRegion, localTableName } from './local-defaults.js';
+import { LOCAL_CREDENTIALS, LocalSetupError, localAdminCommand, localDynamoPort, localRegion, localTableName } from './local-defaults.js';
 
 const { values: args } = parseArgs({
   options: { 'in-memory': { type: 'boolean', default: false }, 'data-dir': { type: 'string', default: '.data' } },
 });
 
 const port = Number(process.env.PORT ?? 3000);
+// How another shell reaches this table with the admin CLI (before the engine's URL is set below).
+const listOrgs = localAdminCommand(['list-orgs']);
 process.env.TABLE_NAME = localTableName();
 // Lambda runs Node 22 (the stack's runtime); the SDK's Node 20 notice is noise locally.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -78,8 +80,12 @@ if (!(await store.isBootstrapped())) {
   await store.markBootstrapped(result.org.orgId);
   console.log(`Organization ${result.org.orgId}, owner ${result.owner.userId}`);
   console.log(`API key: ${result.secret}`);
+  console.log(`(Shown this once. Lost it? \`${listOrgs}\` prints a command that makes a new one.)`);
 } else {
-  console.log('Existing data reused (no new key); create one with `npm run admin -- create-key ...`.');
+  console.log(
+    `Existing data reused; its API key was printed on the first start only. Lost it? \`${listOrgs}\` lists ` +
+      'the organization, its owner and their keys, with the create-key command for a new one.',
+  );
 }
 
 const server = serve({ fetch: app.fetch, port }, (info) => {

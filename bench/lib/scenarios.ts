@@ -212,3 +212,20 @@ export async function createCatalogScenarios(setup: TestApp, measured: TestApp, 
     },
   ];
 }
+
+/**
+ * Reads on an instance that has not seen the key yet (`measured` keeps no key cache, as every
+ * request on a cold Lambda instance): the key item, then the org user's own item beside the route's
+ * reads. Two sequential round trips where the key, the user and the route's reads took three.
+ */
+export async function createColdKeyScenarios(setup: TestApp, measured: TestApp, label: string): Promise<Scenario[]> {
+  const org = await newOrg(setup, `bench ${label} cold`);
+  const project = await org.project('Cold');
+  const P = project._id;
+  const member = await org.memberWithKey(P, ['editor']);
+  const go = (what: string, path: string) => expectStatus(what, measured, 'GET', path, 200, { key: member.key });
+  return [
+    { name: 'GET /projects/:p/users/:pu (key not cached, member key)', kind: 'read', allowedRoundTrips: 2, run: () => go('cold get', `/api/projects/${P}/users/${project.ownerProjectUserId}`) },
+    { name: 'GET /projects/:p/users/me (key not cached, member key)', kind: 'read', allowedRoundTrips: 2, run: () => go('cold me', `/api/projects/${P}/users/me`) },
+  ];
+}

@@ -1,5 +1,5 @@
 import { startDelayProxy, sequentialDepth, type ProxyCall } from '../lib/delay-proxy.js';
-import { createCatalogScenarios, createScenarios } from '../lib/scenarios.js';
+import { createCatalogScenarios, createColdKeyScenarios, createScenarios } from '../lib/scenarios.js';
 import { fmt, markdownTable, median, pass, round } from '../lib/stats.js';
 import { appFor, type World } from '../lib/world.js';
 
@@ -33,12 +33,15 @@ export async function roundTrips(world: World, samples: number, delayMs: number)
   try {
     const setup = appFor(world.config);
     const measured = appFor(world.configFor(proxy.endpoint));
+    // Every request authenticates from the table, as the first request on a cold instance does.
+    const uncached = appFor({ ...world.configFor(proxy.endpoint), keyCacheSeconds: 0 });
     const warmups = 2;
     const runs = warmups + 2 * samples;
     const scenarios = [
       ...(await createScenarios(setup, measured, runs, 'round trips')),
       // Roles and the check (SPEC §6, §7): here only, not in the capacity table.
       ...(await createCatalogScenarios(setup, measured, runs, 'round trips')),
+      ...(await createColdKeyScenarios(setup, uncached, 'round trips')),
     ];
     const rows: RoundTripRow[] = [];
     for (const scenario of scenarios) {
@@ -79,6 +82,7 @@ export async function roundTrips(world: World, samples: number, delayMs: number)
       });
     }
     measured.client.destroy();
+    uncached.client.destroy();
     setup.client.destroy();
     const markdown = markdownTable(
       ['route', 'DynamoDB requests', 'n', 'sequential', 'no delay (ms)', `+${delayMs} ms/request (ms)`, 'bound (ms)', 'target'],

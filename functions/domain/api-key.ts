@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ID_BODY, ID_PREFIX } from './ids.js';
 
 /**
@@ -78,6 +78,24 @@ function randomBase62(length: number): string {
 
 export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');
+}
+
+const NO_HASH = Buffer.alloc(32);
+
+/**
+ * Whether `secret` is the secret whose hash is `storedHash` (a key item's `secretHash`; undefined
+ * when there is no such key). Constant time, and the same hash-and-compare when there is no key, so
+ * timing does not tell an unknown key ID from a wrong secret.
+ */
+export function secretMatches(storedHash: string | undefined, secret: string | undefined): boolean {
+  const presented = createHash('sha256').update(secret ?? '').digest();
+  const stored = storedHash ? Buffer.from(storedHash, 'hex') : NO_HASH;
+  return stored.length === presented.length && timingSafeEqual(stored, presented) && storedHash !== undefined && secret !== undefined;
+}
+
+/** A key may act: not revoked, not expired at `now` (ms). Stored keys leave out null fields. */
+export function isKeyLive(key: { revokedAt?: string | null; expiresAt?: string | null }, now = Date.now()): boolean {
+  return !key.revokedAt && !(key.expiresAt && Date.parse(key.expiresAt) <= now);
 }
 
 /** A new secret for a key ID and the hash that is all the table ever stores. */

@@ -169,8 +169,25 @@ export function membershipGrants(catalog: Catalog, member: { roles: readonly Rol
   return new Map(allPermissions(catalog).filter((p) => grants.has(p)).map((p) => [p, grants.get(p)!]));
 }
 
+/**
+ * Per catalog (catalogs are never changed in place: a change makes a new one), the permissions of
+ * each combination of roles seen: a page of 50 members holds a handful of combinations, and the
+ * list route would otherwise rebuild the same sets for every member.
+ */
+const permissionsByRoleSet = new WeakMap<Catalog, Map<string, readonly string[]>>();
+/** Bounds the memo of a long-lived catalog (the built-in one) against ever-new role lists. */
+const MAX_REMEMBERED_ROLE_SETS = 256;
+
 export function membershipPermissions(catalog: Catalog, member: { roles: readonly RoleId[]; isOwner: boolean }): string[] {
-  return [...membershipGrants(catalog, member).keys()];
+  let memo = permissionsByRoleSet.get(catalog);
+  if (!memo) permissionsByRoleSet.set(catalog, (memo = new Map()));
+  const combination = `${member.isOwner ? 'owner' : ''}|${member.roles.join(',')}`;
+  let permissions = memo.get(combination);
+  if (!permissions) {
+    if (memo.size >= MAX_REMEMBERED_ROLE_SETS) memo.clear();
+    memo.set(combination, (permissions = [...membershipGrants(catalog, member).keys()]));
+  }
+  return [...permissions];
 }
 
 /** A `read` key keeps only the permissions whose action is `read` (SPEC §6). */

@@ -29,7 +29,8 @@ export const PROBLEMS = {
   },
   405: { means: 'Method not allowed', codes: { method_not_allowed: { title: 'Method not allowed' } } },
   409: {
-    means: 'Conflict (already a member, owner protected, unknown role, role or permission in use)',
+    means:
+      'Conflict: already a member, owner protected, unknown role, role or permission in use, built-in entry, e-mail taken, or changed concurrently (retry)',
     codes: {
       conflict: { title: 'Conflict' },
       already_member: { title: 'Already a member', detail: 'This organization user is already a member of the project.' },
@@ -60,6 +61,14 @@ export const PROBLEMS = {
       },
     },
   },
+  429: {
+    means:
+      "Throttled: over the stage's request rate or burst (infra/stages.ts). API Gateway answers it before the API runs, with its own JSON body, " +
+      'no problem+json, no `Retry-After` and no `X-Request-Id`: retry with exponential backoff and jitter.',
+    codes: {},
+    /** What API Gateway sends: the API never writes a 429 itself. */
+    gatewayBody: { message: 'Too Many Requests' },
+  },
   500: { means: 'Internal error', codes: { internal_error: { title: 'Internal error', detail: 'An unexpected error occurred.' } } },
   503: {
     means: 'DynamoDB throttled or unreachable; retry after Retry-After seconds',
@@ -70,7 +79,10 @@ export const PROBLEMS = {
       },
     },
   },
-} as const satisfies Record<number, { means: string; codes: Record<string, { title: string; detail?: string }> }>;
+} as const satisfies Record<
+  number,
+  { means: string; codes: Record<string, { title: string; detail?: string }>; gatewayBody?: { message: string } }
+>;
 
 export type ProblemStatus = keyof typeof PROBLEMS;
 export type ProblemCode = { [S in ProblemStatus]: keyof (typeof PROBLEMS)[S]['codes'] }[ProblemStatus];
@@ -112,6 +124,8 @@ export const errors = {
   unauthenticated: () => problem('unauthenticated'),
   forbidden: (detail: string) => problem('forbidden', detail),
   notFound: () => problem('not_found'),
+  methodNotAllowed: (method: string, allow: string[]) =>
+    problem('method_not_allowed', `${method} is not supported on this path; it supports ${allow.join(', ')}.`, { allow }),
   alreadyMember: () => problem('already_member'),
   ownerProtected: (detail: string, extra: Record<string, unknown> = {}) => problem('owner_protected', detail, extra),
   unknownRole: (roles: string[], known: readonly string[]) =>

@@ -77,6 +77,19 @@ export interface ApiKey {
   createdAt: string;
   expiresAt: string | null;
   revokedAt: string | null;
+  /**
+   * Who holds the key, as it was when the key was minted (absent on keys minted before it was
+   * kept). A read on a cold instance starts from it instead of waiting for the org user's item,
+   * which it then reads in parallel and must agree with (http/auth.ts).
+   */
+  holder?: KeyHolder;
+}
+
+/** The org user facts a key carries: all of OrgUser but its IDs (the key has them) and `deletingAt`. */
+export type KeyHolder = Pick<OrgUser, 'name' | 'email' | 'kind' | 'orgRole' | 'createdAt' | 'version'>;
+
+export function keyHolderOf(user: OrgUser): KeyHolder {
+  return { name: user.name, email: user.email, kind: user.kind, orgRole: user.orgRole, createdAt: user.createdAt, version: user.version };
 }
 
 export interface Actor {

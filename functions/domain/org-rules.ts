@@ -20,6 +20,9 @@ export function inOrg<T extends { orgId: string }>(record: T | null, orgId: stri
   return record;
 }
 
+/** An org user's e-mail is unique in its organization: a second one is a 409 (the store's condition decides). */
+export const emailTaken = () => errors.conflict('An organization user with this e-mail already exists.');
+
 /** Any user but the org owner may be deleted; one already being deleted again, to finish the cascade. */
 export function deletableOrgUser(user: OrgUser | null): OrgUser {
   if (!user) throw errors.notFound();

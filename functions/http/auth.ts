@@ -1,5 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { parseApiKey } from '../domain/api-key.js';
+import { isKeyLive, parseApiKey, secretMatches } from '../domain/api-key.js';
 import { errors } from '../domain/errors.js';
 import type { ApiKey, OrgUser, Principal } from '../domain/model.js';
 import type { Store } from '../store/store.js';
@@ -7,13 +6,16 @@ import type { Store } from '../store/store.js';
 /**
  * API keys: `puk_<keyId>_<secret>`, the format of domain/api-key.ts. A malformed key or one whose
  * checksum does not match is refused before any read. Only SHA-256(secret) is stored; the
- * comparison is constant time and an unknown key ID costs the same hash-and-compare as a known
- * one, so timing does not tell them apart. Every failure is the same 401.
+ * comparison is constant time and an unknown key ID costs the same read and hash-and-compare as a
+ * wrong secret, so timing does not tell them apart. Every failure is the same 401.
+ *
+ * Reads on a cold instance: the key item carries its holder's identity (`holder`, copied when the
+ * key was minted), so a read starts from the key alone and reads the org user's own item in
+ * parallel with its own reads; the answer waits for that item, and is a 401 when the user is gone
+ * or being deleted. One sequential round trip before the route's reads instead of two. Writes read
+ * the org user first (and their transaction checks it again).
  */
 const BEARER = /^Bearer ([\x21-\x7e]+)$/i;
-const DUMMY_HASH = Buffer.alloc(32);
-/** Read for unknown key IDs, so they cost the same two reads as real ones. */
-const ABSENT_USER = { orgId: 'org_00000000000000000000000000', userId: 'usr_00000000000000000000000000' };
 
 /** The key ID and secret of an `Authorization: Bearer <key>` header, or null (malformed, bad checksum). */
 export function parseAuthorization(header: string | undefined): { keyId: string; secret: string } | null {
@@ -27,49 +29,97 @@ interface CacheEntry {
   cachedUntil: number;
 }
 
+/** A principal, and what must still hold for an answer given to it: settles with the failure, if any. */
+export interface ProvisionalPrincipal {
+  principal: Principal;
+  /** Resolves to null once the org user's own item confirms the principal, else to the error to answer. */
+  confirmed: Promise<Error | null>;
+}
+
 const MAX_CACHE_ENTRIES = 10_000;
+const CONFIRMED: Promise<null> = Promise.resolve(null);
 
 export function createAuthenticator(store: Store, options: { cacheSeconds: number }) {
   /** keyId → resolved key and user, trusted for reads for at most `cacheSeconds` (≤ KEY_CACHE_MAX_SECONDS). */
   const cache = new Map<string, CacheEntry>();
 
-  async function load(keyId: string): Promise<CacheEntry | null> {
-    const key = await store.getApiKey(keyId);
-    // The second read happens for unknown keys too: timing must not tell a real key ID apart.
-    const owner = key ?? ABSENT_USER;
-    const user = await store.getOrgUser(owner.orgId, owner.userId, true);
-    if (!key || !user) return null;
-    const entry = { key: normalizeKey(key), user, cachedUntil: Date.now() + options.cacheSeconds * 1000 };
+  function remember(key: ApiKey, user: OrgUser): CacheEntry {
+    const entry = { key, user, cachedUntil: Date.now() + options.cacheSeconds * 1000 };
     if (options.cacheSeconds > 0) {
       if (cache.size >= MAX_CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
-      cache.set(keyId, entry);
+      cache.set(key.keyId, entry);
     }
     return entry;
+  }
+
+  /** The presented key's item, when the secret is right and the key may act; else a 401. One read. */
+  async function liveKey(parsed: { keyId: string; secret: string }): Promise<ApiKey> {
+    const found = await store.getApiKey(parsed.keyId);
+    if (!secretMatches(found?.secretHash, parsed.secret) || !found || !isKeyLive(found)) throw errors.unauthenticated();
+    return normalizeKey(found);
+  }
+
+  /** The key's org user, as its own item says: a 401 when it is gone or being deleted. */
+  async function liveUser(key: ApiKey): Promise<OrgUser> {
+    const user = await store.getOrgUser(key.orgId, key.userId, true);
+    if (!user || user.deletingAt) throw errors.unauthenticated();
+    return user;
+  }
+
+  /** A cached entry for this exact secret, still within its window and still live. */
+  function cached(parsed: { keyId: string; secret: string }): CacheEntry | undefined {
+    const entry = cache.get(parsed.keyId);
+    // A wrong secret for a cached key is not answered from memory: it costs the same read as an
+    // unknown key, so response time does not reveal which key IDs exist.
+    if (!entry || entry.cachedUntil <= Date.now() || !secretMatches(entry.key.secretHash, parsed.secret)) return undefined;
+    if (!isKeyLive(entry.key) || entry.user.deletingAt) throw errors.unauthenticated();
+    return entry;
+  }
+
+  function parse(header: string | undefined) {
+    const parsed = parseAuthorization(header);
+    if (!parsed) throw errors.unauthenticated();
+    return parsed;
   }
 
   return {
     /** The principal for an Authorization header, or a 401. `fresh` bypasses the cache. */
     async authenticate(header: string | undefined, fresh = false): Promise<Principal> {
-      const parsed = parseAuthorization(header);
-      const presented = createHash('sha256').update(parsed?.secret ?? '').digest();
-      if (!parsed) throw errors.unauthenticated();
-      const matches = (candidate: CacheEntry | undefined): candidate is CacheEntry => {
-        const stored = candidate ? Buffer.from(candidate.key.secretHash, 'hex') : DUMMY_HASH;
-        return stored.length === presented.length && timingSafeEqual(stored, presented) && candidate !== undefined;
-      };
-      let entry = fresh ? undefined : cache.get(parsed.keyId);
-      // A wrong secret for a cached key is not answered from memory: it costs the same reads as
-      // an unknown key, so response time does not reveal which key IDs exist.
-      if (!entry || entry.cachedUntil <= Date.now() || !matches(entry)) {
-        entry = (await load(parsed.keyId)) ?? undefined;
-        if (!matches(entry)) throw errors.unauthenticated();
-      }
-      const { key, user } = entry;
-      if (key.revokedAt || (key.expiresAt && Date.parse(key.expiresAt) <= Date.now()) || user.deletingAt) {
-        throw errors.unauthenticated();
-      }
+      const parsed = parse(header);
+      const hit = fresh ? undefined : cached(parsed);
+      if (hit) return { key: hit.key, user: hit.user };
+      const key = await liveKey(parsed);
+      const { user } = remember(key, await liveUser(key));
       return { key, user };
     },
+
+    /**
+     * For a read: the principal as soon as the key item is read, from the holder it carries, and
+     * the confirmation by the org user's item, read meanwhile. The caller must not answer before
+     * `confirmed` settles. Keys without a holder (minted before it was kept) read the user first.
+     */
+    async authenticateRead(header: string | undefined): Promise<ProvisionalPrincipal> {
+      const parsed = parse(header);
+      const hit = cached(parsed);
+      if (hit) return { principal: { key: hit.key, user: hit.user }, confirmed: CONFIRMED };
+      const key = await liveKey(parsed);
+      if (!key.holder) {
+        const { user } = remember(key, await liveUser(key));
+        return { principal: { key, user }, confirmed: CONFIRMED };
+      }
+      const provisional: OrgUser = { ...key.holder, orgId: key.orgId, userId: key.userId };
+      const confirmed = liveUser(key).then(
+        (user) => {
+          remember(key, user);
+          // The holder copy is immutable; an org user changed since (a later version) must not be
+          // judged on it. The retry is answered from the item just cached.
+          return user.version === provisional.version ? null : errors.unavailable();
+        },
+        (error: Error) => error,
+      );
+      return { principal: { key, user: provisional }, confirmed };
+    },
+
     /** A key revoked through this process stops working here at once, not after the cache window. */
     forget(keyId: string) {
       cache.delete(keyId);
@@ -83,6 +133,7 @@ export function createAuthenticator(store: Store, options: { cacheSeconds: numbe
 
 export type Authenticator = ReturnType<typeof createAuthenticator>;
 
-function normalizeKey(key: ApiKey): ApiKey {
-  return { ...key, projectId: key.projectId ?? null, name: key.name ?? null, expiresAt: key.expiresAt ?? null, revokedAt: key.revokedAt ?? null };
+/** The key with its absent fields as null, as the API shows them. */
+function normalizeKey(found: ApiKey): ApiKey {
+  return { ...found, projectId: found.projectId ?? null, name: found.name ?? null, expiresAt: found.expiresAt ?? null, revokedAt: found.revokedAt ?? null };
 }

@@ -40,6 +40,9 @@ export function mountDocs(app: Hono<any>) {
       url: '/openapi.json',
       cdn: '/docs/scalar.js',
       pageTitle: 'Project Users API',
+      // Every /api operation needs the Bearer key (security scheme `apiKey`): the page opens with it
+      // selected, so a pasted key is used at once, not "No authentication selected".
+      authentication: { preferredSecurityScheme: 'apiKey' },
       // Nothing but this server is contacted: no request proxy, no AI agent (which queries a
       // hosted registry), no telemetry, no hosted fonts, no developer toolbar.
       withDefaultFonts: false,

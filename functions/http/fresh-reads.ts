@@ -6,6 +6,9 @@ import type { AppEnv } from './router.js';
 
 const MAX_STALE_RETRIES = 3;
 
+/** The answer when what a write read kept changing under it: every write route can give it. */
+export const contended = () => errors.conflict('The resource is being changed concurrently; retry the request.');
+
 /**
  * Read → decide → transact, again from a fresh read (and a fresh principal) whenever something
  * read changed before the transaction committed. The decision is always made on current facts.
@@ -29,7 +32,7 @@ export async function withFreshReads<T>(
         });
       }
       if (!(error instanceof StaleReadError)) throw error;
-      if (i >= MAX_STALE_RETRIES) throw errors.conflict('The resource is being changed concurrently; retry the request.');
+      if (i >= MAX_STALE_RETRIES) throw contended();
       principal = await auth.authenticate(c.req.header('Authorization'), true);
       c.set('principal', principal);
     }

@@ -31,7 +31,15 @@ export interface IdempotencyScope {
   write<T>(response: (result: T) => StoredResponse): IdempotencyWrite<T> | undefined;
 }
 
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+/** An Idempotency-Key: 1 to this many printable ASCII characters (`!` to `~`: no space, no control). */
+export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
+/** What the server accepts as an Idempotency-Key; the OpenAPI document declares the same pattern (http/openapi.ts). */
+export const IDEMPOTENCY_KEY = new RegExp(`^[\\x21-\\x7e]{1,${IDEMPOTENCY_KEY_MAX_LENGTH}}$`);
+/** The answer to an Idempotency-Key that is not {@link IDEMPOTENCY_KEY}. */
+export const invalidIdempotencyKey = () =>
+  errors.validation(`Idempotency-Key must be 1 to ${IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII characters.`, [
+    { path: 'header.idempotency-key', message: 'invalid' },
+  ]);
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
 function send<B extends object, S extends ContentfulStatusCode>(
@@ -53,11 +61,7 @@ export async function respondIdempotently<B extends object, S extends Contentful
 ): Promise<JsonResponse<B, S>> {
   const header = c.req.header('Idempotency-Key');
   if (header === undefined) return send(c, await handle({ write: () => undefined }));
-  if (!IDEMPOTENCY_KEY.test(header)) {
-    throw errors.validation('Idempotency-Key must be 1 to 255 printable ASCII characters.', [
-      { path: 'header.idempotency-key', message: 'invalid' },
-    ]);
-  }
+  if (!IDEMPOTENCY_KEY.test(header)) throw invalidIdempotencyKey();
   const apiKeyId = c.get('principal').key.keyId;
   const keyHash = sha256(header);
   const requestHash = sha256(`${c.req.method} ${c.req.path}\n${await c.req.text()}`);

@@ -6,8 +6,9 @@ import { DomainError, errors, type FieldError } from '../domain/errors.js';
 /** RFC 9457 problem details: the only error body this API ever returns. */
 export const PROBLEM_TYPE_BASE = 'https://project-users.dev/problems/';
 
-export function problemResponse(c: Context, error: DomainError): Response {
-  const body = {
+/** The body of a problem response (also the OpenAPI document's examples: http/openapi.ts). */
+export function problemBody(error: DomainError) {
+  return {
     type: `${PROBLEM_TYPE_BASE}${error.code}`,
     title: error.title,
     status: error.status,
@@ -15,10 +16,14 @@ export function problemResponse(c: Context, error: DomainError): Response {
     code: error.code,
     ...error.extra,
   };
+}
+
+export function problemResponse(c: Context, error: DomainError): Response {
+  const body = problemBody(error);
   const headers: Record<string, string> = { 'Content-Type': 'application/problem+json' };
   if (error.status === 401) headers['WWW-Authenticate'] = 'Bearer';
   if (error.status === 503) headers['Retry-After'] = '1';
-  if (error.status === 405 && error.extra.allow) headers.Allow = String(error.extra.allow);
+  if (error.status === 405 && Array.isArray(error.extra.allow)) headers.Allow = error.extra.allow.join(', ');
   return c.body(JSON.stringify(body), error.status as 400, headers);
 }
 

@@ -5,9 +5,11 @@ import {
   PERMISSION_KEY_PATTERN,
   RESERVED_RESOURCES,
   SYSTEM_PERMISSIONS,
+  type Catalog,
 } from '../domain/catalog.js';
 import { CATALOG_LIMITS, MAX_PERMISSION_KEY_LENGTH, MAX_ROLE_ID_LENGTH } from '../domain/limits.js';
-import { timestamp } from './schemas.js';
+import { EXAMPLE_ID, timestamp } from './schemas.js';
+import { permissionView, permissionViews, roleOf, roleViews } from './views-roles.js';
 
 /**
  * Request and response schemas of the org's roles and permissions (SPEC §6): `/api/permissions`
@@ -50,7 +52,7 @@ export const RoleParams = z.object({
     .string()
     .max(MAX_ROLE_ID_LENGTH)
     .refine(isRoleIdFormat, `must be a built-in role (${BUILT_IN_ROLES.join(', ')}) or a custom role ID rol_…`)
-    .openapi({ param: { name: 'roleId', in: 'path' }, example: 'rol_01jd6x4r2m0000000000000000' }),
+    .openapi({ param: { name: 'roleId', in: 'path' }, example: EXAMPLE_ID.role }),
 });
 
 const description = z.string().max(CATALOG_LIMITS.descriptionLength);
@@ -78,7 +80,7 @@ export const CatalogPermission = z
 
 export const RoleObject = z
   .object({
-    _id: z.string().openapi({ description: `A built-in role (${builtIn}) or a custom role \`rol_…\``, example: 'rol_01jd6x4r2m0000000000000000' }),
+    _id: z.string().openapi({ description: `A built-in role (${builtIn}) or a custom role \`rol_…\``, example: EXAMPLE_ID.role }),
     name: z.string(),
     description: z.string().nullable(),
     permissions: z.array(z.string()).openapi({
@@ -120,3 +122,37 @@ export const PERMISSION_KEY_TEXT =
   `${quoted(RESERVED_RESOURCES.slice(0, -1)).join(', ')} and \`${RESERVED_RESOURCES.at(-1)}\` are reserved for system permissions (400).`;
 
 export { LIMITS as CATALOG_LIMITS_TEXT };
+
+// ---- examples --------------------------------------------------------------------------------
+
+/** An org's catalog with one custom permission and one custom role, shown as the API shows it (views-roles.ts). */
+const at = '2025-06-02T09:30:00.000Z';
+export const EXAMPLE_CATALOG: Catalog = {
+  version: 2,
+  permissions: { 'content:publish': { key: 'content:publish', description: 'Publish content', createdAt: at } },
+  roles: {
+    [EXAMPLE_ID.role]: {
+      roleId: EXAMPLE_ID.role,
+      name: 'Publisher',
+      description: 'Reads the project and publishes its content',
+      permissions: ['project:read', 'content:publish'],
+      createdAt: at,
+      updatedAt: at,
+      version: 1,
+    },
+  },
+};
+
+export const ROLE_EXAMPLES = {
+  permission: permissionView(EXAMPLE_CATALOG, 'content:publish')! satisfies z.input<typeof CatalogPermission>,
+  permissions: permissionViews(EXAMPLE_CATALOG) satisfies z.input<typeof CatalogPermission>[],
+  role: roleOf(EXAMPLE_CATALOG, EXAMPLE_ID.role)! satisfies z.input<typeof RoleObject>,
+  roles: roleViews(EXAMPLE_CATALOG) satisfies z.input<typeof RoleObject>[],
+  createPermission: { key: 'content:publish', description: 'Publish content' } satisfies z.input<typeof CreatePermissionBody>,
+  createRole: {
+    name: 'Publisher',
+    description: 'Reads the project and publishes its content',
+    permissions: ['project:read', 'content:publish'],
+  } satisfies z.input<typeof CreateRoleBody>,
+  updateRole: { permissions: ['project:read', 'project:write', 'content:publish'] } satisfies z.input<typeof UpdateRoleBody>,
+};

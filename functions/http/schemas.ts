@@ -1,9 +1,11 @@
 import { z } from '@hono/zod-openapi';
+import { formatApiKey, secretWithChecksum } from '../domain/api-key.js';
 import { ID_PATTERN, type IdKind } from '../domain/ids.js';
 import { isRoleIdFormat } from '../domain/catalog.js';
+import { PROBLEMS } from '../domain/errors.js';
 import { MAX_ROLE_ID_LENGTH, MAX_TAG_LENGTH, MEMBERSHIP_LIMITS, PAGE_LIMITS } from '../domain/limits.js';
 import { PROJECT_AUDIT_ACTIONS, USER_KINDS } from '../domain/model.js';
-import { KEY_SCOPES, ORG_ROLES, PERMISSIONS, ROLES } from '../domain/permissions.js';
+import { effectiveGrants, KEY_SCOPES, ORG_ROLES, PERMISSIONS, ROLES } from '../domain/permissions.js';
 import { normalizeTag } from '../domain/tags.js';
 
 /**
@@ -11,15 +13,28 @@ import { normalizeTag } from '../domain/tags.js';
  * OpenAPI document. Request objects are strict, so unknown fields (`isOwner`, `version`...) are a
  * 400, never silently stored.
  */
+/** The IDs the document's examples use (ids.ts formats; no such record exists anywhere). */
+export const EXAMPLE_ID = {
+  org: 'org_01jd6x4r2m0000000000000000',
+  user: 'usr_01jd6x4r2m0000000000000000',
+  otherUser: 'usr_01jd6x4r2m0000000000000001',
+  project: 'prj_01jd6x4r2m0000000000000000',
+  projectUser: 'pu_01jd6x4r2m0000000000000000',
+  otherProjectUser: 'pu_01jd6x4r2m0000000000000001',
+  key: 'key_01jd6x4r2m0000000000000000',
+  role: 'rol_01jd6x4r2m0000000000000000',
+  event: 'evt_01jd6x4r2m0000000000000000',
+} as const;
+
 const id = (kind: IdKind, example: string) =>
   z.string().regex(ID_PATTERN[kind], `must be a ${example.split('_')[0]}_… ID`).openapi({ example });
 
 export const Ids = {
-  org: id('org', 'org_01jd6x4r2m0000000000000000'),
-  user: id('user', 'usr_01jd6x4r2m0000000000000000'),
-  project: id('project', 'prj_01jd6x4r2m0000000000000000'),
-  projectUser: id('projectUser', 'pu_01jd6x4r2m0000000000000000'),
-  key: id('key', 'key_01jd6x4r2m0000000000000000'),
+  org: id('org', EXAMPLE_ID.org),
+  user: id('user', EXAMPLE_ID.user),
+  project: id('project', EXAMPLE_ID.project),
+  projectUser: id('projectUser', EXAMPLE_ID.projectUser),
+  key: id('key', EXAMPLE_ID.key),
 };
 
 /** The path of everything about one project. */
@@ -44,10 +59,24 @@ const tag = z
     description: `1–${MAX_TAG_LENGTH} user-perceived characters (grapheme clusters), stored in Unicode NFC; no control, line-separator or bidirectional formatting characters, no unpaired surrogates.`,
     example: 'eu-west',
   });
-/** Roles are free strings here: an unknown role is a 409 from the domain, as the spec says. */
-/** A membership always holds at least one role: `roles: []` is a 400, never a member with no role. */
-const roleList = z.array(z.string().min(1).max(MAX_ROLE_ID_LENGTH)).min(1).max(MEMBERSHIP_LIMITS.roles);
-const tagList = z.array(tag).max(MEMBERSHIP_LIMITS.tags);
+/**
+ * Roles are free strings here: an unknown role is a 409 from the domain, as the spec says.
+ * A membership always holds at least one role: `roles: []` is a 400, never a member with no role.
+ */
+const roleList = z
+  .array(z.string().min(1).max(MAX_ROLE_ID_LENGTH))
+  .min(1)
+  .max(MEMBERSHIP_LIMITS.roles)
+  .openapi({
+    description:
+      `1–${MEMBERSHIP_LIMITS.roles} role IDs (400 outside that): built-in roles (${ROLES.join(', ')}) or the org's custom \`rol_…\` roles. ` +
+      'Each must be a role the organization has (409 `unknown_role` otherwise), and the caller must hold every permission of each role it grants or revokes (403).',
+    example: ['editor'],
+  });
+const tagList = z
+  .array(tag)
+  .max(MEMBERSHIP_LIMITS.tags)
+  .openapi({ description: `0–${MEMBERSHIP_LIMITS.tags} tags (400 past that); duplicates are stored once.`, example: ['eu-west'] });
 
 /** Roles and permissions are an org's data (SPEC §6): built-in IDs are examples, not the whole set. */
 export const Role = z
@@ -70,11 +99,11 @@ export const ProjectUser = z
     userId: Ids.user,
     roles: z.array(Role),
     tags: z.array(z.string()),
-    isOwner: z.boolean(),
+    isOwner: z.boolean().openapi({ description: "The project's owner: holds every permission; only a transfer changes its roles" }),
     expiresAt: timestamp.nullable().openapi({ description: 'When the membership stops authorizing; null: never' }),
-    permissions: z.array(Permission),
+    permissions: z.array(Permission).openapi({ description: 'Effective permissions: the union of the roles\' permissions (every permission for the owner)' }),
     ...timestamps,
-    version: z.number().int(),
+    version: z.number().int().openapi({ description: 'Also the ETag; send it back in If-Match' }),
   })
   .openapi('ProjectUser');
 
@@ -118,7 +147,10 @@ export const Me = z
     type: z.literal('apiKey'),
     key: ApiKey,
     user: OrgUser,
-    projectUser: ProjectUser.nullable(),
+    // `ProjectUser.nullable()` would be `allOf: [ProjectUser, {type: [object, null]}]`, which forbids null.
+    projectUser: z
+      .union([ProjectUser, z.null()])
+      .openapi({ description: "The caller's membership in this project; null when it has none (a `global` key)" }),
     permissions: z.array(Permission),
     grants: z
       .array(z.object({ permission: Permission, grantedBy: z.array(z.string()) }))
@@ -127,7 +159,13 @@ export const Me = z
   .openapi('Me');
 
 export const listOf = <T extends z.ZodTypeAny>(item: T) =>
-  z.object({ data: z.array(item), nextCursor: z.string().nullable() });
+  z.object({
+    data: z.array(item),
+    nextCursor: z
+      .string()
+      .nullable()
+      .openapi({ description: 'Pass as `cursor` for the next page; null on the last page. Opaque, valid for this listing only.' }),
+  });
 
 /** A small collection (the org's catalog: MAX_CATALOG_SIZE) is always one page, `nextCursor` null. */
 export const onePageOf = <T extends z.ZodTypeAny>(item: T) =>
@@ -147,16 +185,38 @@ export const AuditEntry = z
   })
   .openapi('AuditEntry');
 
+/** Every problem code of the error table (domain/errors.ts). */
+const PROBLEM_CODES = Object.values(PROBLEMS).flatMap(({ codes }) => Object.keys(codes)) as [string, ...string[]];
+
 export const Problem = z
   .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number().int(),
-    detail: z.string(),
-    code: z.string(),
-    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    type: z.string().openapi({ format: 'uri', description: 'Identifies the kind of problem; its last segment is `code`' }),
+    title: z.string().openapi({ description: 'Short summary of the kind of problem; the same for every problem of this `code`' }),
+    status: z.number().int().openapi({ description: 'The HTTP status code' }),
+    detail: z.string().openapi({ description: 'What went wrong with this request, for people' }),
+    code: z.enum(PROBLEM_CODES).openapi({ description: 'Stable, machine-readable kind of problem' }),
+    errors: z
+      .array(z.object({ path: z.string(), message: z.string() }))
+      .optional()
+      .openapi({ description: '`validation_failed`: each invalid field, as `body.<field>`, `query.<name>`, `param.<name>` or `header.<name>`' }),
+    holders: z.number().int().optional().openapi({ description: '`role_in_use`: how many memberships (in every project) hold the role' }),
+    roleIds: z.array(z.string()).optional().openapi({ description: '`permission_in_use`: the roles that include the permission' }),
+    blockedProjects: z
+      .array(z.string())
+      .optional()
+      .openapi({ description: '`owner_protected` on deleting a user: the projects it owns (transfer them first)' }),
+    projectUserId: z
+      .string()
+      .optional()
+      .openapi({ description: '`conflict` on adding a user whose expired membership awaits removal: that membership' }),
+    allow: z.array(z.string()).optional().openapi({ description: '`method_not_allowed`: the methods the path supports (also the `Allow` header)' }),
   })
-  .openapi('Problem');
+  .openapi('Problem', { description: 'An RFC 9457 problem: the body of every error the API answers itself' });
+
+/** What API Gateway answers by itself (the stage's throttling, 429): never the API's problem+json. */
+export const GatewayError = z
+  .object({ message: z.string() })
+  .openapi('GatewayError', { description: 'An error API Gateway answers before the API runs' });
 
 // ---- requests ---------------------------------------------------------------------------------
 
@@ -165,7 +225,13 @@ const expiresAt = z
   .string()
   .datetime({ offset: true })
   .refine((value) => Date.parse(value) > Date.now(), 'must be in the future')
-  .transform((value) => new Date(value).toISOString());
+  .transform((value) => new Date(value).toISOString())
+  .openapi({
+    type: 'string',
+    format: 'date-time',
+    description: 'When the membership stops authorizing (and is then removed). Must be in the future (400 otherwise); stored in UTC.',
+    example: '2030-12-31T23:59:59.000Z',
+  });
 
 export const AddProjectUserBody = z
   .strictObject({ _id: Ids.user, roles: roleList.optional(), tags: tagList.optional(), expiresAt: expiresAt.optional() })
@@ -195,7 +261,16 @@ export const CreateKeyBody = z
     scope: z.enum(KEY_SCOPES),
     projectId: Ids.project.optional(),
     name: z.string().trim().min(1).max(200).optional(),
-    expiresAt: z.string().datetime({ offset: true }).optional(),
+    expiresAt: z
+      .string()
+      .datetime({ offset: true })
+      .optional()
+      .openapi({
+        description:
+          "When the key stops working. Must be in the future and not later than the creating key's own expiry (400 otherwise): " +
+          "a key never outlives the key that creates it. Omitted: the creating key's expiry (none if it has none).",
+        example: '2030-12-31T23:59:59.000Z',
+      }),
   })
   .openapi('CreateKey');
 
@@ -218,9 +293,20 @@ const limit = z
   .transform(Number)
   .pipe(z.number().int().min(1).max(PAGE_LIMITS.max))
   .optional()
-  .openapi({ type: 'integer', minimum: 1, maximum: PAGE_LIMITS.max, default: PAGE_LIMITS.default });
+  .openapi({
+    type: 'integer',
+    minimum: 1,
+    maximum: PAGE_LIMITS.max,
+    default: PAGE_LIMITS.default,
+    description: `Items per page, 1–${PAGE_LIMITS.max} (400 outside)`,
+  });
 
-const cursor = z.string().min(1).max(2048).optional();
+const cursor = z
+  .string()
+  .min(1)
+  .max(2048)
+  .optional()
+  .openapi({ description: "The previous page's `nextCursor`; a cursor of another listing or filter is a 400" });
 
 export const PageQuery = z.strictObject({ limit, cursor });
 
@@ -252,3 +338,99 @@ export const AuditQuery = z.strictObject({
   projectUserId: Ids.projectUser.optional(),
   action: z.enum(PROJECT_AUDIT_ACTIONS).optional(),
 });
+
+// ---- examples ---------------------------------------------------------------------------------
+
+/**
+ * The document's examples, one per schema (Redocly checks each against its schema; TypeScript
+ * checks them against the schemas here). IDs are EXAMPLE_ID's; nothing here is a real record.
+ */
+const at = '2025-06-02T09:30:00.000Z';
+const later = '2025-06-03T14:05:00.000Z';
+const editor = { projectUserId: EXAMPLE_ID.otherProjectUser, roles: ['editor'], isOwner: false };
+const editorGrants = effectiveGrants({ userId: EXAMPLE_ID.otherUser, scope: 'read-write', membership: editor });
+
+const projectUserExample = {
+  _id: EXAMPLE_ID.otherProjectUser,
+  projectId: EXAMPLE_ID.project,
+  userId: EXAMPLE_ID.otherUser,
+  roles: editor.roles,
+  tags: ['eu-west'],
+  isOwner: false,
+  expiresAt: null,
+  permissions: [...editorGrants.keys()],
+  createdAt: at,
+  updatedAt: later,
+  version: 2,
+} satisfies z.input<typeof ProjectUser>;
+
+const apiKeyExample = {
+  _id: EXAMPLE_ID.key,
+  userId: EXAMPLE_ID.otherUser,
+  scope: 'read-write',
+  projectId: null,
+  name: 'CI deploy job',
+  createdAt: at,
+  expiresAt: '2030-12-31T23:59:59.000Z',
+  revokedAt: null,
+} satisfies z.input<typeof ApiKey>;
+
+const orgUserExample = {
+  _id: EXAMPLE_ID.otherUser,
+  orgId: EXAMPLE_ID.org,
+  name: 'Ann Example',
+  email: 'ann@example.org',
+  kind: 'human',
+  orgRole: 'member',
+  createdAt: at,
+} satisfies z.input<typeof OrgUser>;
+
+export const EXAMPLES = {
+  /** A page that has more after it: `nextCursor` is what the next request sends as `cursor`. */
+  cursor: 'eyJsIjoicHJvamVjdC11c2VycyIsImsiOnt9fQ.Q2xpZW50cyBkbyBub3QgcmVhZCBpdA',
+  projectUser: projectUserExample,
+  project: {
+    _id: EXAMPLE_ID.project,
+    orgId: EXAMPLE_ID.org,
+    name: 'Payments',
+    ownerProjectUserId: EXAMPLE_ID.projectUser,
+    createdAt: at,
+    updatedAt: at,
+  } satisfies z.input<typeof Project>,
+  orgUser: orgUserExample,
+  apiKey: apiKeyExample,
+  createdKey: {
+    key: apiKeyExample,
+    secret: formatApiKey(EXAMPLE_ID.key, secretWithChecksum(EXAMPLE_ID.key, 'Example'.repeat(7).slice(0, 43))),
+  } satisfies z.input<typeof CreatedKey>,
+  me: {
+    type: 'apiKey',
+    key: apiKeyExample,
+    user: orgUserExample,
+    projectUser: projectUserExample,
+    permissions: [...editorGrants.keys()],
+    grants: [...editorGrants].map(([permission, grantedBy]) => ({ permission, grantedBy })),
+  } satisfies z.input<typeof Me>,
+  auditEntry: {
+    _id: EXAMPLE_ID.event,
+    projectId: EXAMPLE_ID.project,
+    action: 'ProjectUserUpdated',
+    actor: { keyId: EXAMPLE_ID.key, userId: EXAMPLE_ID.user },
+    projectUserId: EXAMPLE_ID.otherProjectUser,
+    userId: EXAMPLE_ID.otherUser,
+    before: { roles: ['viewer'], tags: [], isOwner: false, expiresAt: null },
+    after: { roles: ['editor'], tags: ['eu-west'], isOwner: false, expiresAt: null },
+    at: later,
+  } satisfies z.input<typeof AuditEntry>,
+  addProjectUser: { _id: EXAMPLE_ID.otherUser, roles: ['editor'], tags: ['eu-west'] } satisfies z.input<typeof AddProjectUserBody>,
+  updateProjectUser: { roles: ['editor'], tags: ['eu-west'] } satisfies z.input<typeof UpdateProjectUserBody>,
+  transferOwnership: { projectUserId: EXAMPLE_ID.otherProjectUser } satisfies z.input<typeof TransferOwnershipBody>,
+  createProject: { name: 'Payments' } satisfies z.input<typeof CreateProjectBody>,
+  createOrgUser: { name: 'Ann Example', email: 'ann@example.org', kind: 'human', orgRole: 'member' } satisfies z.input<typeof CreateOrgUserBody>,
+  createKey: {
+    userId: EXAMPLE_ID.otherUser,
+    scope: 'read-write',
+    name: 'CI deploy job',
+    expiresAt: '2030-12-31T23:59:59.000Z',
+  } satisfies z.input<typeof CreateKeyBody>,
+};

@@ -1,4 +1,4 @@
-import type { ApiKey } from '../domain/model.js';
+import { keyHolderOf, type ApiKey } from '../domain/model.js';
 import { about, auditEntry, authorityCheck, check, combine, idempotencyEntry, put, update, withoutNulls } from './conditions.js';
 import { ENTITY, GSI1, gsi1, keys, partitions, prefixes } from './keys.js';
 import { equals, rangeQuery } from './queries.js';
@@ -36,13 +36,14 @@ const createApiKey: Method<'createApiKey'> = ({ table, clock }) => async (input)
     createdAt: now,
     expiresAt: input.expiresAt,
     revokedAt: null,
+    holder: keyHolderOf(input.holder),
   };
   const audited = { keyId: key.keyId, scope: key.scope, projectId: key.projectId, expiresAt: key.expiresAt };
   await table.transact(
     combine(
       // Absent, not null: conditions test `attribute_not_exists(revokedAt|expiresAt)`.
       put(ENTITY.apiKey, { ...keys.apiKey(key.keyId), ...gsi1.keyOfUser(key.userId, key.keyId), ...withoutNulls(key) }),
-      check(keys.orgUser(key.orgId, key.userId), 'version = :v AND attribute_not_exists(deletingAt)', { ':v': input.targetOrgRoleVersion }),
+      check(keys.orgUser(key.orgId, key.userId), 'version = :v AND attribute_not_exists(deletingAt)', { ':v': input.holder.version }),
       ...authorityCheck(input.authority, now),
       auditEntry('ApiKeyCreated', about.orgUser(key.orgId, key.userId), input.actor, { after: audited }, now),
       idempotencyEntry(input.idempotency, key, now),

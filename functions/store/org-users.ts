@@ -1,6 +1,6 @@
-import { errors } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import type { OrgUser } from '../domain/model.js';
+import { emailTaken } from '../domain/org-rules.js';
 import { about, auditEntry, authorityCheck, combine, idempotencyEntry, orgUserSnapshot, put, remove, update } from './conditions.js';
 import { ENTITY, keys, partitions, prefixes } from './keys.js';
 import { rangeQuery } from './queries.js';
@@ -40,7 +40,7 @@ const createOrgUser: Method<'createOrgUser'> = ({ table, clock }) => async (inpu
   };
   await table.transact(
     combine(
-      ...putOrgUser(user, errors.conflict('An organization user with this e-mail already exists.')),
+      ...putOrgUser(user, emailTaken()),
       ...authorityCheck(input.authority, now),
       auditEntry('OrgUserCreated', about.orgUser(user.orgId, user.userId), input.actor, { after: orgUserSnapshot(user) }, now),
       idempotencyEntry(input.idempotency, user, now),

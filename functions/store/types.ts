@@ -182,10 +182,13 @@ export interface CreateOrgUserInput extends Authorized {
  * The key's fields but its timestamps; `keyId` is chosen by the caller: the secret's checksum
  * (domain/api-key.ts) covers the key ID.
  */
-export interface CreateApiKeyInput extends Authorized, Omit<ApiKey, 'createdAt' | 'revokedAt'> {
+export interface CreateApiKeyInput extends Authorized, Omit<ApiKey, 'createdAt' | 'revokedAt' | 'holder'> {
   idempotency?: IdempotencyWrite<ApiKey>;
-  /** For global keys: the target user must still be an org owner/admin at commit time. */
-  targetOrgRoleVersion: number;
+  /**
+   * The key's org user as read: unchanged (its version) and not being deleted at commit time (for
+   * global keys: still an org owner/admin), and copied into the key item as its `holder`.
+   */
+  holder: OrgUser;
 }
 
 export interface Store {

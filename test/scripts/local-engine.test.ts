@@ -163,7 +163,7 @@ describe('DynamoDB Local from startLocalDynamo', () => {
 
 describe('npm run admin against an unreachable engine', () => {
   // revoke-key with an unknown key only reads, so even a wrong engine would not be written to.
-  const command = ['scripts/admin.ts', 'revoke-key', '--key', 'key_nonexistent'];
+  const command = ['scripts/admin.ts', 'revoke-key', '--key', 'key_0000000000zzzzzzzzzzzzzzzz'];
 
   it('with --endpoint: exits non-zero, names the endpoint, no stack trace', async () => {
     const port = await freePort();

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../scripts/dynamodb-local.js';
+import { partitions } from '../../functions/store/keys.js';
+import { partitionItems } from '../support/table.js';
 
 const run = promisify(execFile);
 const root = new URL('../../', import.meta.url).pathname;
@@ -55,6 +57,10 @@ describe('npm start', () => {
     const first = await start(port, dynamoPort);
     const key = /API key: (puk_\S+)/.exec(first.output())?.[1];
     expect(key).toMatch(/^puk_key_/);
+    const keyId = key!.split('_').slice(1, 3).join('_');
+    const [, orgId, ownerId] = /Organization (org_\w+), owner (usr_\w+)/.exec(first.output()) ?? [];
+    expect(orgId).toBeDefined();
+    expect(first.output()).toContain('list-orgs'); // where to look when the key is lost
     expect(first.output()).toContain(`http://localhost:${port}`);
     const health = await fetch(`http://127.0.0.1:${port}/health`);
     expect(health.status).toBe(200);
@@ -75,36 +81,197 @@ describe('npm start', () => {
       expect(listed.status).toBe(200);
       const body = (await listed.json()) as { data: { name: string }[] };
       expect(body.data.map((p) => p.name)).toEqual(['Survives restarts']);
+
+      // Lost the key: the restart names the command that finds the org and its owner, and that
+      // command prints a create-key command that works as pasted (no dead end).
+      const listOrgs = `DYNAMODB_LOCAL_PORT=${dynamoPort} npm run admin -- list-orgs`;
+      expect(second.output()).toContain(listOrgs);
+      const env: NodeJS.ProcessEnv = { ...process.env, DYNAMODB_LOCAL_PORT: String(dynamoPort), DYNAMODB_ENDPOINT: '', TABLE_NAME: '' };
+      // No SDK notice either: the CLI silences it itself.
+      delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
+      const orgs = await run(tsx, ['scripts/admin.ts', 'list-orgs'], { cwd: root, env });
+      expect(orgs.stderr).toBe('');
+      const [org, ...others] = JSON.parse(orgs.stdout).data;
+      expect(others).toEqual([]);
+      expect(org).toMatchObject({ _id: orgId, name: 'Local org' });
+      expect(org.ownersAndAdmins).toEqual([
+        expect.objectContaining({ _id: ownerId, orgRole: 'owner', keys: [expect.objectContaining({ _id: keyId, scope: 'global', revokedAt: null })] }),
+      ]);
+      expect(orgs.stdout).not.toContain(key!.slice(`puk_${keyId}_`.length));
+      expect(orgs.stdout).not.toMatch(/puk_|secretHash/);
+
+      const pasted = org.createKey as string;
+      expect(pasted).toMatch(new RegExp(`^DYNAMODB_LOCAL_PORT=${dynamoPort} npm run admin -- create-key --org ${orgId} --user ${ownerId} --scope global`));
+      expect(pasted).not.toMatch(/['"\\]/); // nothing to unquote: the words split on spaces
+      const created = await run(tsx, ['scripts/admin.ts', ...pasted.split(' -- ')[1]!.split(' ')], { cwd: root, env });
+      const newKey = JSON.parse(created.stdout).secret as string;
+      const withNewKey = await fetch(`http://127.0.0.1:${port}/api/projects`, { headers: { Authorization: `Bearer ${newKey}` } });
+      expect(withNewKey.status).toBe(200);
     } finally {
       expect(await second.stop()).toBe(0);
     }
-  }, 120_000);
+  }, 150_000);
 });
 
 describe('npm run admin', () => {
-  const admin = async (...args: string[]) => {
-    const { stdout } = await run(tsx, ['scripts/admin.ts', ...args, '--table', inject('tableName'), '--endpoint', inject('dynamoEndpoint')], {
-      cwd: root,
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-    });
-    return JSON.parse(stdout);
+  /** The CLI against the tests' table: its exit code and output, whatever they are. */
+  const adminRun = async (...args: string[]) => {
+    try {
+      const { stdout, stderr } = await run(tsx, ['scripts/admin.ts', ...args, '--table', inject('tableName'), '--endpoint', inject('dynamoEndpoint')], {
+        cwd: root,
+        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      });
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const { code, stdout, stderr } = error as { code?: number; stdout?: string; stderr?: string };
+      return { code: code ?? -1, stdout: stdout ?? '', stderr: stderr ?? String(error) };
+    }
   };
+  /** Its parsed JSON; rejects with its stderr (after checking it exited non-zero, printing nothing on stdout). */
+  const admin = async (...args: string[]) => {
+    const result = await adminRun(...args);
+    if (result.code === 0) return JSON.parse(result.stdout);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).not.toMatch(/^\s+at /m); // a message, not a stack trace
+    throw new Error(result.stderr);
+  };
+  const timestamp = expect.stringMatching(/^\d{4}-\d\d-\d\dT/);
+  const auditActions = async (orgId: string) => (await partitionItems(partitions.org(orgId), 'AUDIT#')).map((a) => a.action as string);
 
-  it('bootstrap, create-user, create-project, create-key, revoke-key against a table', async () => {
+  it('bootstrap, create-user, create-project, create-key, revoke-key print what the API shows (its views)', async () => {
     const boot = await admin('bootstrap', '--org-name', 'CLI org', '--owner-name', 'Ops');
-    expect(boot).toMatchObject({ orgId: expect.stringMatching(/^org_/), ownerUserId: expect.stringMatching(/^usr_/) });
-    expect(boot.apiKey).toMatch(/^puk_key_/);
+    const orgId = boot.org._id;
+    expect(boot).toEqual({
+      org: { _id: expect.stringMatching(/^org_/), name: 'CLI org', createdAt: timestamp },
+      owner: { _id: expect.stringMatching(/^usr_/), orgId, name: 'Ops', email: null, kind: 'human', orgRole: 'owner', createdAt: timestamp },
+      key: {
+        _id: expect.stringMatching(/^key_/),
+        userId: boot.owner._id,
+        scope: 'global',
+        projectId: null,
+        name: 'bootstrap',
+        createdAt: timestamp,
+        expiresAt: null,
+        revokedAt: null,
+      },
+      secret: expect.stringMatching(/^puk_key_/),
+    });
 
-    const user = await admin('create-user', '--org', boot.orgId, '--name', 'Robot', '--kind', 'api', '--org-role', 'admin');
-    expect(user).toMatchObject({ orgRole: 'admin', kind: 'api' });
-    const project = await admin('create-project', '--org', boot.orgId, '--owner', user.userId, '--name', 'From CLI');
-    expect(project.project).toMatchObject({ name: 'From CLI', ownerUserId: user.userId });
-    const key = await admin('create-key', '--org', boot.orgId, '--user', user.userId, '--scope', 'read', '--project', project.project.projectId);
-    expect(key.key).toMatchObject({ scope: 'read', projectId: project.project.projectId });
-    expect(key.key).not.toHaveProperty('secretHash');
-    const revoked = await admin('revoke-key', '--key', key.key.keyId);
-    expect(revoked.revokedAt).toEqual(expect.any(String));
+    const user = await admin('create-user', '--org', orgId, '--name', 'Robot', '--kind', 'api', '--org-role', 'admin');
+    expect(user).toEqual({ _id: expect.stringMatching(/^usr_/), orgId, name: 'Robot', email: null, kind: 'api', orgRole: 'admin', createdAt: timestamp });
+    const project = await admin('create-project', '--org', orgId, '--owner', user._id, '--name', 'From CLI');
+    expect(project).toEqual({
+      _id: expect.stringMatching(/^prj_/),
+      orgId,
+      name: 'From CLI',
+      ownerProjectUserId: expect.stringMatching(/^pu_/),
+      createdAt: timestamp,
+      updatedAt: timestamp,
+    });
+    const key = await admin('create-key', '--org', orgId, '--user', user._id, '--scope', 'read', '--project', project._id);
+    expect(key).toEqual({
+      key: { _id: expect.stringMatching(/^key_/), userId: user._id, scope: 'read', projectId: project._id, name: null, createdAt: timestamp, expiresAt: null, revokedAt: null },
+      secret: expect.stringMatching(/^puk_key_/),
+    });
+    const revoked = await admin('revoke-key', '--key', key.key._id);
+    expect(revoked).toEqual({ ...key.key, revokedAt: timestamp });
+  }, 120_000);
 
-    await expect(admin('create-key', '--org', boot.orgId, '--user', user.userId, '--scope', 'bogus')).rejects.toThrow(/--scope must be/);
-  }, 60_000);
+  it("applies the API's validation and rules to every input, exiting non-zero and writing nothing", async () => {
+    const boot = await admin('bootstrap', '--org-name', 'CLI rules', '--owner-name', 'Ops');
+    const orgId = boot.org._id;
+    const owner = boot.owner._id;
+    const member = (await admin('create-user', '--org', orgId, '--name', 'Member'))._id;
+    const before = await auditActions(orgId);
+    expect(before).toEqual(['OrgUserCreated', 'ApiKeyCreated', 'OrgUserCreated']);
+
+    const key = ['create-key', '--org', orgId, '--user', owner];
+    const user = ['create-user', '--org', orgId, '--name', 'Eve'];
+    const refused: [string[], RegExp][] = [
+      // A key that would be dead on arrival: the API answers 400, so does the CLI.
+      [[...key, '--scope', 'read', '--expires-at', '2020-01-01T00:00:00Z'], /--expires-at.*must be in the future/],
+      [[...key, '--scope', 'read', '--expires-at', '2020-01-01'], /--expires-at.*ISO 8601/],
+      [[...key, '--scope', 'bogus'], /--scope.*read.*read-write.*global/],
+      [['create-key', '--org', orgId, '--user', member, '--scope', 'global'], /Global keys belong to organization owners and admins/],
+      [['create-key', '--org', orgId, '--user', 'bogus', '--scope', 'read'], /--user.*usr_/],
+      [['create-key', '--org', 'bogus', '--user', owner, '--scope', 'read'], /--org.*org_/],
+      [[...key, '--scope', 'read', '--project', 'bogus'], /--project.*prj_/],
+      [[...key, '--scope', 'read', '--name', ' '], /--name/],
+      [[...key], /create-key: missing --scope/],
+      [[...user, '--org-role', 'owner'], /--org-role.*admin.*member/],
+      [[...user, '--kind', 'robot'], /--kind.*human.*api/],
+      [[...user, '--email', 'not-an-email'], /--email/],
+      [[...user, '--scope', 'read'], /create-user does not take --scope/],
+      [['create-user', '--org', orgId, '--name', ''], /--name/],
+      [['create-project', '--org', orgId, '--owner', owner, '--name', '   '], /--name/],
+      [['create-project', '--org', orgId, '--owner', 'usr_x', '--name', 'P'], /--owner.*usr_/],
+      [['revoke-key', '--key', 'bogus'], /--key.*key_/],
+      [['bootstrap', '--org-name', ' ', '--owner-name', 'Ops'], /--org-name/],
+      [['bootstrap', '--org-name', 'X', '--owner-name', 'Ops', '--owner-email', 'nope'], /--owner-email/],
+      [['nosuch-command'], /Unknown command nosuch-command/],
+      [['create-user', '--org', orgId, '--nosuch-flag', 'x'], /--nosuch-flag/],
+    ];
+    // A few at a time: each is a process of its own.
+    for (let i = 0; i < refused.length; i += 4) {
+      await Promise.all(
+        refused.slice(i, i + 4).map(([args, message]) => expect(admin(...args), args.join(' ')).rejects.toThrow(message)),
+      );
+    }
+
+    expect(await auditActions(orgId)).toEqual(before);
+  }, 180_000);
+
+  it('words errors for the CLI, which uses no API key', async () => {
+    const boot = await admin('bootstrap', '--org-name', 'CLI errors', '--owner-name', 'Ops');
+    const orgId = boot.org._id;
+    const ghost = (prefix: string) => `${prefix}_0000000000zzzzzzzzzzzzzzzz`;
+    const attempts: [string[], RegExp][] = [
+      [['create-key', '--org', orgId, '--user', ghost('usr'), '--scope', 'read'], new RegExp(`no such org user ${ghost('usr')} in ${orgId}`)],
+      [['create-key', '--org', orgId, '--user', boot.owner._id, '--scope', 'read', '--project', ghost('prj')], new RegExp(`no such project ${ghost('prj')} in ${orgId}`)],
+      [['create-user', '--org', ghost('org'), '--name', 'N'], new RegExp(`no such organization ${ghost('org')}`)],
+      [['create-project', '--org', orgId, '--owner', ghost('usr'), '--name', 'P'], new RegExp(`no such org user ${ghost('usr')} in ${orgId}`)],
+      [['revoke-key', '--key', ghost('key')], new RegExp(`no such API key ${ghost('key')}`)],
+    ];
+    for (const [args, message] of attempts) {
+      const error = await admin(...args).then(
+        () => null,
+        (e: Error) => e.message,
+      );
+      expect(error, args.join(' ')).toMatch(message);
+      expect(error, args.join(' ')).not.toMatch(/visible|API key:|Bearer/);
+    }
+  }, 120_000);
+
+  it('list-orgs --org: the owner and admins with their keys and a create-key command, never a secret', async () => {
+    const boot = await admin('bootstrap', '--org-name', 'CLI list', '--owner-name', 'Ops');
+    const orgId = boot.org._id;
+    const robot = await admin('create-user', '--org', orgId, '--name', 'Robot', '--org-role', 'admin', '--kind', 'api');
+    await admin('create-user', '--org', orgId, '--name', 'Member');
+    const robotKey = await admin('create-key', '--org', orgId, '--user', robot._id, '--scope', 'read-write', '--name', 'ci', '--expires-at', '2099-01-01T00:00:00Z');
+
+    const result = await adminRun('list-orgs', '--org', orgId);
+    expect(result.code, result.stderr).toBe(0);
+    const listed = JSON.parse(result.stdout);
+    expect(listed).toEqual({
+      data: [
+        {
+          _id: orgId,
+          name: 'CLI list',
+          createdAt: timestamp,
+          ownersAndAdmins: [
+            { ...boot.owner, keys: [boot.key] },
+            { ...robot, keys: [robotKey.key] },
+          ],
+          createKey: expect.stringContaining(`npm run admin -- create-key --org ${orgId} --user ${boot.owner._id} --scope global`),
+        },
+      ],
+      nextCursor: null,
+    });
+    for (const secret of [boot.secret, robotKey.secret]) expect(result.stdout).not.toContain(secret.split('_').at(-1));
+    expect(result.stdout).not.toMatch(/puk_|secretHash|version|ownerRoles/);
+    // The pasted command names the same table and engine as this run.
+    expect(listed.data[0].createKey).toContain(`--table ${inject('tableName')}`);
+    expect(listed.data[0].createKey).toContain(`--endpoint ${inject('dynamoEndpoint')}`);
+    await expect(admin('list-orgs', '--org', 'org_0000000000zzzzzzzzzzzzzzzz')).rejects.toThrow(/no such organization org_0000000000zzzzzzzzzzzzzzzz/);
+  }, 120_000);
 });

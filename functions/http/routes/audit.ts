@@ -1,20 +1,22 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import { authorizeAuditRead } from '../../domain/membership-rules.js';
 import { pageInProject } from '../caller.js';
-import { routeFor } from '../openapi.js';
+import { exampleCaller, refusal, routeFor } from '../openapi.js';
 import { newRouter, type AppEnv } from '../router.js';
-import { AuditEntry, AuditQuery, pageRequest, ProjectParams } from '../schemas.js';
+import { AuditEntry, AuditQuery, EXAMPLES, pageRequest, ProjectParams } from '../schemas.js';
 import { auditView, pageOf } from '../views.js';
 
 /** `/api/projects/{projectId}/audit`: a project's membership change log. */
 const route = routeFor('Project users');
 
 const listRoute = route.list(AuditEntry, 'A page of audit entries', {
+  operationId: 'listAudit',
+  example: EXAMPLES.auditEntry,
   summary: "The project's membership change log, newest first",
   description:
     'Callers whose effective permissions include `members:manage` (so not through a `read` key, which keeps only `…:read` permissions) and `global` keys. Filter by `projectUserId` and `action`; cursor-paginated like the users list. Entries are the events published to EventBridge, with the same IDs.',
   request: { params: ProjectParams, query: AuditQuery },
-  problems: [403, 404],
+  problems: [refusal(() => authorizeAuditRead(exampleCaller.member(['editor']))), 404],
 });
 
 const list: RouteHandler<typeof listRoute, AppEnv> = async (c) => {

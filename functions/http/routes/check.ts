@@ -1,6 +1,5 @@
 import { z, type RouteHandler } from '@hono/zod-openapi';
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { parseApiKey } from '../../domain/api-key.js';
+import { isKeyLive, parseApiKey, secretMatches } from '../../domain/api-key.js';
 import type { Catalog } from '../../domain/catalog.js';
 import { CHECK_REASONS, decideCheck, type CheckSubject } from '../../domain/check.js';
 import { errors } from '../../domain/errors.js';
@@ -9,9 +8,9 @@ import { isExpired, type ApiKey, type Membership, type Principal } from '../../d
 import { authorizeRead, isOrgAdmin, KEY_SCOPES, type ProjectCaller } from '../../domain/permissions.js';
 import type { Store } from '../../store/store.js';
 import { orgCallerOf, readContext, visible } from '../caller.js';
-import { json, problems, routeFor } from '../openapi.js';
+import { exampleCaller, json, problems, routeFor } from '../openapi.js';
 import { newRouter, type AppEnv } from '../router.js';
-import { Ids, Permission, ProjectParams } from '../schemas.js';
+import { EXAMPLE_ID, Ids, Permission, ProjectParams } from '../schemas.js';
 
 /**
  * `POST /api/projects/{projectId}/check` (SPEC §7): may this principal do these things here?
@@ -21,13 +20,20 @@ import { Ids, Permission, ProjectParams } from '../schemas.js';
  */
 const route = routeFor('Check');
 
+/** Checking another principal than the caller: `global` keys and org owners/admins only. */
+const otherPrincipalRefused = () => errors.forbidden('Checking another principal needs a global key or an organization owner or admin.');
+
 const CheckBody = z
   .strictObject({
     principal: z
       .union([z.strictObject({ userId: Ids.user }), z.strictObject({ key: z.string().min(1).max(200) })])
       .optional()
       .openapi({ description: 'Whom to check: an org user, or an API key a service was handed. Omitted: the caller. Another principal needs a `global` key or an org owner/admin.' }),
-    permissions: z.array(Permission).min(CHECK_LIMITS.minPermissions).max(CHECK_LIMITS.maxPermissions),
+    permissions: z
+      .array(Permission)
+      .min(CHECK_LIMITS.minPermissions)
+      .max(CHECK_LIMITS.maxPermissions)
+      .openapi({ description: `${CHECK_LIMITS.minPermissions}–${CHECK_LIMITS.maxPermissions} permission keys, each answered on its own (400 outside that)` }),
   })
   .openapi('CheckRequest');
 
@@ -49,12 +55,31 @@ const CheckResponse = z
   })
   .openapi('CheckResponse');
 
+/** The example: an editor asked about three permissions, decided as the route decides (domain/check.ts). */
+const checkExample = {
+  principal: { userId: EXAMPLE_ID.otherUser },
+  permissions: ['project:read', 'members:manage', 'content:publish'],
+} satisfies z.input<typeof CheckBody>;
+const checkedExample = {
+  principal: { userId: EXAMPLE_ID.otherUser, active: true },
+  results: decideCheck(
+    { active: true, pinnedElsewhere: false, membershipExpired: false, caller: exampleCaller.member(['editor']) },
+    checkExample.permissions,
+  ),
+} satisfies z.input<typeof CheckResponse>;
+
 const checkRoute = route.post('/', {
+  operationId: 'check',
   summary: 'Check whether a principal holds permissions in this project',
   description:
-    'Each permission gets its own result and reason; an unknown permission is `allowed: false, reason: "unknown_permission"`. An unknown, revoked or expired presented key is `active: false` with every result denied, still 200; its secret is never echoed.',
-  request: { params: ProjectParams, body: { required: true, content: json(CheckBody) } },
-  responses: { 200: { description: 'One result per permission', content: json(CheckResponse) }, ...problems(403, 404, 413, 415) },
+    'Any caller that can see the project may check itself (no `principal`); another principal needs a `global` key or an org owner/admin (403). ' +
+    'Each permission gets its own result and reason; an unknown permission is `allowed: false, reason: "unknown_permission"`. An unknown, revoked or expired presented key is `active: false` with every result denied, still 200; its secret is never echoed. ' +
+    'It writes nothing, so it takes no Idempotency-Key.',
+  request: { params: ProjectParams, body: { required: true, content: json(CheckBody, checkExample) } },
+  responses: {
+    200: { description: 'One result per permission', content: json(CheckResponse, checkedExample) },
+    ...problems(otherPrincipalRefused(), 404),
+  },
 });
 
 type Subject = CheckSubject & { principal: z.infer<typeof CheckResponse>['principal'] };
@@ -106,17 +131,11 @@ async function userSubject(store: Store, principal: Principal, projectId: string
   };
 }
 
-const DUMMY_HASH = Buffer.alloc(32);
-
 /** A key a service was handed: live, of this org, and its secret right, or inactive. */
 async function keySubject(store: Store, principal: Principal, projectId: string, presented: string): Promise<Subject> {
   const parsed = parseApiKey(presented);
   const found: ApiKey | null = parsed ? await store.getApiKey(parsed.keyId) : null;
-  const given = createHash('sha256').update(parsed?.secret ?? '').digest();
-  const stored = found ? Buffer.from(found.secretHash, 'hex') : DUMMY_HASH;
-  const secretMatches = found !== null && stored.length === given.length && timingSafeEqual(stored, given);
-  const live =
-    secretMatches && found.orgId === principal.key.orgId && !found.revokedAt && !(found.expiresAt && Date.parse(found.expiresAt) <= Date.now());
+  const live = secretMatches(found?.secretHash, parsed?.secret) && found !== null && found.orgId === principal.key.orgId && isKeyLive(found);
   const facts = await subjectFacts(store, principal, projectId, live ? found.userId : principal.user.userId);
   const userActive = live && facts.orgUser !== null && !facts.orgUser.deletingAt;
   if (!userActive || !found) {
@@ -141,7 +160,7 @@ const check: RouteHandler<typeof checkRoute, AppEnv> = async (c) => {
   if (body.principal) {
     const org = orgCallerOf(principal);
     if (org.scope !== 'global' && !isOrgAdmin(org)) {
-      throw errors.forbidden('Checking another principal needs a global key or an organization owner or admin.');
+      throw otherPrincipalRefused();
     }
   }
   const subject = !body.principal

@@ -3,25 +3,29 @@ import { formatApiKey, mintSecret } from '../../domain/api-key.js';
 import { newId } from '../../domain/ids.js';
 import type { ApiKey as ApiKeyRecord, Principal } from '../../domain/model.js';
 import { inOrg, keyHolder, requestedKeyExpiry } from '../../domain/org-rules.js';
-import { authorizeKeyCreate, authorizeKeyList, authorizeKeyRevoke, keyExpiry } from '../../domain/permissions.js';
+import { assertMayHoldKey, authorizeKeyCreate, authorizeKeyList, authorizeKeyRevoke, keyExpiry } from '../../domain/permissions.js';
 import { keyAuthority } from '../authority.js';
 import { actorOf, orgCallerOf } from '../caller.js';
 import { etagOf } from '../etag.js';
 import { withFreshReads } from '../fresh-reads.js';
 import { idempotentWrite, jsonReply, type IdempotencyScope } from '../idempotency.js';
-import { createdHeaders, idempotencyParameter, json, problems, routeFor } from '../openapi.js';
+import { createdHeaders, exampleCaller, idempotencyParameter, json, problems, REFUSALS, refusal, routeFor } from '../openapi.js';
 import { newRouter, type AppEnv } from '../router.js';
-import { ApiKey, CreatedKey, CreateKeyBody, Ids, KeysQuery, pageRequest } from '../schemas.js';
+import { ApiKey, CreatedKey, CreateKeyBody, EXAMPLE_ID, EXAMPLES, Ids, KeysQuery, pageRequest } from '../schemas.js';
 import { apiKeyView, pageOf } from '../views.js';
 
 /** `/api/keys`: API keys, listed by user. */
 const route = routeFor('API keys');
 
 const listRoute = route.list(ApiKey, 'A page of keys', {
+  operationId: 'listKeys',
   summary: "List a user's API keys (default: the caller's own)",
-  description: 'Listing another user\'s keys (`userId`) needs org owner/admin rights. Secrets are never shown.',
+  description:
+    "Listing another user's keys (`userId`) needs org owner/admin rights or a `global` key; a user of another organization has no keys here. " +
+    'A key pinned to a project lists only keys pinned to the same project. Secrets are never shown.',
   request: { query: KeysQuery },
-  problems: [403],
+  example: EXAMPLES.apiKey,
+  problems: [refusal(() => authorizeKeyList(exampleCaller.org('member'), EXAMPLE_ID.otherUser))],
 });
 
 const list: RouteHandler<typeof listRoute, AppEnv> = async (c) => {
@@ -42,14 +46,35 @@ const list: RouteHandler<typeof listRoute, AppEnv> = async (c) => {
 };
 
 const createKeyRoute = route.post('/', {
+  operationId: 'createKey',
   parameters: [idempotencyParameter],
   summary: 'Create an API key; the secret is in this response only',
   description:
-    'Any `read-write` key may create `read`/`read-write` keys for its own user. Keys for other users and `global` keys need org owner/admin rights; `global` keys belong to org owners/admins only.',
-  request: { body: { required: true, content: json(CreateKeyBody) } },
+    'Any `read-write` key may create `read`/`read-write` keys for its own user. Keys for other users and `global` keys need org owner/admin rights; `global` keys belong to org owners/admins only. ' +
+    'A key pinned to a project creates only keys pinned to the same project. ' +
+    "A key never outlives the key that creates it: `expiresAt` must be in the future and not later than the creating key's own expiry, which it inherits when omitted. " +
+    'A replay under the same Idempotency-Key shows `secret: null`.',
+  request: { body: { required: true, content: json(CreateKeyBody, EXAMPLES.createKey) } },
   responses: {
-    201: { description: 'Created', headers: createdHeaders, content: json(CreatedKey) },
-    ...problems(403, 404, 413, 415, 422),
+    201: {
+      description: 'Created',
+      headers: {
+        ...createdHeaders,
+        'Cache-Control': { description: 'The secret is never stored by caches', schema: { type: 'string' as const }, example: 'no-store' },
+      },
+      content: json(CreatedKey, EXAMPLES.createdKey),
+    },
+    ...problems(
+      refusal(() => requestedKeyExpiry('2025-01-01T00:00:00Z', Date.parse(EXAMPLES.apiKey.createdAt))),
+      refusal(() => keyExpiry('2031-01-01T00:00:00.000Z', EXAMPLES.apiKey.expiresAt)),
+      REFUSALS.readOnlyKey,
+      refusal(() => authorizeKeyCreate(exampleCaller.org('member'), { userId: EXAMPLE_ID.otherUser, scope: 'read', projectId: null })),
+      refusal(() => assertMayHoldKey({ orgRole: 'member' }, 'global')),
+      refusal(() =>
+        authorizeKeyCreate({ ...exampleCaller.org('admin'), pinnedProjectId: EXAMPLE_ID.project }, { userId: EXAMPLE_ID.user, scope: 'read', projectId: null }),
+      ),
+      404,
+    ),
   },
 });
 
@@ -87,7 +112,7 @@ const createKey: RouteHandler<typeof createKeyRoute, AppEnv> = async (c) => {
       // Minting a key for oneself rests on the caller's own live key and user, nothing more.
       authority: keyAuthority(principal, rule),
       actor: actorOf(principal),
-      targetOrgRoleVersion: holder.version,
+      holder,
       idempotency: idempotency.write((k) => created(k, null)),
     });
   };
@@ -95,10 +120,14 @@ const createKey: RouteHandler<typeof createKeyRoute, AppEnv> = async (c) => {
 };
 
 const revokeRoute = route.delete('/{keyId}', {
+  operationId: 'revokeKey',
   summary: 'Revoke an API key',
   description: 'Own keys with any `read-write` key; other users\' keys with org owner/admin rights. Revoking twice is harmless.',
   request: { params: z.object({ keyId: Ids.key }) },
-  responses: { 204: { description: 'Revoked' }, ...problems(403, 404) },
+  responses: {
+    204: { description: 'Revoked' },
+    ...problems(REFUSALS.readOnlyKey, refusal(() => authorizeKeyRevoke(exampleCaller.org('member'), EXAMPLE_ID.otherUser)), 404),
+  },
 });
 
 const revoke: RouteHandler<typeof revokeRoute, AppEnv> = async (c) => {

@@ -1,28 +1,36 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import { decideTransfer, foundOwner, type OwnerSource } from '../../domain/membership-rules.js';
 import type { Membership, Principal, Project as ProjectRecord } from '../../domain/model.js';
-import { assertWriteScope } from '../../domain/permissions.js';
+import { assertWriteScope, authorizeTransfer } from '../../domain/permissions.js';
 import type { Store } from '../../store/store.js';
 import { projectAuthority } from '../authority.js';
 import { actorOf, writeContext } from '../caller.js';
 import { etagOf } from '../etag.js';
 import { idempotentWrite, jsonReply, type IdempotencyScope } from '../idempotency.js';
-import { etagHeader, idempotencyParameter, json, problems, routeFor } from '../openapi.js';
+import { etagHeader, exampleCaller, idempotencyParameter, json, problems, REFUSALS, refusal, routeFor } from '../openapi.js';
 import { newRouter, type AppEnv } from '../router.js';
-import { Project, ProjectParams, TransferOwnershipBody } from '../schemas.js';
+import { EXAMPLES, Project, ProjectParams, TransferOwnershipBody } from '../schemas.js';
 import { projectView } from '../views.js';
 
 /** `/api/projects/{projectId}/owner`: who owns a project, changed by a transfer. */
 const route = routeFor('Project users');
 
 const transferRoute = route.post('/', {
+  operationId: 'transferOwnership',
   parameters: [idempotencyParameter],
   summary: 'Transfer ownership to another project user',
-  description: 'Only the owner (or a `global` key). The previous owner stays a member with the `admin` role added.',
-  request: { params: ProjectParams, body: { required: true, content: json(TransferOwnershipBody) } },
+  description:
+    'Only the owner (or a `global` key). The new owner must be a live member of the project (404 otherwise); the previous owner stays a member with the `admin` role added. ' +
+    'Transferring to the current owner changes nothing.',
+  request: { params: ProjectParams, body: { required: true, content: json(TransferOwnershipBody, EXAMPLES.transferOwnership) } },
   responses: {
-    200: { description: 'The project with its new owner', headers: etagHeader, content: json(Project) },
-    ...problems(403, 404, 409, 413, 415, 422),
+    200: { description: 'The project with its new owner', headers: etagHeader, content: json(Project, EXAMPLES.project) },
+    ...problems(
+      REFUSALS.readOnlyKey,
+      refusal(() => authorizeTransfer(exampleCaller.member(['admin']))),
+      404,
+      refusal(() => foundOwner(null)),
+    ),
   },
 });
 

@@ -1,19 +1,21 @@
 import { type RouteHandler } from '@hono/zod-openapi';
-import { assertPermissionKey, MAX_CATALOG_SIZE } from '../../domain/catalog.js';
+import { assertCanAddPermission, assertPermissionKey, MAX_CATALOG_SIZE } from '../../domain/catalog.js';
 import { decideCreatePermission, decideDeletePermission } from '../../domain/catalog-rules.js';
 import { errors } from '../../domain/errors.js';
 import type { Catalog } from '../../domain/catalog.js';
 import { CATALOG_WRITE_RULE, changeCatalog, currentCatalog, idempotentCatalogChange, type CatalogChange } from '../catalog.js';
 import { withFreshReads } from '../fresh-reads.js';
 import { jsonReply } from '../idempotency.js';
-import { idempotencyParameter, json, problems, routeFor } from '../openapi.js';
+import { idempotencyParameter, json, locationHeader, problems, REFUSALS, refusal, routeFor } from '../openapi.js';
 import { newRouter, type AppEnv } from '../router.js';
 import {
   CATALOG_LIMITS_TEXT,
   CatalogPermission,
   CreatePermissionBody,
+  EXAMPLE_CATALOG,
   PERMISSION_KEY_TEXT,
   PermissionParams,
+  ROLE_EXAMPLES,
 } from '../schemas-roles.js';
 import { permissionView, permissionViews } from '../views-roles.js';
 import { onePage } from '../views.js';
@@ -29,6 +31,8 @@ const route = routeFor('Roles and permissions');
 const READ_RULE = 'Any API key of the organization may read the catalog.';
 
 const listRoute = route.onePage(CatalogPermission, 'The whole catalog', {
+  operationId: 'listPermissions',
+  examples: ROLE_EXAMPLES.permissions,
   summary: 'List the permission catalog: system permissions, then the custom ones',
   description: `${READ_RULE} The catalog is small (at most ${MAX_CATALOG_SIZE.permissions} entries), so it is always one page: \`nextCursor\` is null and no \`limit\`/\`cursor\` is taken.`,
 });
@@ -36,10 +40,11 @@ const listRoute = route.onePage(CatalogPermission, 'The whole catalog', {
 const list: RouteHandler<typeof listRoute, AppEnv> = async (c) => c.json(onePage(permissionViews(await currentCatalog(c))), 200);
 
 const getRoute = route.get('/{key}', {
+  operationId: 'getPermission',
   summary: 'Get a permission of the catalog',
-  description: READ_RULE,
+  description: `${READ_RULE} A system permission or one of the org's custom ones; anything else is 404.`,
   request: { params: PermissionParams },
-  responses: { 200: { description: 'The permission', content: json(CatalogPermission) }, ...problems(404) },
+  responses: { 200: { description: 'The permission', content: json(CatalogPermission, ROLE_EXAMPLES.permission) }, ...problems(404) },
 });
 
 const get: RouteHandler<typeof getRoute, AppEnv> = async (c) => {
@@ -51,14 +56,20 @@ const get: RouteHandler<typeof getRoute, AppEnv> = async (c) => {
 };
 
 const createPermissionRoute = route.post('/', {
+  operationId: 'createPermission',
   parameters: [idempotencyParameter],
   summary: 'Create a custom permission',
   description:
     `${CATALOG_WRITE_RULE} ${PERMISSION_KEY_TEXT} 409 \`conflict\` if the org has it already. ${CATALOG_LIMITS_TEXT}`,
-  request: { body: { required: true, content: json(CreatePermissionBody) } },
+  request: { body: { required: true, content: json(CreatePermissionBody, ROLE_EXAMPLES.createPermission) } },
   responses: {
-    201: { description: 'Created', headers: { Location: { schema: { type: 'string' as const } } }, content: json(CatalogPermission) },
-    ...problems(403, 409, 413, 415, 422),
+    201: { description: 'Created', headers: locationHeader, content: json(CatalogPermission, ROLE_EXAMPLES.permission) },
+    ...problems(
+      refusal(() => assertPermissionKey('project:publish')),
+      REFUSALS.readOnlyKey,
+      REFUSALS.orgWrite,
+      refusal(() => assertCanAddPermission(EXAMPLE_CATALOG, 'content:publish')),
+    ),
   },
 });
 
@@ -73,12 +84,22 @@ const createPermission: RouteHandler<typeof createPermissionRoute, AppEnv> = asy
 };
 
 const removeRoute = route.delete('/{key}', {
+  operationId: 'deletePermission',
   summary: 'Delete a custom permission',
   description:
     `${CATALOG_WRITE_RULE} 409 \`permission_in_use\` (with \`roleIds\`) while a role includes it: remove it from those roles first. ` +
     'System permissions cannot be deleted (409 `conflict`); an unknown permission is 404.',
   request: { params: PermissionParams },
-  responses: { 204: { description: 'Deleted' }, ...problems(403, 404, 409) },
+  responses: {
+    204: { description: 'Deleted' },
+    ...problems(
+      REFUSALS.readOnlyKey,
+      REFUSALS.orgWrite,
+      404,
+      refusal(() => decideDeletePermission(EXAMPLE_CATALOG, 'content:publish')),
+      refusal(() => decideDeletePermission(EXAMPLE_CATALOG, 'project:read')),
+    ),
+  },
 });
 
 const remove: RouteHandler<typeof removeRoute, AppEnv> = async (c) => {

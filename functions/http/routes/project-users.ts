@@ -3,20 +3,62 @@ import type { Context } from 'hono';
 import { assertChangeRequested, decideAdd, decideRemove, decideUpdate, liveMember } from '../../domain/membership-rules.js';
 import { isExpired, type Principal, type ProjectUser as ProjectUserRecord } from '../../domain/model.js';
 import type { Catalog } from '../../domain/catalog.js';
-import { assertWriteScope, authorizeRead, effectiveGrants } from '../../domain/permissions.js';
+import {
+  assertKnownRoles,
+  assertWriteScope,
+  authorizeAdd,
+  authorizeRead,
+  authorizeRemove,
+  authorizeUpdate,
+  effectiveGrants,
+} from '../../domain/permissions.js';
+import { errors } from '../../domain/errors.js';
 import { projectAuthority } from '../authority.js';
 import { actorOf, pageInProject, readContext, visible, writeContext } from '../caller.js';
 import { assertIfMatch, etagOf } from '../etag.js';
 import { withFreshReads } from '../fresh-reads.js';
 import { idempotentWrite, jsonReply, type IdempotencyScope } from '../idempotency.js';
-import { createdHeaders, etagHeader, idempotencyParameter, IfMatch, json, problems, routeFor } from '../openapi.js';
+import {
+  createdHeaders,
+  etagHeader,
+  exampleCaller,
+  exampleMember,
+  idempotencyParameter,
+  IfMatch,
+  json,
+  problems,
+  REFUSALS,
+  refusal,
+  routeFor,
+} from '../openapi.js';
 import { newRouter, type AppEnv } from '../router.js';
-import { AddProjectUserBody, Ids, Me, pageRequest, ProjectParams, ProjectUser, ProjectUsersQuery, UpdateProjectUserBody } from '../schemas.js';
+import {
+  AddProjectUserBody,
+  EXAMPLE_ID,
+  EXAMPLES,
+  Ids,
+  Me,
+  pageRequest,
+  ProjectParams,
+  ProjectUser,
+  ProjectUsersQuery,
+  UpdateProjectUserBody,
+} from '../schemas.js';
 import { apiKeyView, orgUserView, pageOf, projectUserView } from '../views.js';
 
 /** `/api/projects/{projectId}/users`: the members of one project. */
 const route = routeFor('Project users');
 const ProjectUserParams = z.object({ projectId: Ids.project, projectUserId: Ids.projectUser });
+
+/** What the document shows these routes refuse, as the rules word it. */
+const refused = {
+  notManager: refusal(() => authorizeRemove(exampleCaller.member(['editor']), exampleMember(['viewer']))),
+  grantAbove: refusal(() => authorizeAdd(exampleCaller.member(['manager']), EXAMPLE_ID.otherUser, ['admin'])),
+  unknownRole: refusal(() => assertKnownRoles([EXAMPLE_ID.role])),
+  ownRoles: refusal(() =>
+    authorizeUpdate(exampleCaller.member(['admin']), { ...exampleMember(['admin']), userId: EXAMPLE_ID.user }, { roles: ['viewer'] }),
+  ),
+};
 
 /** A project user, with its version as ETag. */
 function projectUserResponse(c: Context<AppEnv>, pu: ProjectUserRecord, catalog: Catalog) {
@@ -25,8 +67,11 @@ function projectUserResponse(c: Context<AppEnv>, pu: ProjectUserRecord, catalog:
 }
 
 const listRoute = route.list(ProjectUser, 'A page of project users', {
+  operationId: 'listProjectUsers',
   summary: 'List project users',
-  description: 'Cursor-paginated, in order of joining; filter by `role` and `tag`.',
+  description:
+    'Any caller that can see the project (a member, whatever its role, or a `global` key). Cursor-paginated, in order of joining; filter by `role` and `tag`. Expired memberships are not listed.',
+  example: EXAMPLES.projectUser,
   request: { params: ProjectParams, query: ProjectUsersQuery },
   problems: [404],
 });
@@ -43,9 +88,13 @@ const list: RouteHandler<typeof listRoute, AppEnv> = async (c) => {
 };
 
 const meRoute = route.get('/me', {
+  operationId: 'getMe',
   summary: 'The caller: its key, org user, membership and effective permissions',
+  description:
+    'Any caller that can see the project. `projectUser` is null when the caller has no membership here (a `global` key); ' +
+    '`grants` names what grants each effective permission (`role:<id>`, `owner` or `global_key`). Through a `read` key only `…:read` permissions remain.',
   request: { params: ProjectParams },
-  responses: { 200: { description: 'The caller', content: json(Me) }, ...problems(404) },
+  responses: { 200: { description: 'The caller', content: json(Me, EXAMPLES.me) }, ...problems(404) },
 });
 
 const me: RouteHandler<typeof meRoute, AppEnv> = async (c) => {
@@ -70,10 +119,12 @@ const me: RouteHandler<typeof meRoute, AppEnv> = async (c) => {
 };
 
 const getRoute = route.get('/{projectUserId}', {
+  operationId: 'getProjectUser',
   summary: 'Get a project user',
+  description: 'Any caller that can see the project. An expired membership is a 404, like one that does not exist.',
   request: { params: ProjectUserParams },
   responses: {
-    200: { description: 'The project user', headers: etagHeader, content: json(ProjectUser) },
+    200: { description: 'The project user', headers: etagHeader, content: json(ProjectUser, EXAMPLES.projectUser) },
     ...problems(404),
   },
 });
@@ -86,14 +137,25 @@ const get: RouteHandler<typeof getRoute, AppEnv> = async (c) => {
 };
 
 const addRoute = route.post('/', {
+  operationId: 'addProjectUser',
   parameters: [idempotencyParameter],
   summary: 'Add an org user to the project',
   description:
-    'Managers grant at most `manager`; admins and the owner any role. A `read-write` key whose user is not a member may add itself as `viewer`. Roles default to `["viewer"]`.',
-  request: { params: ProjectParams, body: { required: true, content: json(AddProjectUserBody) } },
+    'Needs `members:manage` (manager and above), and every permission of each role granted: managers grant at most `manager`; admins and the owner any role. ' +
+    'A `read-write` key whose user is not a member may add itself, as `viewer` only. Roles default to `["viewer"]`; each must be a known role ID (409 `unknown_role`). ' +
+    '`expiresAt`, if given, must be in the future.',
+  request: { params: ProjectParams, body: { required: true, content: json(AddProjectUserBody, EXAMPLES.addProjectUser) } },
   responses: {
-    201: { description: 'Added', headers: createdHeaders, content: json(ProjectUser) },
-    ...problems(403, 404, 409, 413, 415, 422),
+    201: { description: 'Added', headers: createdHeaders, content: json(ProjectUser, EXAMPLES.projectUser) },
+    ...problems(
+      REFUSALS.readOnlyKey,
+      refused.notManager,
+      refused.grantAbove,
+      refusal(() => authorizeAdd({ ...exampleCaller.member([]), membership: null }, EXAMPLE_ID.user, ['editor'])),
+      404,
+      errors.alreadyMember(),
+      refused.unknownRole,
+    ),
   },
 });
 
@@ -131,16 +193,29 @@ const add: RouteHandler<typeof addRoute, AppEnv> = async (c) => {
 };
 
 const updateRoute = route.patch('/{projectUserId}', {
-  summary: "Change a project user's roles or tags",
-  description: 'An expired membership (404 everywhere) can be restored only by a PATCH that sets `expiresAt` (a new time, or null).',
+  operationId: 'updateProjectUser',
+  summary: "Change a project user's roles, tags or expiry",
+  description:
+    'Needs `members:manage` and every permission the member holds; granting or revoking a role needs every permission of that role. ' +
+    'No caller changes its own roles or expiry; the owner\'s roles and expiry never change (409: transfer ownership first), and only the owner (or a `global` key) changes its tags. ' +
+    'Role IDs must be known (409 `unknown_role`); `expiresAt` must be in the future, or null for never. Honours `If-Match` (412 when stale). ' +
+    'An expired membership (404 everywhere) can be restored only by a PATCH that sets `expiresAt` (a new time, or null).',
   request: {
     params: ProjectUserParams,
     headers: IfMatch,
-    body: { required: true, content: json(UpdateProjectUserBody) },
+    body: { required: true, content: json(UpdateProjectUserBody, EXAMPLES.updateProjectUser) },
   },
   responses: {
-    200: { description: 'Updated', headers: etagHeader, content: json(ProjectUser) },
-    ...problems(403, 404, 409, 412, 413, 415),
+    200: { description: 'Updated', headers: etagHeader, content: json(ProjectUser, EXAMPLES.projectUser) },
+    ...problems(
+      REFUSALS.readOnlyKey,
+      refused.notManager,
+      refused.ownRoles,
+      404,
+      refusal(() => authorizeUpdate(exampleCaller.member(['admin']), exampleMember(['admin'], true), { roles: ['viewer'] })),
+      refused.unknownRole,
+      412,
+    ),
   },
 });
 
@@ -171,9 +246,21 @@ const update: RouteHandler<typeof updateRoute, AppEnv> = async (c) => {
 };
 
 const removeRoute = route.delete('/{projectUserId}', {
+  operationId: 'removeProjectUser',
   summary: 'Remove a project user',
+  description:
+    'Needs `members:manage` and every permission the member holds. The owner cannot be removed (409: transfer ownership first). Honours `If-Match` (412 when stale).',
   request: { params: ProjectUserParams, headers: IfMatch },
-  responses: { 204: { description: 'Removed' }, ...problems(403, 404, 409, 412) },
+  responses: {
+    204: { description: 'Removed' },
+    ...problems(
+      REFUSALS.readOnlyKey,
+      refused.notManager,
+      404,
+      refusal(() => authorizeRemove(exampleCaller.member(['admin']), exampleMember(['admin'], true))),
+      412,
+    ),
+  },
 });
 
 const remove: RouteHandler<typeof removeRoute, AppEnv> = async (c) => {

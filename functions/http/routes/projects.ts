@@ -6,17 +6,20 @@ import { orgAuthority } from '../authority.js';
 import { actorOf, orgCallerOf, projectCallerOf, visible } from '../caller.js';
 import { etagOf } from '../etag.js';
 import { idempotentWrite, jsonReply, type IdempotencyScope } from '../idempotency.js';
-import { createdHeaders, etagHeader, idempotencyParameter, json, problems, routeFor } from '../openapi.js';
+import { createdHeaders, etagHeader, exampleCaller, idempotencyParameter, json, problems, REFUSALS, refusal, routeFor } from '../openapi.js';
 import { newRouter, type AppEnv } from '../router.js';
-import { CreateProjectBody, PageQuery, pageRequest, Project, ProjectParams } from '../schemas.js';
+import { CreateProjectBody, EXAMPLE_ID, EXAMPLES, PageQuery, pageRequest, Project, ProjectParams } from '../schemas.js';
 import { pageOf, projectView } from '../views.js';
 
 /** `/api/projects`: the projects of the caller's organization. */
 const route = routeFor('Projects');
 
 const listRoute = route.list(Project, 'A page of projects', {
+  operationId: 'listProjects',
   summary: 'Projects the caller can see',
-  description: 'A `global` key sees every project of its org; other keys the projects their user is a member of.',
+  description:
+    'A `global` key sees every project of its org; other keys the projects their user is a live member of. A key pinned to a project sees that project only (one page).',
+  example: EXAMPLES.project,
   request: { query: PageQuery },
 });
 
@@ -46,9 +49,11 @@ const list: RouteHandler<typeof listRoute, AppEnv> = async (c) => {
 };
 
 const getRoute = route.get('/{projectId}', {
+  operationId: 'getProject',
   summary: 'Get a project',
+  description: 'Any caller that can see the project: a member, or a `global` key of its organization. Others get 404, as for a project that does not exist.',
   request: { params: ProjectParams },
-  responses: { 200: { description: 'The project', headers: etagHeader, content: json(Project) }, ...problems(404) },
+  responses: { 200: { description: 'The project', headers: etagHeader, content: json(Project, EXAMPLES.project) }, ...problems(404) },
 });
 
 const get: RouteHandler<typeof getRoute, AppEnv> = async (c) => {
@@ -60,13 +65,18 @@ const get: RouteHandler<typeof getRoute, AppEnv> = async (c) => {
 };
 
 const createProjectRoute = route.post('/', {
+  operationId: 'createProject',
   parameters: [idempotencyParameter],
   summary: 'Create a project; the caller becomes its owner',
-  description: 'Needs a `global` key, or a `read-write` key of an org owner or admin.',
-  request: { body: { required: true, content: json(CreateProjectBody) } },
+  description: "An org-level write: a `global` key, or a `read-write` key of an org owner or admin, never a key pinned to a project. The caller's org user becomes the owner.",
+  request: { body: { required: true, content: json(CreateProjectBody, EXAMPLES.createProject) } },
   responses: {
-    201: { description: 'Created', headers: createdHeaders, content: json(Project) },
-    ...problems(403, 413, 415, 422),
+    201: { description: 'Created', headers: createdHeaders, content: json(Project, EXAMPLES.project) },
+    ...problems(
+      REFUSALS.readOnlyKey,
+      REFUSALS.orgWrite,
+      refusal(() => authorizeOrgWrite({ ...exampleCaller.org('admin'), pinnedProjectId: EXAMPLE_ID.project })),
+    ),
   },
 });
 

@@ -1,6 +1,6 @@
 import { type RouteHandler } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { MAX_CATALOG_SIZE, type Catalog } from '../../domain/catalog.js';
+import { assertRolePermissions, MAX_CATALOG_SIZE, type Catalog } from '../../domain/catalog.js';
 import {
   assertDeletableRole,
   assertRoleChangeRequested,
@@ -14,9 +14,18 @@ import { CATALOG_WRITE_RULE, changeCatalog, currentCatalog, idempotentCatalogCha
 import { assertIfMatch, etagOf } from '../etag.js';
 import { withFreshReads } from '../fresh-reads.js';
 import { jsonReply } from '../idempotency.js';
-import { createdHeaders, etagHeader, idempotencyParameter, IfMatch, json, problems, routeFor } from '../openapi.js';
+import { createdHeaders, etagHeader, idempotencyParameter, IfMatch, json, problems, REFUSALS, refusal, routeFor } from '../openapi.js';
 import { newRouter, type AppEnv } from '../router.js';
-import { CATALOG_LIMITS_TEXT, CreateRoleBody, RoleObject, RoleParams, UpdateRoleBody } from '../schemas-roles.js';
+import { EXAMPLE_ID } from '../schemas.js';
+import {
+  CATALOG_LIMITS_TEXT,
+  CreateRoleBody,
+  EXAMPLE_CATALOG,
+  ROLE_EXAMPLES,
+  RoleObject,
+  RoleParams,
+  UpdateRoleBody,
+} from '../schemas-roles.js';
 import { roleOf, roleViews, type RoleApiView } from '../views-roles.js';
 import { onePage } from '../views.js';
 
@@ -38,6 +47,8 @@ function roleResponse(c: Context<AppEnv>, role: RoleApiView) {
 }
 
 const listRoute = route.onePage(RoleObject, 'Every role of the organization', {
+  operationId: 'listRoles',
+  examples: ROLE_EXAMPLES.roles,
   summary: 'List the roles: built-in ones (weakest first), then custom ones in creation order',
   description: `${READ_RULE} At most ${MAX_CATALOG_SIZE.roles} roles: always one page, \`nextCursor\` is null and no \`limit\`/\`cursor\` is taken.`,
 });
@@ -45,10 +56,11 @@ const listRoute = route.onePage(RoleObject, 'Every role of the organization', {
 const list: RouteHandler<typeof listRoute, AppEnv> = async (c) => c.json(onePage(roleViews(await currentCatalog(c))), 200);
 
 const getRoute = route.get('/{roleId}', {
+  operationId: 'getRole',
   summary: 'Get a role',
-  description: READ_RULE,
+  description: `${READ_RULE} A built-in role (by its name) or one of the org's custom \`rol_…\` roles; anything else is 404.`,
   request: { params: RoleParams },
-  responses: { 200: { description: 'The role', headers: etagHeader, content: json(RoleObject) }, ...problems(404) },
+  responses: { 200: { description: 'The role', headers: etagHeader, content: json(RoleObject, ROLE_EXAMPLES.role) }, ...problems(404) },
 });
 
 const get: RouteHandler<typeof getRoute, AppEnv> = async (c) => {
@@ -59,15 +71,16 @@ const get: RouteHandler<typeof getRoute, AppEnv> = async (c) => {
 };
 
 const createRoleRoute = route.post('/', {
+  operationId: 'createRole',
   parameters: [idempotencyParameter],
   summary: 'Create a custom role',
   description:
     `${CATALOG_WRITE_RULE} Its \`_id\` is a new \`rol_…\` ID. Every permission must be in the catalog (400 otherwise: create it first with ` +
     `\`POST /api/permissions\`). ${CATALOG_LIMITS_TEXT}`,
-  request: { body: { required: true, content: json(CreateRoleBody) } },
+  request: { body: { required: true, content: json(CreateRoleBody, ROLE_EXAMPLES.createRole) } },
   responses: {
-    201: { description: 'Created', headers: createdHeaders, content: json(RoleObject) },
-    ...problems(403, 413, 415, 422),
+    201: { description: 'Created', headers: createdHeaders, content: json(RoleObject, ROLE_EXAMPLES.role) },
+    ...problems(refusal(() => assertRolePermissions(EXAMPLE_CATALOG, null, ['content:archive'])), REFUSALS.readOnlyKey, REFUSALS.orgWrite),
   },
 });
 
@@ -88,15 +101,22 @@ const createRole: RouteHandler<typeof createRoleRoute, AppEnv> = async (c) => {
 };
 
 const updateRoute = route.patch('/{roleId}', {
+  operationId: 'updateRole',
   summary: "Change a role's name, description or permissions",
   description:
     `${CATALOG_WRITE_RULE} Honours \`If-Match\` (412 when stale). Built-in roles keep their name, description and system permissions ` +
     '(400 otherwise) but may gain or lose custom permissions; `admin` always holds every permission of the catalog. ' +
     `The change binds at once: the next membership write is checked against it. ${CATALOG_LIMITS_TEXT}`,
-  request: { params: RoleParams, headers: IfMatch, body: { required: true, content: json(UpdateRoleBody) } },
+  request: { params: RoleParams, headers: IfMatch, body: { required: true, content: json(UpdateRoleBody, ROLE_EXAMPLES.updateRole) } },
   responses: {
-    200: { description: 'Updated', headers: etagHeader, content: json(RoleObject) },
-    ...problems(403, 404, 412, 413, 415),
+    200: { description: 'Updated', headers: etagHeader, content: json(RoleObject, ROLE_EXAMPLES.role) },
+    ...problems(
+      refusal(() => decideUpdateRole(EXAMPLE_CATALOG, 'viewer', { name: 'Reader' }, ROLE_EXAMPLES.role.createdAt!)),
+      REFUSALS.readOnlyKey,
+      REFUSALS.orgWrite,
+      404,
+      412,
+    ),
   },
 });
 
@@ -116,12 +136,23 @@ const update: RouteHandler<typeof updateRoute, AppEnv> = async (c) => {
 };
 
 const removeRoute = route.delete('/{roleId}', {
+  operationId: 'deleteRole',
   summary: 'Delete a custom role',
   description:
     `${CATALOG_WRITE_RULE} Honours \`If-Match\`. 409 \`role_in_use\` with \`holders\` (the memberships holding it, in every project) while any does: ` +
     'change or remove them first. Built-in roles cannot be deleted (409 `conflict`). No membership can gain the role while it is being deleted.',
   request: { params: RoleParams, headers: IfMatch },
-  responses: { 204: { description: 'Deleted' }, ...problems(403, 404, 409, 412) },
+  responses: {
+    204: { description: 'Deleted' },
+    ...problems(
+      REFUSALS.readOnlyKey,
+      REFUSALS.orgWrite,
+      404,
+      refusal(() => decideDeleteRole(EXAMPLE_CATALOG, EXAMPLE_ID.role, 3)),
+      refusal(() => assertDeletableRole(EXAMPLE_CATALOG, 'viewer')),
+      412,
+    ),
+  },
 });
 
 const remove: RouteHandler<typeof removeRoute, AppEnv> = async (c) => {

@@ -1,6 +1,6 @@
 import { z, type RouteHandler } from '@hono/zod-openapi';
 import type { OrgUser, Principal } from '../../domain/model.js';
-import { assertOrgUserDeleted, deletableOrgUser, liveOrgUser } from '../../domain/org-rules.js';
+import { assertOrgUserDeleted, deletableOrgUser, emailTaken, liveOrgUser } from '../../domain/org-rules.js';
 import { authorizeOrgRead, authorizeOrgWrite } from '../../domain/permissions.js';
 import { deleteOrgUserCascade } from '../../store/delete-org-user.js';
 import { orgAuthority } from '../authority.js';
@@ -8,19 +8,25 @@ import { actorOf, orgCallerOf } from '../caller.js';
 import { etagOf } from '../etag.js';
 import { withFreshReads } from '../fresh-reads.js';
 import { idempotentWrite, jsonReply, type IdempotencyScope } from '../idempotency.js';
-import { createdHeaders, etagHeader, idempotencyParameter, json, problems, routeFor } from '../openapi.js';
+import { createdHeaders, etagHeader, exampleCaller, idempotencyParameter, json, problems, REFUSALS, refusal, routeFor } from '../openapi.js';
 import { newRouter, type AppEnv } from '../router.js';
-import { CreateOrgUserBody, Ids, OrgUser as OrgUserSchema, PageQuery, pageRequest } from '../schemas.js';
+import { CreateOrgUserBody, EXAMPLE_ID, EXAMPLES, Ids, OrgUser as OrgUserSchema, PageQuery, pageRequest } from '../schemas.js';
 import { orgUserView, pageOf } from '../views.js';
 
 /** `/api/users`: the users of the caller's organization. */
 const route = routeFor('Organization users');
 const UserParams = z.object({ userId: Ids.user });
 
+/** A member's key reading the directory. */
+const directoryRefused = refusal(() => authorizeOrgRead(exampleCaller.org('member')));
+
 const listRoute = route.list(OrgUserSchema, 'A page of org users', {
+  operationId: 'listUsers',
   summary: 'List the organization users (org owners and admins)',
+  description: 'The directory is for org owners and admins, through any key scope, and `global` keys. Cursor-paginated.',
   request: { query: PageQuery },
-  problems: [403],
+  example: EXAMPLES.orgUser,
+  problems: [directoryRefused],
 });
 
 const list: RouteHandler<typeof listRoute, AppEnv> = async (c) => {
@@ -31,9 +37,14 @@ const list: RouteHandler<typeof listRoute, AppEnv> = async (c) => {
 };
 
 const getRoute = route.get('/{userId}', {
+  operationId: 'getUser',
   summary: 'Get an organization user (org owners and admins, or the user itself)',
+  description: "Any key reads its own user; another user needs org owner/admin rights or a `global` key. A user being deleted is 404.",
   request: { params: UserParams },
-  responses: { 200: { description: 'The org user', headers: etagHeader, content: json(OrgUserSchema) }, ...problems(403, 404) },
+  responses: {
+    200: { description: 'The org user', headers: etagHeader, content: json(OrgUserSchema, EXAMPLES.orgUser) },
+    ...problems(directoryRefused, 404),
+  },
 });
 
 const get: RouteHandler<typeof getRoute, AppEnv> = async (c) => {
@@ -45,12 +56,16 @@ const get: RouteHandler<typeof getRoute, AppEnv> = async (c) => {
 };
 
 const createUserRoute = route.post('/', {
+  operationId: 'createUser',
   parameters: [idempotencyParameter],
   summary: 'Create an organization user',
-  request: { body: { required: true, content: json(CreateOrgUserBody) } },
+  description:
+    'An org-level write: a `global` key, or a `read-write` key of an org owner or admin. `kind` defaults to `human`, `orgRole` to `member` (an organization has one owner, made with it). ' +
+    'An e-mail is unique in the organization (409).',
+  request: { body: { required: true, content: json(CreateOrgUserBody, EXAMPLES.createOrgUser) } },
   responses: {
-    201: { description: 'Created', headers: createdHeaders, content: json(OrgUserSchema) },
-    ...problems(403, 409, 413, 415, 422),
+    201: { description: 'Created', headers: createdHeaders, content: json(OrgUserSchema, EXAMPLES.orgUser) },
+    ...problems(REFUSALS.readOnlyKey, REFUSALS.orgWrite, emailTaken()),
   },
 });
 
@@ -77,11 +92,24 @@ const createUser: RouteHandler<typeof createUserRoute, AppEnv> = async (c) => {
 };
 
 const removeRoute = route.delete('/{userId}', {
+  operationId: 'deleteUser',
   summary: 'Delete an organization user and all its memberships',
   description:
-    "Removes the user's memberships in every project and revokes its keys. Where it owns a project nothing is deleted there: the answer is 409 listing `blockedProjects`; transfer ownership and repeat.",
+    "An org-level write. Removes the user's memberships in every project and revokes its keys. Where it owns a project nothing is deleted there: the answer is 409 listing `blockedProjects`; transfer ownership and repeat. " +
+    'The organization owner cannot be deleted (409).',
   request: { params: UserParams },
-  responses: { 204: { description: 'Deleted' }, ...problems(403, 404, 409) },
+  responses: {
+    204: { description: 'Deleted' },
+    ...problems(
+      REFUSALS.readOnlyKey,
+      REFUSALS.orgWrite,
+      404,
+      refusal(() => assertOrgUserDeleted({ deleted: false, blockedProjects: [EXAMPLE_ID.project] })),
+      refusal(() =>
+        deletableOrgUser({ userId: EXAMPLE_ID.user, orgId: EXAMPLE_ID.org, name: 'Owner', email: null, kind: 'human', orgRole: 'owner', createdAt: EXAMPLES.orgUser.createdAt, version: 1 }),
+      ),
+    ),
+  },
 });
 
 const remove: RouteHandler<typeof removeRoute, AppEnv> = async (c) => {

@@ -21,6 +21,7 @@
  *                          owner-not-member         the project points at an owner that is not a member
  *                          dangling-gsi             a project whose organization (its GSI1 partition) does not exist
  *   rules/api-keys.ts      key-without-user         a live (not revoked) API key whose org user does not exist
+ *                          key-holder               a live key whose copy of its holder (name, e-mail, kind, org role, version) disagrees with the org user
  *                          cross-org / bad-value    a key or pin of another organization; an unknown scope, a live global key of an org member, a bad secretHash
  *   rules/audit.ts         audit-creation           a ProjectUser without exactly one creation audit item (added / project created)
  *                          audit-version            a ProjectUser whose version is not 1 + the audited changes to it (an unaudited or lost write)

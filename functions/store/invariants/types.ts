@@ -18,6 +18,7 @@ export type RuleName =
   | 'member-user-missing'
   | 'dangling-gsi'
   | 'key-without-user'
+  | 'key-holder'
   | 'email-guard'
   | 'bad-value'
   | 'audit-creation'

@@ -6,9 +6,10 @@ import { freePort } from '../../../scripts/dynamodb-local.js';
 import { newOrg, testApp } from '../../support/app.js';
 
 /**
- * A newcomer's path: open /docs in a real browser (Debian's Chromium), find the project-user
- * operations, paste a key into "Test Request" and list the users of a project. No other origin
- * may be contacted. A screenshot lands in test-output/.
+ * A newcomer's path: open /docs in a real browser (Debian's Chromium), see Bearer authentication
+ * already selected, paste a key once into its token field, find the project-user operations and
+ * list the users of a project with "Test Request". No other origin may be contacted. Screenshots
+ * land in test-output/.
  */
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = new URL('../../../test-output/', import.meta.url).pathname;
@@ -35,7 +36,7 @@ afterAll(async () => {
 });
 
 describe('/docs in a browser', () => {
-  it('lists the six project-user operations and "Test Request" with a pasted key returns the user list', async () => {
+  it('opens with Bearer authentication selected; a key pasted there makes "Test Request" return the user list', async () => {
     const org = await newOrg(t, 'Docs');
     const project = await org.project('Docs project');
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
@@ -45,20 +46,37 @@ describe('/docs in a browser', () => {
     });
 
     await page.goto(`${base}/docs`);
+    // The introduction's authentication card opens on the `apiKey` scheme (HTTP Bearer), not on
+    // "No authentication selected" (Scalar's `authentication.preferredSecurityScheme`).
+    const auth = page.locator('.scalar-reference-intro-auth');
+    await auth.getByText('Bearer Token').waitFor({ state: 'visible', timeout: 10_000 });
+    const authText = await auth.innerText();
+    expect(authText).toContain('apiKey');
+    expect(authText).toContain('Authorization: Bearer puk_<keyId>_<secret>');
+    expect(authText).not.toContain('No authentication selected');
+    expect(await page.getByText('No authentication selected').count()).toBe(0);
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: `${SCREENSHOTS}docs-auth-preselected.png` });
+    // The key is pasted once, on the page; every operation's "Test Request" uses it.
+    await auth.getByPlaceholder('Token').fill(org.adminKey);
+
     await page.getByRole('button', { name: /Project users/ }).first().click();
-    for (const summary of [
-      'List project users',
-      'The caller: its key, org user, membership and effective permissions',
-      'Get a project user',
-      'Add an org user to the project',
-      "Change a project user's roles or tags",
-      'Remove a project user',
-    ]) {
+    // The six operations of SPEC §2, each under the summary the document gives it.
+    const document = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, Record<string, { summary: string }>> };
+    const summaries = Object.entries(document.paths)
+      .filter(([path]) => path.startsWith('/api/projects/{projectId}/users'))
+      .flatMap(([, operations]) => Object.values(operations).map((operation) => operation.summary));
+    expect(summaries).toHaveLength(6);
+    for (const summary of summaries) {
       await page.getByRole('button', { name: summary }).first().waitFor({ state: 'visible', timeout: 10_000 });
     }
 
     await page.getByRole('button', { name: 'Test Request (get /api/projects/{projectId}/users)' }).first().click();
-    await page.getByPlaceholder('Token').fill(org.adminKey);
+    const client = page.getByRole('dialog');
+    const clientToken = client.getByPlaceholder('Token');
+    await clientToken.waitFor({ state: 'visible', timeout: 10_000 });
+    expect(await client.getByText('No authentication selected').count()).toBe(0);
+    expect(await clientToken.inputValue()).toBe(org.adminKey);
     // The path variable's value cell starts with the documented example ID.
     const projectIdValue = page.locator('[contenteditable="true"]', { hasText: 'prj_01jd6x4r2m0000000000000000' }).first();
     await projectIdValue.click();
@@ -71,10 +89,11 @@ describe('/docs in a browser', () => {
     // The response panel shows the list: the owner's project user and a null nextCursor.
     await page.getByText(project.ownerProjectUserId).first().waitFor({ state: 'visible', timeout: 15_000 });
     await page.getByText('200', { exact: false }).first().waitFor({ state: 'visible' });
-    mkdirSync(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: `${SCREENSHOTS}docs-try-it.png` });
     expect(foreign).toEqual([]);
-    console.log(`docs browser test: 6 operations listed, Test Request → 200 with the owner ${project.ownerProjectUserId}; screenshot test-output/docs-try-it.png`);
+    console.log(
+      `docs browser test: Bearer preselected, 6 operations listed, Test Request → 200 with the owner ${project.ownerProjectUserId}; screenshots test-output/docs-auth-preselected.png, docs-try-it.png`,
+    );
     await page.close();
   }, 60_000);
 });

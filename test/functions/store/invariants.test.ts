@@ -172,6 +172,11 @@ describe('check-table', () => {
     });
     planted.push(['revoked-writer', at(mintAudit)], ['key-outlives-creator', at(keys.apiKey(minted))]);
 
+    // A key whose copy of its holder is not its org user (another name and version).
+    const copied = newId('key');
+    await put(keyItem(copied, { holder: { name: 'Not the holder', email: null, kind: 'human', orgRole: 'member', createdAt: iso(now), version: 7 } }));
+    planted.push(['key-holder', at(keys.apiKey(copied))]);
+
     // An item no layout knows.
     const stray = { PK: s.projectKey.PK, SK: 'STRAY' };
     await put({ ...stray, entity: 'Nonsense' });

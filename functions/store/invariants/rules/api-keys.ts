@@ -1,3 +1,4 @@
+import { keyHolderOf, type KeyHolder, type OrgUser } from '../../../domain/model.js';
 import { assertMayHoldKey, KEY_SCOPES, type KeyScope } from '../../../domain/permissions.js';
 import type { Collector } from '../collector.js';
 import type { Inventory } from '../inventory.js';
@@ -33,5 +34,14 @@ export function checkApiKeys({ apiKeys, orgUsers, projects }: Inventory, { repor
       if (project && project.orgId !== key.orgId) report('cross-org', key, `pinned to ${key.projectId} of organization ${project.orgId}`);
     }
     if (!isString(key.secretHash) || !SHA256_HEX.test(key.secretHash)) report('bad-value', key, 'secretHash is not a SHA-256 hex digest');
+    if (user && !key.revokedAt && key.holder !== undefined) {
+      const differing = holderDifferences(key.holder as KeyHolder, keyHolderOf(user as unknown as OrgUser));
+      if (differing.length > 0) report('key-holder', key, `its holder copy differs from org user ${key.userId} in ${differing.join(', ')}`);
+    }
   }
+}
+
+/** The fields in which a key's copy of its holder disagrees with the org user's own item. */
+function holderDifferences(copy: KeyHolder, actual: KeyHolder): string[] {
+  return (Object.keys(actual) as (keyof KeyHolder)[]).filter((field) => (copy?.[field] ?? null) !== (actual[field] ?? null));
 }

@@ -1,0 +1,43 @@
+import type { Hono } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import { TrieRouter } from 'hono/router/trie-router';
+import { errors } from '../domain/errors.js';
+
+/** The order methods are listed in an `Allow` header. */
+const METHOD_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+const byMethodOrder = (a: string, b: string) => METHOD_ORDER.indexOf(a) - METHOD_ORDER.indexOf(b) || a.localeCompare(b);
+
+/**
+ * Which methods a path supports, from the routes the app registered (`app.routes`, after
+ * mounting), matched by Hono's own router so `:params` mean what they mean for dispatch. Hono
+ * answers HEAD wherever GET is routed (it dispatches GET and drops the body), so HEAD is listed
+ * with GET. Middleware (`app.use`, method `ALL`) is no route.
+ */
+export function methodsOf(app: Hono<any>): (path: string) => string[] {
+  const router = new TrieRouter<string>();
+  for (const route of app.routes) {
+    if (route.method === 'ALL') continue;
+    router.add('ALL', route.path, route.method);
+    if (route.method === 'GET') router.add('ALL', route.path, 'HEAD');
+  }
+  return (path) => {
+    const [matches] = router.match('GET', path);
+    return [...new Set(matches.map(([method]) => method))].sort(byMethodOrder);
+  };
+}
+
+/**
+ * A known path asked with a method it does not support is a 405 problem with `Allow`, before
+ * authentication: the answer depends only on the path's shape (every `:param` matches any value),
+ * never on whether a resource exists. Unknown paths go on (authentication, then 404).
+ */
+export const rejectUnsupportedMethods = (app: Hono<any>) => {
+  let allowedAt: ((path: string) => string[]) | undefined;
+  return createMiddleware(async (c, next) => {
+    // Built on the first request, when every router is mounted and the docs routes are added.
+    allowedAt ??= methodsOf(app);
+    const allowed = allowedAt(c.req.path);
+    if (allowed.length > 0 && !allowed.includes(c.req.method)) throw errors.methodNotAllowed(c.req.method, allowed);
+    await next();
+  });
+};
