@@ -284,6 +284,11 @@ function merged(own: ResponseConfig | undefined, common: ProblemResponseConfig):
  * of a POST under Idempotency-Key). `usesStore: false` for a route that never reads DynamoDB (no 503).
  */
 export function documented<R extends RouteConfig>(route: R, { usesStore = true } = {}): R {
+  // Only GET /openapi.json reads them: serving a request never does, so a cold start skips them.
+  return { ...route, responses: computedOnFirstUse(() => documentedResponses(route, usesStore)) };
+}
+
+function documentedResponses<R extends RouteConfig>(route: R, usesStore: boolean): R['responses'] {
   const body = route.request?.body;
   const idempotent = route.parameters?.includes(idempotencyParameter) ?? false;
   // Every write decides on fresh reads (fresh-reads.ts): a POST under Idempotency-Key, a PATCH, a DELETE.
@@ -315,7 +320,27 @@ export function documented<R extends RouteConfig>(route: R, { usesStore = true }
   }
   for (const [status, response] of Object.entries(common)) responses[status] = merged(responses[status], response);
   responses[429] = throttled;
-  return { ...route, responses: responses as R['responses'] };
+  return responses as R['responses'];
+}
+
+/**
+ * An object computed when it is first looked into. The route objects holding it are copied
+ * (shallowly) by @hono/zod-openapi when they are registered, which copies this reference and
+ * computes nothing.
+ */
+function computedOnFirstUse<T extends object>(compute: () => T): T {
+  let value: T | undefined;
+  const target = () => (value ??= compute());
+  return new Proxy({} as T, {
+    get: (_, property) => Reflect.get(target(), property),
+    has: (_, property) => Reflect.has(target(), property),
+    ownKeys: () => Reflect.ownKeys(target()),
+    getOwnPropertyDescriptor: (_, property) => {
+      const descriptor = Reflect.getOwnPropertyDescriptor(target(), property);
+      // A proxy may report only configurable properties its (empty) target does not have.
+      return descriptor && { ...descriptor, configurable: true };
+    },
+  });
 }
 
 /**
