@@ -1,4 +1,3 @@
-import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DomainError, errors } from '../functions/domain/errors.js';
 import type { KeyScope, OrgRole } from '../functions/domain/permissions.js';
 import { formatApiKey, mintSecret } from '../functions/domain/api-key.js';
@@ -7,7 +6,6 @@ import type { Catalog } from '../functions/domain/catalog.js';
 import { decideCreatePermission, decideCreateRole, type CatalogDecision } from '../functions/domain/catalog-rules.js';
 import type { ApiKey, OrgUser } from '../functions/domain/model.js';
 import { keyHolder, requestedKeyExpiry } from '../functions/domain/org-rules.js';
-import { ENTITY, TABLE_DEFINITION } from '../functions/store/keys.js';
 import { StaleReadError, type Store, type WriteCatalogInput } from '../functions/store/store.js';
 import { permissionView, roleOf, roleViews } from '../functions/http/views-roles.js';
 
@@ -33,37 +31,15 @@ async function allPages<T>(list: (page: { limit: number; cursor?: string }) => P
 }
 
 /**
- * Every organization's ID, by Scan: the table keeps no index of organizations (functions/store/keys.ts:
- * an `Org` item is `ORG#<orgId>`/`ORG` with no GSI1 entry), and only the operator ever needs them
- * all. The Scan reads the whole table but returns only the org items' IDs; the API never scans.
- */
-export async function scanOrgIds(client: DynamoDBDocumentClient, tableName: string): Promise<string[]> {
-  const orgIds: string[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await client.send(
-      new ScanCommand({
-        TableName: tableName,
-        FilterExpression: '#entity = :org',
-        ProjectionExpression: 'orgId',
-        ExpressionAttributeNames: { '#entity': TABLE_DEFINITION.entityAttribute },
-        ExpressionAttributeValues: { ':org': ENTITY.org },
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of page.Items ?? []) if (typeof item.orgId === 'string') orgIds.push(item.orgId);
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return orgIds.sort();
-}
-
-/**
  * Operator actions with direct table access and no API key (bootstrap, break-glass). They use
  * the same store transactions and domain rules as the API, so every invariant and audit item
  * holds here too; what they cannot find they name (`noSuch`).
  */
 export function adminOps(store: Store) {
   const operator = (userId: string) => ({ keyId: null, userId });
+
+  /** Every organization, oldest first, from the directory of organizations (no Scan). */
+  const listOrgs = () => allPages((page) => store.listOrgs(page));
 
   async function liveOrg(orgId: string) {
     const org = await store.getOrg(orgId);
@@ -106,6 +82,7 @@ export function adminOps(store: Store) {
   }
 
   return {
+    listOrgs,
     /** A new organization, its owner, and a `global` key for the owner. */
     async bootstrap(input: { orgName: string; ownerName: string; ownerEmail?: string }) {
       const { org, owner } = await store.bootstrapOrg({

@@ -24,7 +24,7 @@ import { apiKeyView, onePage, orgUserView, projectView } from '../functions/http
 import { createDocumentClient } from '../functions/store/client.js';
 import { ensureTable } from '../functions/store/schema.js';
 import { createStore } from '../functions/store/store.js';
-import { adminOps, scanOrgIds } from './admin-ops.js';
+import { adminOps } from './admin-ops.js';
 import {
   DEFAULT_DYNAMODB_LOCAL_PORT,
   DEFAULT_LOCAL_TABLE,
@@ -157,13 +157,12 @@ const COMMANDS: Record<string, Command> = {
   'list-orgs': command({
     options: '[--org ORG]',
     about: 'orgs, their owners and admins and their keys (no secrets), and a create-key command\n' +
-      `${' '.repeat(22)}for each owner: the way back to a lost key. Without --org it Scans the table.`,
+      `${' '.repeat(22)}for each owner: the way back to a lost key.`,
     fields: { orgId: 'org' },
     required: [],
     schema: z.strictObject({ orgId: Ids.org.optional() }),
     async run(input) {
-      // No index lists organizations: without --org, a Scan finds them (see scanOrgIds).
-      const orgIds = input.orgId ? [input.orgId] : await scanOrgIds(documentClient, config.tableName);
+      const orgIds = input.orgId ? [input.orgId] : (await ops.listOrgs()).map((org) => org.orgId);
       const data = [];
       for (const orgId of orgIds) {
         const { org, users } = await ops.orgOverview(orgId);
@@ -280,8 +279,7 @@ try {
 } catch (error) {
   fail(error instanceof Error ? error.message : String(error), 2);
 }
-const documentClient = createDocumentClient(config);
-const store = createStore(config, documentClient);
+const store = createStore(config, createDocumentClient(config));
 const ops = adminOps(store);
 
 /** Another admin command on the same table as this one, ready to paste. */

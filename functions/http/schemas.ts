@@ -27,7 +27,7 @@ export const EXAMPLE_ID = {
 } as const;
 
 const id = (kind: IdKind, example: string) =>
-  z.string().regex(ID_PATTERN[kind], `must be a ${example.split('_')[0]}_… ID`).openapi({ example });
+  z.string().regex(ID_PATTERN[kind], `must be an ID of the form ${example.split('_')[0]}_…`).openapi({ example });
 
 export const Ids = {
   org: id('org', EXAMPLE_ID.org),

@@ -4,7 +4,7 @@
  *
  * | entity        | PK                 | SK                  | GSI1PK           | GSI1SK              |
  * |---------------|--------------------|---------------------|------------------|---------------------|
- * | Org           | ORG#<orgId>        | ORG                 |                  |                     |
+ * | Org           | ORG#<orgId>        | ORG                 | ORGS             | ORG#<orgId>         |
  * | OrgUser       | ORG#<orgId>        | USER#<userId>       |                  |                     |
  * | EmailGuard    | ORG#<orgId>        | EMAIL#<email>       |                  |                     |
  * | Project       | PROJECT#<prjId>    | PROJECT             | ORG#<orgId>      | PROJECT#<prjId>     |
@@ -34,6 +34,7 @@
  * | projects of an org (global keys)             | GSI1PK = ORG#o, GSI1SK begins_with PROJECT#      | GSI1  |
  * | memberships of an org user                   | GSI1PK = USER#u, GSI1SK begins_with PROJECT#     | GSI1  |
  * | API keys of an org user                      | GSI1PK = USER#u, GSI1SK begins_with KEY#         | GSI1  |
+ * | every organization (the admin CLI, rare)     | GSI1PK = ORGS, GSI1SK begins_with ORG#           | GSI1  |
  */
 
 export const ENTITY = {
@@ -77,6 +78,7 @@ export const prefixes = {
   key: 'KEY#',
   audit: 'AUDIT#',
   roleGrant: 'GRANT#',
+  org: 'ORG#',
 } as const;
 
 /**
@@ -143,7 +145,11 @@ export const gsi1 = {
     GSI1SK: `${prefixes.project}${projectId}`,
   }),
   keyOfUser: (userId: string, keyId: string) => ({ GSI1PK: userGsiPk(userId), GSI1SK: `${prefixes.key}${keyId}` }),
+  /** The directory of organizations: written once per org, read only by operators (never a hot partition). */
+  orgInDirectory: (orgId: string) => ({ GSI1PK: ORG_DIRECTORY, GSI1SK: orgPk(orgId) }),
 };
+
+const ORG_DIRECTORY = 'ORGS';
 
 /** Partition values for queries. */
 export const partitions = {
@@ -151,4 +157,5 @@ export const partitions = {
   project: projectPk,
   user: userGsiPk,
   role: rolePk,
+  orgDirectory: ORG_DIRECTORY,
 };

@@ -1,13 +1,18 @@
 import { newId } from '../domain/ids.js';
 import type { Actor, Org, OrgUser } from '../domain/model.js';
 import { about, auditEntry, orgUserSnapshot, put } from './conditions.js';
-import { ENTITY, keys } from './keys.js';
+import { ENTITY, GSI1, gsi1, keys, partitions, prefixes } from './keys.js';
+import { rangeQuery } from './queries.js';
 import { putOrgUser } from './org-users.js';
 import { methods, type Method, type StoreContext } from './types.js';
 
 /* Organizations and the table's bootstrap marker: what the admin CLI and `npm start` create. */
 
 const getOrg: Method<'getOrg'> = ({ table }) => (orgId) => table.getItem<Org>(keys.org(orgId));
+
+/** Every organization, oldest first, from the directory in GSI1 (no Scan). */
+const listOrgs: Method<'listOrgs'> = ({ table }) => (page) =>
+  table.queryPage('orgs', rangeQuery({ index: GSI1, pk: partitions.orgDirectory, prefix: prefixes.org }), page);
 
 /** Admin CLI: a new organization with its owner (no caller to authorize). */
 const bootstrapOrg: Method<'bootstrapOrg'> = ({ table, clock }) => async (input) => {
@@ -25,7 +30,7 @@ const bootstrapOrg: Method<'bootstrapOrg'> = ({ table, clock }) => async (input)
   };
   const actor: Actor = { keyId: null, userId: owner.userId };
   await table.transact([
-    put(ENTITY.org, { ...keys.org(org.orgId), ...org }),
+    put(ENTITY.org, { ...keys.org(org.orgId), ...gsi1.orgInDirectory(org.orgId), ...org }),
     ...putOrgUser(owner),
     auditEntry('OrgUserCreated', about.orgUser(org.orgId, owner.userId), actor, { after: orgUserSnapshot(owner) }, now),
   ]);
@@ -39,4 +44,4 @@ const markBootstrapped: Method<'markBootstrapped'> = ({ table }) => async (orgId
   await table.transact([put(ENTITY.bootstrapMarker, { ...keys.bootstrapMarker(), orgId })]);
 };
 
-export const orgs = (context: StoreContext) => methods(context, { getOrg, bootstrapOrg, isBootstrapped, markBootstrapped });
+export const orgs = (context: StoreContext) => methods(context, { getOrg, listOrgs, bootstrapOrg, isBootstrapped, markBootstrapped });

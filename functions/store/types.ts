@@ -198,6 +198,8 @@ export interface Store {
   // ---- reads ----------------------------------------------------------------------------------
   getApiKey(keyId: string): Promise<ApiKey | null>;
   getOrg(orgId: string): Promise<Org | null>;
+  /** Every organization, oldest first (operators: the admin CLI). */
+  listOrgs(page: PageQuery): Promise<Page<Org>>;
   getOrgUser(orgId: string, userId: string, consistent?: boolean): Promise<OrgUser | null>;
   getProject(projectId: string): Promise<Project | null>;
   /** Those of the projects that exist, in the order asked; one BatchGetItem. */

@@ -18,7 +18,7 @@ const IDEMPOTENCY_PARTITION = keys.idempotency('', '').PK;
 export function expectedKeys(item: Item): ExpectedKeys | null {
   switch (item.entity) {
     case ENTITY.org:
-      return keys.org(item.orgId);
+      return { ...keys.org(item.orgId), ...gsi1.orgInDirectory(item.orgId) };
     case ENTITY.orgUser:
       return keys.orgUser(item.orgId, item.userId);
     case ENTITY.emailGuard:
