@@ -1,5 +1,6 @@
 import type { Hono } from 'hono';
 import { createMiddleware } from 'hono/factory';
+import { matchedRoutes } from 'hono/route';
 import { TrieRouter } from 'hono/router/trie-router';
 import { errors } from '../domain/errors.js';
 
@@ -34,6 +35,10 @@ export function methodsOf(app: Hono<any>): (path: string) => string[] {
 export const rejectUnsupportedMethods = (app: Hono<any>) => {
   let allowedAt: ((path: string) => string[]) | undefined;
   return createMiddleware(async (c, next) => {
+    // Hono has already matched this request: when a route of its method is among the matches (the
+    // common case) nothing needs looking up.
+    const method = c.req.method === 'HEAD' ? 'GET' : c.req.method;
+    if (matchedRoutes(c).some((route) => route.method === method)) return next();
     // Built on the first request, when every router is mounted and the docs routes are added.
     allowedAt ??= methodsOf(app);
     const allowed = allowedAt(c.req.path);

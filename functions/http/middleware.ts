@@ -1,5 +1,6 @@
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
+import { routePath } from 'hono/route';
 import { randomUUID } from 'node:crypto';
 import { errors } from '../domain/errors.js';
 import { MAX_BODY_BYTES } from '../domain/limits.js';
@@ -30,7 +31,7 @@ export const trace = (observability: Observability) =>
     observability.request({
       requestId,
       method: c.req.method,
-      route: c.req.routePath,
+      route: routePath(c),
       path: c.req.path,
       status: c.res.status,
       latencyMs: Math.round((performance.now() - started) * 10) / 10,
