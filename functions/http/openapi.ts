@@ -1,25 +1,17 @@
 import { createRoute, z, type RouteConfig } from '@hono/zod-openapi';
-import { DomainError, errors, PROBLEMS, type ProblemStatus } from '../domain/errors.js';
-import {
-  assertWriteScope,
-  authorizeOrgWrite,
-  type KeyScope,
-  type OrgCaller,
-  type OrgRole,
-  type ProjectCaller,
-  type Role,
-  type TargetMember,
-} from '../domain/permissions.js';
+import { DomainError, errors, type ProblemStatus } from '../domain/errors.js';
 import { contended } from './fresh-reads.js';
 import { IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_MAX_LENGTH, invalidIdempotencyKey } from './idempotency.js';
-import { fromZodError, problemBody } from './problem.js';
-import { EXAMPLE_ID, EXAMPLES, GatewayError, listOf, onePageOf, Problem } from './schemas.js';
+import { headerRefs, invalid, named, problems, REFUSALS, throttled, type ProblemResponseConfig } from './openapi-responses.js';
+import { EXAMPLES } from './examples.js';
+import { listOf, onePageOf } from './schemas.js';
 
 /**
  * How the routes describe themselves in the OpenAPI document (`GET /openapi.json`). A route
  * declares what is its own (operationId, summary, description, its success responses with
  * examples, and the refusals only it can give); `routeFor` adds what every route of its kind
- * answers: the 400 of its own schemas, 401, 413/415 for a body, 422 for an Idempotency-Key, 429
+ * answers: the 400 of its own schemas, 401, 413/415 for a body, 403 for a `read` key on a write,
+ * 422 for an Idempotency-Key, 429
  * from API Gateway, 503, and the headers of every response.
  */
 
@@ -49,189 +41,6 @@ export const TAGS = [
 ] as const;
 
 export type Tag = (typeof TAGS)[number]['name'];
-
-// ---- headers -----------------------------------------------------------------------------------
-
-/** Response headers, declared once as components (`documentApi` registers them) and referenced by name. */
-export const HEADERS = {
-  'X-Request-Id': {
-    description:
-      "The request's ID, also in its log line: the client's own `X-Request-Id` when it sent a well-formed one, else API Gateway's request ID (a new UUID when run locally).",
-    required: true,
-    schema: { type: 'string' as const },
-    example: 'b7f9c6a2-3c1e-4a57-9d0e-2f4c8e1a6b35',
-  },
-  'WWW-Authenticate': {
-    description: 'How to authenticate: an API key as a bearer token (`Authorization: Bearer puk_…`).',
-    required: true,
-    schema: { type: 'string' as const },
-    example: 'Bearer',
-  },
-  'Retry-After': {
-    description: 'Seconds to wait before retrying. Nothing was half-written: retry a POST with the same Idempotency-Key, a PATCH or DELETE with If-Match.',
-    required: true,
-    schema: { type: 'integer' as const, minimum: 0 },
-    example: 1,
-  },
-  'Idempotent-Replayed': {
-    description: '`true` when this is the stored first response to the same Idempotency-Key and body, replayed (nothing was written again); absent otherwise.',
-    required: false,
-    schema: { type: 'string' as const, enum: ['true'] },
-    example: 'true',
-  },
-  ETag: {
-    description: 'The version of the resource: send it back in `If-Match` to change it only if nobody else did (412 otherwise).',
-    required: true,
-    schema: { type: 'string' as const },
-    example: '"2"',
-  },
-  Location: {
-    description: 'Where the created resource lives (a path on this server).',
-    required: true,
-    schema: { type: 'string' as const },
-    example: `/api/projects/${EXAMPLES.project._id}`,
-  },
-};
-
-type HeaderName = keyof typeof HEADERS;
-const headerRefs = (...names: HeaderName[]) =>
-  Object.fromEntries(names.map((name) => [name, { $ref: `#/components/headers/${name}` }])) as Record<string, { $ref: string }>;
-
-/** A single resource's version. */
-export const etagHeader = headerRefs('ETag');
-/** The headers of a 201 whose resource has a version: that version and where the resource lives. */
-export const createdHeaders = headerRefs('ETag', 'Location');
-/** The header of a 201 whose resource has no version (a catalog permission). */
-export const locationHeader = headerRefs('Location');
-
-// ---- problems ----------------------------------------------------------------------------------
-
-/**
- * An example of what a rule refuses: the DomainError it throws for these facts, so the document
- * shows the server's own words (`problemBody`), never a copy of them.
- */
-export function refusal(rule: () => unknown): DomainError {
-  try {
-    rule();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error(`OpenAPI example: the rule did not refuse (${rule.toString()})`);
-}
-
-/** The callers of the examples: the example user, in the example project or its organization. */
-export const exampleCaller = {
-  /** A member of the example project with these roles. */
-  member: (roles: Role[], scope: KeyScope = 'read-write'): ProjectCaller => ({
-    userId: EXAMPLE_ID.user,
-    scope,
-    membership: { projectUserId: EXAMPLE_ID.projectUser, roles, isOwner: false },
-  }),
-  /** A user of the organization, as org-level routes see it. */
-  org: (orgRole: OrgRole, scope: KeyScope = 'read-write'): OrgCaller & { pinnedProjectId: string | null } => ({
-    userId: EXAMPLE_ID.user,
-    scope,
-    orgRole,
-    pinnedProjectId: null,
-  }),
-};
-
-/** Another member of the example project, the target of the examples' changes. */
-export const exampleMember = (roles: Role[], isOwner = false): TargetMember => ({
-  projectUserId: EXAMPLE_ID.otherProjectUser,
-  userId: EXAMPLE_ID.otherUser,
-  roles,
-  isOwner,
-});
-
-/** Refusals many routes give. */
-export const REFUSALS = {
-  /** Any write through a `read` key. */
-  readOnlyKey: refusal(() => assertWriteScope('read')),
-  /** An org-level write by an org member's `read-write` key. */
-  orgWrite: refusal(() => authorizeOrgWrite(exampleCaller.org('member'))),
-};
-
-/** The 400 a schema gives a value, as the routes' validation hook answers it (router.ts). */
-function invalid(schema: z.ZodType, value: unknown, where: string): DomainError {
-  const result = schema.safeParse(value);
-  if (result.success) throw new Error(`OpenAPI example: ${JSON.stringify(value)} passed the ${where} schema`);
-  return fromZodError(result.error, where);
-}
-
-/** The problems whose answer never varies (the error table gives their detail), by status. */
-const FIXED: Partial<Record<ProblemStatus, DomainError[]>> = {
-  401: [errors.unauthenticated()],
-  404: [errors.notFound()],
-  412: [errors.preconditionFailed()],
-  413: [errors.payloadTooLarge()],
-  415: [errors.unsupportedMediaType()],
-  422: [errors.idempotencyKeyReused()],
-  500: [errors.internal()],
-  503: [errors.unavailable()],
-};
-
-/** The headers each problem status carries besides X-Request-Id (problem.ts `problemResponse`). */
-const PROBLEM_HEADERS: Partial<Record<number, HeaderName[]>> = { 401: ['WWW-Authenticate'], 503: ['Retry-After'] };
-
-interface ProblemResponseConfig {
-  description: string;
-  headers: Record<string, { $ref: string }>;
-  content: { 'application/problem+json': { schema: typeof Problem; examples: Record<string, Example> } };
-}
-
-type Example = { summary: string; value: { code: string } };
-
-/** Examples named by problem code (`forbidden`, `forbidden_2`…), each once. */
-function named(examples: Example[]): Record<string, Example> {
-  const byName: Record<string, Example> = {};
-  const seen = new Set<string>();
-  for (const example of examples) {
-    const text = JSON.stringify(example.value);
-    if (seen.has(text)) continue;
-    seen.add(text);
-    let name = example.value.code;
-    for (let n = 2; name in byName; n++) name = `${example.value.code}_${n}`;
-    byName[name] = example;
-  }
-  return byName;
-}
-
-/** Each failure as the server writes it (`problemBody`), summed up by its detail. */
-const namedExamples = (failures: DomainError[]) => named(failures.map((failure) => ({ summary: failure.detail, value: problemBody(failure) })));
-
-function problemResponse(status: ProblemStatus, failures: DomainError[]): ProblemResponseConfig {
-  const shown = failures.length > 0 ? failures : FIXED[status];
-  if (!shown) throw new Error(`OpenAPI: a ${status} needs an example: pass the refusal (refusal(() => rule(...)))`);
-  return {
-    description: PROBLEMS[status].means,
-    headers: headerRefs('X-Request-Id', ...(PROBLEM_HEADERS[status] ?? [])),
-    content: { 'application/problem+json': { schema: Problem, examples: namedExamples(shown) } },
-  };
-}
-
-/**
- * The problem+json responses a route gives beyond those `routeFor` adds to every route of its
- * kind: a status (its examples are the error table's fixed answer), or a refusal (`refusal`), an
- * example of its status. Worded by the error table (domain/errors.ts PROBLEMS).
- */
-export function problems(...wanted: (ProblemStatus | DomainError)[]): Record<string, ProblemResponseConfig> {
-  const byStatus = new Map<ProblemStatus, DomainError[]>();
-  for (const item of wanted) {
-    const status = (item instanceof DomainError ? item.status : item) as ProblemStatus;
-    const failures = byStatus.get(status) ?? [];
-    if (item instanceof DomainError) failures.push(item);
-    byStatus.set(status, failures);
-  }
-  return Object.fromEntries([...byStatus].map(([status, failures]) => [status, problemResponse(status, failures)]));
-}
-
-/** API Gateway's own 429 (the stage's throttle): its body, not a problem; no header of the API's. */
-const throttled = {
-  description: PROBLEMS[429].means,
-  content: { 'application/json': { schema: GatewayError, example: PROBLEMS[429].gatewayBody } },
-};
 
 // ---- operations --------------------------------------------------------------------------------
 
@@ -278,8 +87,8 @@ function merged(own: ResponseConfig | undefined, common: ProblemResponseConfig):
 
 /**
  * A route as the document shows it: the problems every route of its kind can answer (its own
- * schemas' 400, 401 with a key, 413/415/malformed JSON with a body, 409 for a write that kept
- * meeting concurrent changes, 422 with an Idempotency-Key, 429, 503 with DynamoDB) added to
+ * schemas' 400, 401 with a key, 413/415/malformed JSON with a body, 403 for a write through a
+ * `read` key and 409 for one that kept meeting concurrent changes, 422 with an Idempotency-Key, 429, 503 with DynamoDB) added to
  * its own, and the headers of every response (X-Request-Id; Idempotent-Replayed on the success
  * of a POST under Idempotency-Key). `usesStore: false` for a route that never reads DynamoDB (no 503).
  */
@@ -300,7 +109,8 @@ function documentedResponses<R extends RouteConfig>(route: R, usesStore: boolean
     ...(idempotent ? [invalidIdempotencyKey()] : []),
     ...(body ? [errors.malformedJson(), 413, 415] as const : []),
     ...(secured ? [401] as const : []),
-    ...(writes ? [contended()] : []),
+    // A `read` key never writes, whatever the target's state (the order of checks: scope first).
+    ...(writes ? [REFUSALS.readOnlyKey, contended()] : []),
     ...(idempotent ? [422] as const : []),
     ...(usesStore ? [503] as const : []),
   );

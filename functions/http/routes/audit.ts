@@ -1,9 +1,11 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import { authorizeAuditRead } from '../../domain/membership-rules.js';
 import { pageInProject } from '../caller.js';
-import { exampleCaller, refusal, routeFor } from '../openapi.js';
+import { routeFor } from '../openapi.js';
+import { exampleCaller, refusal } from '../openapi-responses.js';
 import { newRouter, type AppEnv } from '../router.js';
-import { AuditEntry, AuditQuery, EXAMPLES, pageRequest, ProjectParams } from '../schemas.js';
+import { EXAMPLES } from '../examples.js';
+import { AuditEntry, AuditQuery, pageRequest, ProjectParams } from '../schemas.js';
 import { auditView, pageOf } from '../views.js';
 
 /** `/api/projects/{projectId}/audit`: a project's membership change log. */

@@ -8,7 +8,8 @@ import { isExpired, type ApiKey, type Membership, type Principal } from '../../d
 import { authorizeRead, isOrgAdmin, KEY_SCOPES, type ProjectCaller } from '../../domain/permissions.js';
 import type { Store } from '../../store/store.js';
 import { orgCallerOf, readContext, visible } from '../caller.js';
-import { exampleCaller, json, problems, routeFor } from '../openapi.js';
+import { json, routeFor } from '../openapi.js';
+import { exampleCaller, problems } from '../openapi-responses.js';
 import { newRouter, type AppEnv } from '../router.js';
 import { EXAMPLE_ID, Ids, Permission, ProjectParams } from '../schemas.js';
 

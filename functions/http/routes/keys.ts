@@ -9,9 +9,11 @@ import { actorOf, orgCallerOf } from '../caller.js';
 import { etagOf } from '../etag.js';
 import { withFreshReads } from '../fresh-reads.js';
 import { idempotentWrite, jsonReply, type IdempotencyScope } from '../idempotency.js';
-import { createdHeaders, exampleCaller, idempotencyParameter, json, problems, REFUSALS, refusal, routeFor } from '../openapi.js';
+import { idempotencyParameter, json, routeFor } from '../openapi.js';
+import { createdHeaders, exampleCaller, problems, refusal } from '../openapi-responses.js';
 import { newRouter, type AppEnv } from '../router.js';
-import { ApiKey, CreatedKey, CreateKeyBody, EXAMPLE_ID, EXAMPLES, Ids, KeysQuery, pageRequest } from '../schemas.js';
+import { EXAMPLES } from '../examples.js';
+import { ApiKey, CreatedKey, CreateKeyBody, EXAMPLE_ID, Ids, KeysQuery, pageRequest } from '../schemas.js';
 import { apiKeyView, pageOf } from '../views.js';
 
 /** `/api/keys`: API keys, listed by user. */
@@ -67,7 +69,6 @@ const createKeyRoute = route.post('/', {
     ...problems(
       refusal(() => requestedKeyExpiry('2025-01-01T00:00:00Z', Date.parse(EXAMPLES.apiKey.createdAt))),
       refusal(() => keyExpiry('2031-01-01T00:00:00.000Z', EXAMPLES.apiKey.expiresAt)),
-      REFUSALS.readOnlyKey,
       refusal(() => authorizeKeyCreate(exampleCaller.org('member'), { userId: EXAMPLE_ID.otherUser, scope: 'read', projectId: null })),
       refusal(() => assertMayHoldKey({ orgRole: 'member' }, 'global')),
       refusal(() =>
@@ -126,7 +127,7 @@ const revokeRoute = route.delete('/{keyId}', {
   request: { params: z.object({ keyId: Ids.key }) },
   responses: {
     204: { description: 'Revoked' },
-    ...problems(REFUSALS.readOnlyKey, refusal(() => authorizeKeyRevoke(exampleCaller.org('member'), EXAMPLE_ID.otherUser)), 404),
+    ...problems(refusal(() => authorizeKeyRevoke(exampleCaller.org('member'), EXAMPLE_ID.otherUser)), 404),
   },
 });
 

@@ -7,9 +7,11 @@ import { projectAuthority } from '../authority.js';
 import { actorOf, writeContext } from '../caller.js';
 import { etagOf } from '../etag.js';
 import { idempotentWrite, jsonReply, type IdempotencyScope } from '../idempotency.js';
-import { etagHeader, exampleCaller, idempotencyParameter, json, problems, REFUSALS, refusal, routeFor } from '../openapi.js';
+import { idempotencyParameter, json, routeFor } from '../openapi.js';
+import { etagHeader, exampleCaller, problems, refusal } from '../openapi-responses.js';
 import { newRouter, type AppEnv } from '../router.js';
-import { EXAMPLES, Project, ProjectParams, TransferOwnershipBody } from '../schemas.js';
+import { EXAMPLES } from '../examples.js';
+import { Project, ProjectParams, TransferOwnershipBody } from '../schemas.js';
 import { projectView } from '../views.js';
 
 /** `/api/projects/{projectId}/owner`: who owns a project, changed by a transfer. */
@@ -26,7 +28,6 @@ const transferRoute = route.post('/', {
   responses: {
     200: { description: 'The project with its new owner', headers: etagHeader, content: json(Project, EXAMPLES.project) },
     ...problems(
-      REFUSALS.readOnlyKey,
       refusal(() => authorizeTransfer(exampleCaller.member(['admin']))),
       404,
       refusal(() => foundOwner(null)),

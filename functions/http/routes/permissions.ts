@@ -6,7 +6,8 @@ import type { Catalog } from '../../domain/catalog.js';
 import { CATALOG_WRITE_RULE, changeCatalog, currentCatalog, idempotentCatalogChange, type CatalogChange } from '../catalog.js';
 import { withFreshReads } from '../fresh-reads.js';
 import { jsonReply } from '../idempotency.js';
-import { idempotencyParameter, json, locationHeader, problems, REFUSALS, refusal, routeFor } from '../openapi.js';
+import { idempotencyParameter, json, routeFor } from '../openapi.js';
+import { locationHeader, problems, REFUSALS, refusal } from '../openapi-responses.js';
 import { newRouter, type AppEnv } from '../router.js';
 import {
   CATALOG_LIMITS_TEXT,
@@ -66,7 +67,6 @@ const createPermissionRoute = route.post('/', {
     201: { description: 'Created', headers: locationHeader, content: json(CatalogPermission, ROLE_EXAMPLES.permission) },
     ...problems(
       refusal(() => assertPermissionKey('project:publish')),
-      REFUSALS.readOnlyKey,
       REFUSALS.orgWrite,
       refusal(() => assertCanAddPermission(EXAMPLE_CATALOG, 'content:publish')),
     ),
@@ -93,7 +93,6 @@ const removeRoute = route.delete('/{key}', {
   responses: {
     204: { description: 'Deleted' },
     ...problems(
-      REFUSALS.readOnlyKey,
       REFUSALS.orgWrite,
       404,
       refusal(() => decideDeletePermission(EXAMPLE_CATALOG, 'content:publish')),

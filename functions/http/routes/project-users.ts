@@ -18,24 +18,13 @@ import { actorOf, pageInProject, readContext, visible, writeContext } from '../c
 import { assertIfMatch, etagOf } from '../etag.js';
 import { withFreshReads } from '../fresh-reads.js';
 import { idempotentWrite, jsonReply, type IdempotencyScope } from '../idempotency.js';
-import {
-  createdHeaders,
-  etagHeader,
-  exampleCaller,
-  exampleMember,
-  idempotencyParameter,
-  IfMatch,
-  json,
-  problems,
-  REFUSALS,
-  refusal,
-  routeFor,
-} from '../openapi.js';
+import { idempotencyParameter, IfMatch, json, routeFor } from '../openapi.js';
+import { createdHeaders, etagHeader, exampleCaller, exampleMember, problems, refusal } from '../openapi-responses.js';
 import { newRouter, type AppEnv } from '../router.js';
+import { EXAMPLES } from '../examples.js';
 import {
   AddProjectUserBody,
   EXAMPLE_ID,
-  EXAMPLES,
   Ids,
   Me,
   pageRequest,
@@ -148,7 +137,6 @@ const addRoute = route.post('/', {
   responses: {
     201: { description: 'Added', headers: createdHeaders, content: json(ProjectUser, EXAMPLES.projectUser) },
     ...problems(
-      REFUSALS.readOnlyKey,
       refused.notManager,
       refused.grantAbove,
       refusal(() => authorizeAdd({ ...exampleCaller.member([]), membership: null }, EXAMPLE_ID.user, ['editor'])),
@@ -208,7 +196,6 @@ const updateRoute = route.patch('/{projectUserId}', {
   responses: {
     200: { description: 'Updated', headers: etagHeader, content: json(ProjectUser, EXAMPLES.projectUser) },
     ...problems(
-      REFUSALS.readOnlyKey,
       refused.notManager,
       refused.ownRoles,
       404,
@@ -254,7 +241,6 @@ const removeRoute = route.delete('/{projectUserId}', {
   responses: {
     204: { description: 'Removed' },
     ...problems(
-      REFUSALS.readOnlyKey,
       refused.notManager,
       404,
       refusal(() => authorizeRemove(exampleCaller.member(['admin']), exampleMember(['admin'], true))),

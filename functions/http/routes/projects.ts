@@ -6,9 +6,11 @@ import { orgAuthority } from '../authority.js';
 import { actorOf, orgCallerOf, projectCallerOf, visible } from '../caller.js';
 import { etagOf } from '../etag.js';
 import { idempotentWrite, jsonReply, type IdempotencyScope } from '../idempotency.js';
-import { createdHeaders, etagHeader, exampleCaller, idempotencyParameter, json, problems, REFUSALS, refusal, routeFor } from '../openapi.js';
+import { idempotencyParameter, json, routeFor } from '../openapi.js';
+import { createdHeaders, etagHeader, exampleCaller, problems, REFUSALS, refusal } from '../openapi-responses.js';
 import { newRouter, type AppEnv } from '../router.js';
-import { CreateProjectBody, EXAMPLE_ID, EXAMPLES, PageQuery, pageRequest, Project, ProjectParams } from '../schemas.js';
+import { EXAMPLES } from '../examples.js';
+import { CreateProjectBody, EXAMPLE_ID, PageQuery, pageRequest, Project, ProjectParams } from '../schemas.js';
 import { pageOf, projectView } from '../views.js';
 
 /** `/api/projects`: the projects of the caller's organization. */
@@ -73,7 +75,6 @@ const createProjectRoute = route.post('/', {
   responses: {
     201: { description: 'Created', headers: createdHeaders, content: json(Project, EXAMPLES.project) },
     ...problems(
-      REFUSALS.readOnlyKey,
       REFUSALS.orgWrite,
       refusal(() => authorizeOrgWrite({ ...exampleCaller.org('admin'), pinnedProjectId: EXAMPLE_ID.project })),
     ),

@@ -14,7 +14,8 @@ import { CATALOG_WRITE_RULE, changeCatalog, currentCatalog, idempotentCatalogCha
 import { assertIfMatch, etagOf } from '../etag.js';
 import { withFreshReads } from '../fresh-reads.js';
 import { jsonReply } from '../idempotency.js';
-import { createdHeaders, etagHeader, idempotencyParameter, IfMatch, json, problems, REFUSALS, refusal, routeFor } from '../openapi.js';
+import { idempotencyParameter, IfMatch, json, routeFor } from '../openapi.js';
+import { createdHeaders, etagHeader, problems, REFUSALS, refusal } from '../openapi-responses.js';
 import { newRouter, type AppEnv } from '../router.js';
 import { EXAMPLE_ID } from '../schemas.js';
 import {
@@ -80,7 +81,7 @@ const createRoleRoute = route.post('/', {
   request: { body: { required: true, content: json(CreateRoleBody, ROLE_EXAMPLES.createRole) } },
   responses: {
     201: { description: 'Created', headers: createdHeaders, content: json(RoleObject, ROLE_EXAMPLES.role) },
-    ...problems(refusal(() => assertRolePermissions(EXAMPLE_CATALOG, null, ['content:archive'])), REFUSALS.readOnlyKey, REFUSALS.orgWrite),
+    ...problems(refusal(() => assertRolePermissions(EXAMPLE_CATALOG, null, ['content:archive'])), REFUSALS.orgWrite),
   },
 });
 
@@ -112,7 +113,6 @@ const updateRoute = route.patch('/{roleId}', {
     200: { description: 'Updated', headers: etagHeader, content: json(RoleObject, ROLE_EXAMPLES.role) },
     ...problems(
       refusal(() => decideUpdateRole(EXAMPLE_CATALOG, 'viewer', { name: 'Reader' }, ROLE_EXAMPLES.role.createdAt!)),
-      REFUSALS.readOnlyKey,
       REFUSALS.orgWrite,
       404,
       412,
@@ -145,7 +145,6 @@ const removeRoute = route.delete('/{roleId}', {
   responses: {
     204: { description: 'Deleted' },
     ...problems(
-      REFUSALS.readOnlyKey,
       REFUSALS.orgWrite,
       404,
       refusal(() => decideDeleteRole(EXAMPLE_CATALOG, EXAMPLE_ID.role, 3)),

@@ -8,9 +8,11 @@ import { actorOf, orgCallerOf } from '../caller.js';
 import { etagOf } from '../etag.js';
 import { withFreshReads } from '../fresh-reads.js';
 import { idempotentWrite, jsonReply, type IdempotencyScope } from '../idempotency.js';
-import { createdHeaders, etagHeader, exampleCaller, idempotencyParameter, json, problems, REFUSALS, refusal, routeFor } from '../openapi.js';
+import { idempotencyParameter, json, routeFor } from '../openapi.js';
+import { createdHeaders, etagHeader, exampleCaller, problems, REFUSALS, refusal } from '../openapi-responses.js';
 import { newRouter, type AppEnv } from '../router.js';
-import { CreateOrgUserBody, EXAMPLE_ID, EXAMPLES, Ids, OrgUser as OrgUserSchema, PageQuery, pageRequest } from '../schemas.js';
+import { EXAMPLES } from '../examples.js';
+import { CreateOrgUserBody, EXAMPLE_ID, Ids, OrgUser as OrgUserSchema, PageQuery, pageRequest } from '../schemas.js';
 import { orgUserView, pageOf } from '../views.js';
 
 /** `/api/users`: the users of the caller's organization. */
@@ -65,7 +67,7 @@ const createUserRoute = route.post('/', {
   request: { body: { required: true, content: json(CreateOrgUserBody, EXAMPLES.createOrgUser) } },
   responses: {
     201: { description: 'Created', headers: createdHeaders, content: json(OrgUserSchema, EXAMPLES.orgUser) },
-    ...problems(REFUSALS.readOnlyKey, REFUSALS.orgWrite, emailTaken()),
+    ...problems(REFUSALS.orgWrite, emailTaken()),
   },
 });
 
@@ -101,7 +103,6 @@ const removeRoute = route.delete('/{userId}', {
   responses: {
     204: { description: 'Deleted' },
     ...problems(
-      REFUSALS.readOnlyKey,
       REFUSALS.orgWrite,
       404,
       refusal(() => assertOrgUserDeleted({ deleted: false, blockedProjects: [EXAMPLE_ID.project] })),
