@@ -91,13 +91,29 @@ export async function readContext(
   return { ...context, catalog, caller: callerIn(principal, projectId, projectOrgId, context.callerMembership, catalog) };
 }
 
+/** What a page of one project's listing holds: items written with their project's ID and org. */
+interface ProjectPage {
+  items: readonly { projectId?: string | null; orgId: string }[];
+}
+
 /**
- * A listing of one project, for a caller that must see it. The caller's access and the page are
- * fetched in parallel: one round trip.
+ * A listing of one project, for a caller that must see it: one round trip.
+ * - a `global` key needs no membership, and the page's own items prove the project exists and in
+ *   which org (every item of the project's partition was written with both), so the page and the
+ *   org's roles are all it reads. An empty page proves nothing: the project is read after it.
+ * - any other key: its access and the page in parallel.
  */
-export async function pageInProject<P>(c: Context<AppEnv>, projectId: string, list: (store: Store) => Promise<P>) {
+export async function pageInProject<P extends ProjectPage>(c: Context<AppEnv>, projectId: string, list: (store: Store) => Promise<P>) {
   const { store } = c.var.services;
-  const [context, page] = await Promise.all([readContext(store, c.get('principal'), projectId), list(store)]);
+  const principal = c.get('principal');
+  if (principal.key.scope === 'global') {
+    const [page, catalog] = await Promise.all([list(store), store.getCatalog(principal.key.orgId)]);
+    const evidence = page.items.find((item) => item.projectId === projectId);
+    if (evidence) return { caller: visible(callerIn(principal, projectId, evidence.orgId, null, catalog)), page, catalog };
+    const context = await readContext(store, principal, projectId);
+    return { caller: visible(context.caller), page, catalog: context.catalog };
+  }
+  const [context, page] = await Promise.all([readContext(store, principal, projectId), list(store)]);
   return { caller: visible(context.caller), page, catalog: context.catalog };
 }
 

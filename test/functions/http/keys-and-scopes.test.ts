@@ -84,6 +84,32 @@ describe('key scopes', () => {
     expect((await call(t, 'GET', `/api/users/${other.owner.userId}`, { key: globalKey })).status).toBe(404);
   });
 
+  it("global: a listing proves the project from its own items, and an empty page still tells another org's project from its own", async () => {
+    const globalKey = await org.key(await org.user({ orgRole: 'admin' }), 'global');
+    const mine = await org.project('Global listing');
+    const foreign = await other.project('Foreign listing');
+    const noMatch = '?tag=nobody-has-this';
+
+    const listed = await call(t, 'GET', users(mine._id), { key: globalKey });
+    expect(listed.status).toBe(200);
+    expect(listed.body.data.map((pu: { _id: string }) => pu._id)).toEqual([mine.ownerProjectUserId]);
+    // No item to prove anything: the project itself decides.
+    const empty = await call(t, 'GET', `${users(mine._id)}${noMatch}`, { key: globalKey });
+    expect(empty.status).toBe(200);
+    expect(empty.body.data).toEqual([]);
+    for (const path of [
+      users(foreign._id),
+      `${users(foreign._id)}${noMatch}`,
+      `${users('prj_0000000000aaaaaaaaaaaaaaaa')}${noMatch}`,
+      `/api/projects/${foreign._id}/audit`,
+    ]) {
+      const refused = await call(t, 'GET', path, { key: globalKey });
+      expect(refused.status, path).toBe(404);
+      expect(refused.text, path).not.toContain(foreign.ownerProjectUserId);
+    }
+    expect((await call(t, 'GET', `/api/projects/${mine._id}/audit`, { key: globalKey })).status).toBe(200);
+  });
+
   it('a key pinned to one project cannot see any other (404), even as a member there', async () => {
     const a = await org.project('Pinned A');
     const b = await org.project('Pinned B');
