@@ -158,7 +158,8 @@ baseline, ms: ${top(c.profile.extraSelfMsByPackage, 8)}.
 
 ### 2. Round trips
 
-An in-process app (\`createApp\`, \`KEY_CACHE_SECONDS=5\`, key cache warm) whose DynamoDB endpoint is a proxy on
+An in-process app (\`createApp\`) with the caller's key cached for the whole run (a 3,600 s window here, so that no sample
+renews it; a renewal is what the *key not cached* rows measure, with \`KEY_CACHE_SECONDS=0\`) whose DynamoDB endpoint is a proxy on
 127.0.0.1 ([\`bench/lib/delay-proxy.ts\`](lib/delay-proxy.ts)) that holds each request 25 ms before forwarding it
 and records its \`X-Amz-Target\` and timing; *sequential* is the longest chain of requests each sent after the previous
 one's answer. Median of ${r.settings.roundTripSamples} per route with and without the delay, interleaved. Bound = (allowed round trips + 0.3) × 25 ms + no-delay
