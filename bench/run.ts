@@ -23,8 +23,8 @@ import { throughput } from './sections/throughput.js';
 
 const quick = process.argv.includes('--quick');
 const settings = quick
-  ? { coldStartSamples: 4, roundTripSamples: 3, delayMs: 25, scaleSizes: [10, 1_000, 10_000], scaleSamples: 8, connections: 50, seconds: 5, warmupSeconds: 2, profileSeconds: 3 }
-  : { coldStartSamples: 21, roundTripSamples: 12, delayMs: 25, scaleSizes: [10, 1_000, 10_000], scaleSamples: 40, connections: 50, seconds: 20, warmupSeconds: 3, profileSeconds: 8 };
+  ? { coldStartSamples: 4, roundTripSamples: 3, delayMs: 25, scaleSizes: [10, 1_000, 10_000], scaleSamples: 8, connections: 50, seconds: 6, rounds: 2, warmupSeconds: 2, profileSeconds: 3 }
+  : { coldStartSamples: 21, roundTripSamples: 12, delayMs: 25, scaleSizes: [10, 1_000, 10_000], scaleSamples: 40, connections: 50, seconds: 20, rounds: 4, warmupSeconds: 3, profileSeconds: 8 };
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const started = performance.now();
@@ -97,7 +97,7 @@ try {
       customPermissions: flat.customPermissions,
       rows: flat.rows,
     },
-    throughput: { connections: settings.connections, seconds: settings.seconds, rows: load.rows, serverProfile: load.profile },
+    throughput: { connections: settings.connections, seconds: settings.seconds, rounds: settings.rounds, rows: load.rows, serverProfile: load.profile },
     memory: load.memory,
     capacity: cost.rows,
   };

@@ -23,7 +23,7 @@ export interface BenchResults {
     customPermissions?: number;
     rows: ScaleRow[];
   };
-  throughput: { connections: number; seconds: number; rows: ThroughputRow[]; serverProfile: [string, number][] };
+  throughput: { connections: number; seconds: number; rounds: number; rows: ThroughputRow[]; serverProfile: [string, number][] };
   memory: { nodeArgs: string[]; peakRssMb: number; idleRssMb: number; targetMb: number; pass: boolean };
   capacity: CapacityRow[];
 }
@@ -189,7 +189,9 @@ The API bundled from [\`bench/server.ts\`](server.ts) (the Lambda app on \`@hono
 heap limits Lambda's runtime sets for a 128 MB function, under autocannon (in-process) with ${r.throughput.connections} connections for
 ${r.throughput.seconds} s per route, after a warm-up. Limit: [\`bench/limit.ts\`](limit.ts), the same SDK client
 (\`createDocumentClient\`), bundled the same way, with ${r.throughput.connections} requests in flight against the same DynamoDB Local for
-the same time, measured just before each route. Autocannon, the server and DynamoDB Local share the machine's ${m.cores} cores.
+the same time, each in a fresh process after a 1 s unmeasured warm-up. The limit and the API run in ${r.throughput.rounds} alternating slices of
+${r.throughput.seconds / r.throughput.rounds} s each (limit, API, API, limit, …), so drift on the shared machine hits both: req/s is the mean of the
+slices, the ratio the median of the paired slices' ratios, p50 the median of the slices' p50s, p99 the largest. Autocannon, the server and DynamoDB Local share the machine's ${m.cores} cores.
 Memory: a Lambda instance serves one request at a time, this server holds ${r.throughput.connections} in flight, so its peak is an upper
 bound. The heap limits matter: without them V8 sizes its heap from the machine's ${m.memoryGb} GB and lets the RSS grow well past
 200 MB before it collects (seen in trial runs).

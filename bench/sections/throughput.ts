@@ -6,7 +6,7 @@ import { bundle, CACHE_DIR } from '../lib/bundles.js';
 import { cpuMeter, findDynamoLocalPid } from '../lib/cpu.js';
 import { summarizeProfile } from '../lib/profile.js';
 import { seedMembers } from '../lib/seed.js';
-import { fmt, fmtInt, markdownTable, pass, round } from '../lib/stats.js';
+import { fmt, fmtInt, markdownTable, median, pass, round } from '../lib/stats.js';
 import { DEPLOYED_NODE_ARGS } from './cold-start.js';
 import { appFor, expectStatus, orgWithProject, TABLE_NAME, type World } from '../lib/world.js';
 import { keys } from '../../functions/store/keys.js';
@@ -89,7 +89,18 @@ async function cannon(url: string, path: string, key: string, connections: numbe
  * to the rate the same SDK reaches alone against the same DynamoDB Local with the same requests in
  * flight. The server's resident memory is sampled throughout; its peak is reported.
  */
-export async function throughput(world: World, opts: { connections: number; seconds: number; warmupSeconds: number; profileSeconds: number }) {
+/** The limit's own warm-up in each of its (fresh) processes, before the measured part. */
+const LIMIT_WARMUP_SECONDS = 1;
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+/** Per-key mean of CPU readings (% of one core). */
+const meanOf = (readings: Record<string, number>[]) =>
+  Object.fromEntries(Object.keys(readings[0] ?? {}).map((k) => [k, Math.round(mean(readings.map((r) => r[k]!)))]));
+
+export async function throughput(
+  world: World,
+  opts: { connections: number; seconds: number; rounds: number; warmupSeconds: number; profileSeconds: number },
+) {
   const [server, limit, floorServer] = await Promise.all([
     bundle('server', 'bench/server.ts'),
     bundle('limit', 'bench/limit.ts'),
@@ -168,17 +179,45 @@ export async function throughput(world: World, opts: { connections: number; seco
     startupRss = memoryOf(child.pid!).rss;
     for (const r of routes) {
       const job = { ...baseJob, ...r.job };
-      // Warm both (JIT of the server, the SDK and DynamoDB Local), then measure the ceiling and the API.
+      // Warm both (JIT of the server, the SDK and DynamoDB Local). Then the ceiling and the API in
+      // alternating runs (limit, API, API, limit, ...): drift on the shared machine hits both, and the
+      // ratio is the median of the paired runs' ratios.
       await runLimit(limit.outfile, { ...job, seconds: opts.warmupSeconds }, dynamoPid);
       await cannon(url, r.path, r.key ?? fixture.adminKey, opts.connections, opts.warmupSeconds);
-      const ceiling = await runLimit(limit.outfile, { ...job, seconds: opts.seconds }, dynamoPid);
-      const diagnosis = r.diagnosis ? await runLimit(limit.outfile, { ...baseJob, ...r.diagnosis.job, seconds: opts.seconds }, dynamoPid) : undefined;
-      const meter = cpuMeter({ 'DynamoDB Local': dynamoPid, server: child.pid, autocannon: process.pid });
-      const result = await cannon(url, r.path, r.key ?? fixture.adminKey, opts.connections, opts.seconds);
-      const apiCpu = meter();
-      const rps = result.requests.total / opts.seconds;
-      const errors = result.errors + result.timeouts + result.non2xx;
-      const ratio = round(rps / ceiling.rps, 2);
+      const slice = opts.seconds / opts.rounds;
+      const ceilings: LimitResult[] = [];
+      const runs: { result: Awaited<ReturnType<typeof cannon>>; cpu: Record<string, number> }[] = [];
+      const measureApi = async () => {
+        const meter = cpuMeter({ 'DynamoDB Local': dynamoPid, server: child.pid, autocannon: process.pid });
+        const result = await cannon(url, r.path, r.key ?? fixture.adminKey, opts.connections, slice);
+        runs.push({ result, cpu: meter() });
+      };
+      const measureLimit = async () => {
+        ceilings.push(await runLimit(limit.outfile, { ...job, seconds: slice, warmupSeconds: LIMIT_WARMUP_SECONDS }, dynamoPid));
+      };
+      for (let i = 0; i < opts.rounds; i++) {
+        if (i % 2 === 0) await measureLimit().then(measureApi);
+        else await measureApi().then(measureLimit);
+      }
+      const diagnosis = r.diagnosis
+        ? await runLimit(limit.outfile, { ...baseJob, ...r.diagnosis.job, seconds: opts.seconds, warmupSeconds: LIMIT_WARMUP_SECONDS }, dynamoPid)
+        : undefined;
+      const apiRps = runs.map((run) => run.result.requests.total / slice);
+      const rps = mean(apiRps);
+      const ceiling = {
+        rps: mean(ceilings.map((c) => c.rps)),
+        p50: median(ceilings.map((c) => c.p50)),
+        p99: Math.max(...ceilings.map((c) => c.p99)),
+        errors: ceilings.reduce((n, c) => n + c.errors, 0),
+        cpu: meanOf(ceilings.map((c) => c.cpu)),
+      };
+      const apiCpu = meanOf(runs.map((run) => run.cpu));
+      const result = {
+        requests: { total: runs.reduce((n, run) => n + run.result.requests.total, 0) },
+        latency: { p50: median(runs.map((run) => run.result.latency.p50)), p99: Math.max(...runs.map((run) => run.result.latency.p99)) },
+      };
+      const errors = runs.reduce((n, run) => n + run.result.errors + run.result.timeouts + run.result.non2xx, 0);
+      const ratio = round(median(apiRps.map((x, i) => x / ceilings[i]!.rps)), 2);
       rows.push({
         route: r.route,
         rps: round(rps, 0),
