@@ -140,4 +140,10 @@ export interface AuditEntry {
 export interface Principal {
   key: ApiKey;
   user: OrgUser;
+  /**
+   * Set while `user` is the key item's copy of its holder (the first request of a key on a cold
+   * instance): settles once the org user's own item is read, to null when it confirms the copy, else
+   * to the refusal to answer. A write is not sent before it settles.
+   */
+  confirmed?: Promise<Error | null>;
 }

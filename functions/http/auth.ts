@@ -9,11 +9,12 @@ import type { Store } from '../store/store.js';
  * comparison is constant time and an unknown key ID costs the same read and hash-and-compare as a
  * wrong secret, so timing does not tell them apart. Every failure is the same 401.
  *
- * Reads on a cold instance: the key item carries its holder's identity (`holder`, copied when the
- * key was minted), so a read starts from the key alone and reads the org user's own item in
- * parallel with its own reads; the answer waits for that item, and is a 401 when the user is gone
- * or being deleted. One sequential round trip before the route's reads instead of two. Writes read
- * the org user first (and their transaction checks it again).
+ * A key not in this instance's cache (every first request of a cold instance): the key item carries
+ * its holder's identity (`holder`, copied when the key was minted), so a request starts from the
+ * key alone and reads the org user's own item in parallel with its own reads. Nothing waits for that
+ * item but the answer and the write: a read's answer, and a write's transaction, wait for it, and
+ * it turns them into a 401 when the user is gone or being deleted. One sequential round trip before
+ * the route's reads instead of two (a write's transaction checks the user again, as always).
  */
 const BEARER = /^Bearer ([\x21-\x7e]+)$/i;
 
@@ -94,11 +95,12 @@ export function createAuthenticator(store: Store, options: { cacheSeconds: numbe
     },
 
     /**
-     * For a read: the principal as soon as the key item is read, from the holder it carries, and
-     * the confirmation by the org user's item, read meanwhile. The caller must not answer before
-     * `confirmed` settles. Keys without a holder (minted before it was kept) read the user first.
+     * The principal as soon as the key item is read, from the holder it carries, and the
+     * confirmation by the org user's item, read meanwhile (also on the principal, so that a write's
+     * transaction waits for it). The caller must not answer before `confirmed` settles. Keys without
+     * a holder (minted before it was kept) read the user first.
      */
-    async authenticateRead(header: string | undefined): Promise<ProvisionalPrincipal> {
+    async authenticateProvisionally(header: string | undefined): Promise<ProvisionalPrincipal> {
       const parsed = parse(header);
       const hit = cached(parsed);
       if (hit) return { principal: { key: hit.key, user: hit.user }, confirmed: CONFIRMED };
@@ -117,7 +119,7 @@ export function createAuthenticator(store: Store, options: { cacheSeconds: numbe
         },
         (error: Error) => error,
       );
-      return { principal: { key, user: provisional }, confirmed };
+      return { principal: { key, user: provisional, confirmed }, confirmed };
     },
 
     /** A key revoked through this process stops working here at once, not after the cache window. */

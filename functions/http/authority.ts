@@ -7,7 +7,12 @@ import type { Authority, CallerKey } from '../store/store.js';
  * read binds only while the facts it rested on still hold.
  */
 function callerKeyOf(principal: Principal): CallerKey {
-  return { keyId: principal.key.keyId, orgId: principal.key.orgId, userId: principal.user.userId };
+  return {
+    keyId: principal.key.keyId,
+    orgId: principal.key.orgId,
+    userId: principal.user.userId,
+    ...(principal.confirmed ? { confirmed: principal.confirmed } : {}),
+  };
 }
 
 /** What a project write re-asserts about its caller at commit time (always its live key and user). */

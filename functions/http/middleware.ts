@@ -39,22 +39,14 @@ export const trace = (observability: Observability) =>
     });
   });
 
-const READS = new Set(['GET', 'HEAD']);
-
 /**
- * The caller's principal. A read may start on a principal its key item vouches for while the org
- * user's own item is read beside the route's reads (auth.ts); nothing is answered until that item
- * confirms it, and a failed confirmation replaces whatever the route answered (401 first, as in
- * the order of checks). Writes authenticate fully first.
+ * The caller's principal. A request may start on a principal its key item vouches for while the
+ * org user's own item is read beside the route's reads (auth.ts); nothing is answered, and no
+ * write is sent, until that item confirms it, and a failed confirmation replaces whatever the
+ * route answered (401 first, as in the order of checks).
  */
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
-  const { auth } = c.var.services;
-  const header = c.req.header('Authorization');
-  if (!READS.has(c.req.method)) {
-    c.set('principal', await auth.authenticate(header));
-    return next();
-  }
-  const { principal, confirmed } = await auth.authenticateRead(header);
+  const { principal, confirmed } = await c.var.services.auth.authenticateProvisionally(c.req.header('Authorization'));
   c.set('principal', principal);
   await next();
   const refused = await confirmed;

@@ -3,7 +3,7 @@ import { newId } from '../domain/ids.js';
 import type { Actor, AuditAction, AuditEntry, OrgUser, ProjectUser } from '../domain/model.js';
 import { ENTITY, gsi1, keys, type EntityType, type ItemKey } from './keys.js';
 import { IdempotencyRaceError, STALE, type Operation, type TxEntry } from './table.js';
-import type { Authority, IdempotencyWrite } from './types.js';
+import type { Authority, CallerKey, IdempotencyWrite } from './types.js';
 
 /**
  * The transaction entries every write is assembled from: items to put, conditions that state the
@@ -68,6 +68,20 @@ export function liveKeyCheck(keyId: string, now: string): TxEntry {
   );
 }
 
+/**
+ * A caller still being confirmed by its org user's item (read beside the write's own reads) holds
+ * the transaction until it is: a refusal fails the write before anything is sent.
+ */
+function confirmedFirst(caller: CallerKey, entry: TxEntry): TxEntry {
+  if (!caller.confirmed) return entry;
+  const confirmation = caller.confirmed.then((refusal) => {
+    if (refusal) throw refusal;
+  });
+  // Awaited by the transaction; a write that fails before sending it must not leave it unhandled.
+  confirmation.catch(() => {});
+  return { ...entry, precondition: entry.precondition ? Promise.all([entry.precondition, confirmation]) : confirmation };
+}
+
 /** The org user exists and is not being deleted: the target of a join, a key or a membership. */
 export function activeOrgUserCheck(orgId: string, userId: string, onFail: OnFail): TxEntry {
   return check(keys.orgUser(orgId, userId), 'attribute_exists(PK) AND attribute_not_exists(deletingAt)', undefined, onFail);
@@ -80,7 +94,7 @@ export function activeOrgUserCheck(orgId: string, userId: string, onFail: OnFail
 export function authorityCheck(authority: Authority, now: string): TxEntry[] {
   if (authority.kind === 'operator') return [];
   const { caller } = authority;
-  const checks: TxEntry[] = [liveKeyCheck(caller.keyId, now)];
+  const checks: TxEntry[] = [confirmedFirst(caller, liveKeyCheck(caller.keyId, now))];
   if (authority.kind === 'orgUser' && authority.userId === caller.userId) {
     checks.push(
       check(keys.orgUser(authority.orgId, authority.userId), 'version = :v AND attribute_not_exists(deletingAt)', { ':v': authority.version }),

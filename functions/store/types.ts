@@ -62,6 +62,8 @@ export interface CallerKey {
   keyId: string;
   orgId: string;
   userId: string;
+  /** The principal's pending confirmation by its org user's item (`Principal.confirmed`), if any. */
+  confirmed?: Promise<Error | null>;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { readConfig } from '../../functions/config.js';
 import { createApp } from '../../functions/http/app.js';
 import type { Role } from '../../functions/domain/permissions.js';
@@ -8,9 +9,9 @@ import { adminOps } from '../../scripts/admin-ops.js';
  * A fresh app (its own key cache) on the shared DynamoDB Local table. Every test builds its own
  * organization, so test files never share data.
  */
-export function testApp(overrides: Partial<ReturnType<typeof readConfig>> = {}) {
+export function testApp(overrides: Partial<ReturnType<typeof readConfig>> = {}, client?: DynamoDBDocumentClient) {
   const config = { ...readConfig(), ...overrides };
-  const store = createStore(config);
+  const store = createStore(config, client);
   const app = createApp({ store, config });
   return { app, store, config, ops: adminOps(store) };
 }

@@ -1,7 +1,9 @@
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { parseApiKey } from '../../../functions/domain/api-key.js';
+import { createDocumentClient } from '../../../functions/store/client.js';
 import { keys } from '../../../functions/store/keys.js';
+import { sequentialDepth, type ProxyCall } from '../../../bench/lib/delay-proxy.js';
 import { call, newOrg, testApp } from '../../support/app.js';
 import { tableClient, tableTarget } from '../../support/table.js';
 
@@ -95,5 +97,62 @@ describe('a read on a cold instance', () => {
       const res = await call(app, 'GET', `/api/projects/${m.projectId}/users/me`, { key: forged });
       expect(res.status).toBe(401);
     }
+  });
+});
+
+describe('a write on a cold instance', () => {
+  /** An org with a project, a member whose tags the test changes, and an admin member's key. */
+  async function adminWriter(name: string) {
+    const org = await newOrg(seed, name);
+    const project = await org.project();
+    const admin = await org.memberWithKey(project._id, ['admin']);
+    const target = await org.member(project._id, await org.user(), ['viewer']);
+    const path = `/api/projects/${project._id}/users/${target._id}`;
+    const tagsNow = async () => (await call(seed, 'GET', path, { key: org.adminKey })).body.tags;
+    return { org, admin, path, tagsNow };
+  }
+
+  it('is not sent before the org user item confirms the key: 401 and nothing written for a user being deleted', async () => {
+    const w = await adminWriter('Cold write deleting');
+    const user = (await seed.store.getOrgUser(w.org.orgId, w.admin.userId, true))!;
+    await seed.store.markOrgUserDeleting({ user, authority: { kind: 'operator' }, actor: { keyId: null, userId: 'operator' } });
+    const res = await call(coldApp(), 'PATCH', w.path, { key: w.admin.key, body: { tags: ['after-deletion'] } });
+    expect(res.status).toBe(401);
+    expect(await w.tagsNow()).toEqual([]);
+  });
+
+  it('on a holder copy older than the org user item: 503 and nothing written; the retry commits', async () => {
+    const w = await adminWriter('Cold write stale');
+    await setOnKeyItem(w.admin.key, 'SET holder.version = :v', { ':v': 0 });
+    const app = coldApp();
+    const first = await call(app, 'PATCH', w.path, { key: w.admin.key, body: { tags: ['first'] } });
+    expect(first.status).toBe(503);
+    expect(await w.tagsNow()).toEqual([]);
+    const retry = await call(app, 'PATCH', w.path, { key: w.admin.key, body: { tags: ['retried'] } });
+    expect(retry.status).toBe(200);
+    expect(await w.tagsNow()).toEqual(['retried']);
+  });
+
+  it('reads the key, then its context beside the org user, then commits: 3 sequential DynamoDB round trips (4 when the user came first)', async () => {
+    const w = await adminWriter('Cold write round trips');
+    // Every DynamoDB call held 15 ms, so that calls sent together overlap whatever the machine's speed.
+    const calls: ProxyCall[] = [];
+    const client = createDocumentClient(seed.config);
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const start = performance.now();
+        await new Promise((resolve) => setTimeout(resolve, 15));
+        const out = await next(args);
+        calls.push({ op: String(context.commandName), label: '', start, end: performance.now() });
+        return out;
+      },
+      { step: 'initialize', name: 'roundTripRecorder' },
+    );
+    const cold = testApp({}, client);
+    const res = await call(cold, 'PATCH', w.path, { key: w.admin.key, body: { tags: ['cold'] } });
+    expect(res.status).toBe(200);
+    expect(calls.map((c) => c.op).sort()).toEqual(['BatchGetItemCommand', 'GetItemCommand', 'GetItemCommand', 'TransactWriteItemsCommand']);
+    expect(sequentialDepth(calls)).toBe(3);
+    client.destroy();
   });
 });
