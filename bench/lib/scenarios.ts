@@ -224,8 +224,21 @@ export async function createColdKeyScenarios(setup: TestApp, measured: TestApp, 
   const P = project._id;
   const member = await org.memberWithKey(P, ['editor']);
   const go = (what: string, path: string) => expectStatus(what, measured, 'GET', path, 200, { key: member.key });
+  const admin = await org.memberWithKey(P, ['admin']);
+  const target = await org.member(P, await org.user(), ['viewer']);
+  let flip = false;
   return [
     { name: 'GET /projects/:p/users/:pu (key not cached, member key)', kind: 'read', allowedRoundTrips: 2, run: () => go('cold get', `/api/projects/${P}/users/${project.ownerProjectUserId}`) },
     { name: 'GET /projects/:p/users/me (key not cached, member key)', kind: 'read', allowedRoundTrips: 2, run: () => go('cold me', `/api/projects/${P}/users/me`) },
+    {
+      // A write on a cold key: the key item, then the context beside the org user, then the transaction.
+      name: 'PATCH /projects/:p/users/:pu (key not cached, member key)',
+      kind: 'write',
+      allowedRoundTrips: 3,
+      run: () => {
+        flip = !flip;
+        return expectStatus('cold patch', measured, 'PATCH', `/api/projects/${P}/users/${target._id}`, 200, { key: admin.key, body: { tags: [flip ? 'a' : 'b'] } });
+      },
+    },
   ];
 }

@@ -1,7 +1,7 @@
 import { build, type Plugin } from 'esbuild';
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { esbuildOptions } from '../../infra/bundling.js';
+import { esbuildOptions, PROJECT_ROOT } from '../../infra/bundling.js';
 import { CACHE_DIR, type Bundle } from './bundles.js';
 
 /**
@@ -28,6 +28,31 @@ export const withoutPowertools = [
     "export const MetricUnit = { Count: 'Count', Milliseconds: 'Milliseconds' }; export class Metrics { addDimensions(){} addMetric(){} publishStoredMetrics(){} }",
   ),
 ];
+
+/**
+ * The API with only the cold request's router (project users): every other router of
+ * `functions/http/routes/` replaced by an empty one. What lazily loaded routers could save at most.
+ */
+export function onlyRouter(kept: string): Plugin[] {
+  const dir = path.join(PROJECT_ROOT, 'functions', 'http', 'routes');
+  const exported = readdirSync(dir)
+    .filter((file) => file.endsWith('.ts') && file !== `${kept}.ts`)
+    .flatMap((file) => [...readFileSync(path.join(dir, file), 'utf8').matchAll(/^export const (\w+Routes)\b/gm)].map((m) => m[1]!));
+  const stubbed = new RegExp(`^\\./routes/(?!${kept}\\.js$)[a-z-]+\\.js$`);
+  return [
+    {
+      name: 'only-router',
+      setup(b) {
+        b.onResolve({ filter: stubbed }, (args) => ({ path: args.path, namespace: 'empty-router' }));
+        b.onLoad({ filter: /.*/, namespace: 'empty-router' }, () => ({
+          contents: `import { OpenAPIHono } from '@hono/zod-openapi'; const empty = new OpenAPIHono(); export { ${exported.map((name) => `empty as ${name}`).join(', ')} };`,
+          loader: 'js',
+          resolveDir: PROJECT_ROOT,
+        }));
+      },
+    },
+  ];
+}
 
 export async function variantBundle(name: string, entry: string, plugins: Plugin[]): Promise<Bundle> {
   const dir = path.join(CACHE_DIR, name);
