@@ -100,7 +100,8 @@ interface ProjectPage {
  * A listing of one project, for a caller that must see it: one round trip.
  * - a `global` key needs no membership, and the page's own items prove the project exists and in
  *   which org (every item of the project's partition was written with both), so the page and the
- *   org's roles are all it reads. An empty page proves nothing: the project is read after it.
+ *   org's roles are all it reads. An empty page proves nothing, and a project the key cannot see
+ *   must take as long as a missing one: in both cases the project is read after the page.
  * - any other key: its access and the page in parallel.
  */
 export async function pageInProject<P extends ProjectPage>(c: Context<AppEnv>, projectId: string, list: (store: Store) => Promise<P>) {
@@ -109,7 +110,10 @@ export async function pageInProject<P extends ProjectPage>(c: Context<AppEnv>, p
   if (principal.key.scope === 'global') {
     const [page, catalog] = await Promise.all([list(store), store.getCatalog(principal.key.orgId)]);
     const evidence = page.items.find((item) => item.projectId === projectId);
-    if (evidence) return { caller: visible(callerIn(principal, projectId, evidence.orgId, null, catalog)), page, catalog };
+    const caller = evidence ? callerIn(principal, projectId, evidence.orgId, null, catalog) : null;
+    if (caller) return { caller, page, catalog };
+    // No evidence, or a project this key cannot see: the project is read either way, so that a
+    // hidden project costs the same round trips as a missing one.
     const context = await readContext(store, principal, projectId);
     return { caller: visible(context.caller), page, catalog: context.catalog };
   }

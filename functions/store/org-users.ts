@@ -52,7 +52,13 @@ const createOrgUser: Method<'createOrgUser'> = ({ table, clock }) => async (inpu
 /** First step of deleting an org user: from now on it can join nothing and get no key. */
 const markOrgUserDeleting: Method<'markOrgUserDeleting'> = ({ table, clock }) => async ({ user, authority }) => {
   const now = clock.now();
-  if (user.deletingAt) return;
+  // Resuming a deletion marks nothing, but the caller's authority is still checked at this moment
+  // (its key live, its user confirmed and active): the steps that follow run as the operator.
+  if (user.deletingAt) {
+    const checks = authorityCheck(authority, now);
+    if (checks.length > 0) await table.transact(checks);
+    return;
+  }
   await table.transact([
     update(keys.orgUser(user.orgId, user.userId), {
       condition: 'attribute_exists(PK) AND orgRole <> :owner',

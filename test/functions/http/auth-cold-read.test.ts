@@ -1,10 +1,10 @@
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { parseApiKey } from '../../../functions/domain/api-key.js';
-import { createDocumentClient } from '../../../functions/store/client.js';
 import { keys } from '../../../functions/store/keys.js';
-import { sequentialDepth, type ProxyCall } from '../../../bench/lib/delay-proxy.js';
+import { sequentialDepth } from '../../../bench/lib/delay-proxy.js';
 import { call, newOrg, testApp } from '../../support/app.js';
+import { recordingClient } from '../../support/recording-client.js';
 import { tableClient, tableTarget } from '../../support/table.js';
 
 /**
@@ -121,6 +121,20 @@ describe('a write on a cold instance', () => {
     expect(await w.tagsNow()).toEqual([]);
   });
 
+  it('resuming the deletion of another user waits too: a caller being deleted gets a 401 and the other user stays', async () => {
+    const org = await newOrg(seed, 'Cold resumed deletion');
+    const adminId = await org.user({ orgRole: 'admin' });
+    const adminKey = await org.key(adminId, 'read-write');
+    const targetId = await org.user();
+    const operator = { authority: { kind: 'operator' as const }, actor: { keyId: null, userId: 'operator' } };
+    // A deletion started earlier (say, blocked by a project the target owned) and not finished.
+    await seed.store.markOrgUserDeleting({ user: (await seed.store.getOrgUser(org.orgId, targetId, true))!, ...operator });
+    await seed.store.markOrgUserDeleting({ user: (await seed.store.getOrgUser(org.orgId, adminId, true))!, ...operator });
+    const res = await call(coldApp(), 'DELETE', `/api/users/${targetId}`, { key: adminKey });
+    expect(res.status).toBe(401);
+    expect(await seed.store.getOrgUser(org.orgId, targetId, true)).not.toBeNull();
+  });
+
   it('on a holder copy older than the org user item: 503 and nothing written; the retry commits', async () => {
     const w = await adminWriter('Cold write stale');
     await setOnKeyItem(w.admin.key, 'SET holder.version = :v', { ':v': 0 });
@@ -135,19 +149,7 @@ describe('a write on a cold instance', () => {
 
   it('reads the key, then its context beside the org user, then commits: 3 sequential DynamoDB round trips (4 when the user came first)', async () => {
     const w = await adminWriter('Cold write round trips');
-    // Every DynamoDB call held 15 ms, so that calls sent together overlap whatever the machine's speed.
-    const calls: ProxyCall[] = [];
-    const client = createDocumentClient(seed.config);
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        const start = performance.now();
-        await new Promise((resolve) => setTimeout(resolve, 15));
-        const out = await next(args);
-        calls.push({ op: String(context.commandName), label: '', start, end: performance.now() });
-        return out;
-      },
-      { step: 'initialize', name: 'roundTripRecorder' },
-    );
+    const { client, calls } = recordingClient(seed.config);
     const cold = testApp({}, client);
     const res = await call(cold, 'PATCH', w.path, { key: w.admin.key, body: { tags: ['cold'] } });
     expect(res.status).toBe(200);

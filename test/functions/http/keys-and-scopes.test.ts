@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { API_KEY_PATTERN, SECRET_BODY_LENGTH, formatApiKey, hashSecret, parseApiKey, secretWithChecksum } from '../../../functions/domain/api-key.js';
+import { sequentialDepth } from '../../../bench/lib/delay-proxy.js';
 import { call, newOrg, testApp } from '../../support/app.js';
+import { recordingClient } from '../../support/recording-client.js';
 
 const t = testApp();
 let org: Awaited<ReturnType<typeof newOrg>>;
@@ -108,6 +110,20 @@ describe('key scopes', () => {
       expect(refused.text, path).not.toContain(foreign.ownerProjectUserId);
     }
     expect((await call(t, 'GET', `/api/projects/${mine._id}/audit`, { key: globalKey })).status).toBe(200);
+
+    // A hidden project costs the round trips of a missing one: its members' existence is not timed out of it.
+    const { client, calls } = recordingClient(t.config);
+    const recorded = testApp({}, client);
+    const depthOf = async (path: string) => {
+      calls.length = 0;
+      expect((await call(recorded, 'GET', path, { key: globalKey })).status, path).toBe(404);
+      return sequentialDepth(calls);
+    };
+    await call(recorded, 'GET', users(mine._id), { key: globalKey }); // the key and the roles, cached
+    const hidden = await depthOf(users(foreign._id));
+    const missing = await depthOf(users('prj_0000000000aaaaaaaaaaaaaaaa'));
+    expect(hidden).toBe(missing);
+    client.destroy();
   });
 
   it('a key pinned to one project cannot see any other (404), even as a member there', async () => {
