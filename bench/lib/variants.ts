@@ -38,12 +38,15 @@ export function onlyRouter(kept: string): Plugin[] {
   const exported = readdirSync(dir)
     .filter((file) => file.endsWith('.ts') && file !== `${kept}.ts`)
     .flatMap((file) => [...readFileSync(path.join(dir, file), 'utf8').matchAll(/^export const (\w+Routes)\b/gm)].map((m) => m[1]!));
-  const stubbed = new RegExp(`^\\./routes/(?!${kept}\\.js$)[a-z-]+\\.js$`);
+  // esbuild filters are Go regular expressions (no lookahead): the kept router is let through below.
+  const routerImport = /^\.\/routes\/[a-z-]+\.js$/;
   return [
     {
       name: 'only-router',
       setup(b) {
-        b.onResolve({ filter: stubbed }, (args) => ({ path: args.path, namespace: 'empty-router' }));
+        b.onResolve({ filter: routerImport }, (args) =>
+          args.path === `./routes/${kept}.js` ? undefined : { path: args.path, namespace: 'empty-router' },
+        );
         b.onLoad({ filter: /.*/, namespace: 'empty-router' }, () => ({
           contents: `import { OpenAPIHono } from '@hono/zod-openapi'; const empty = new OpenAPIHono(); export { ${exported.map((name) => `empty as ${name}`).join(', ')} };`,
           loader: 'js',
