@@ -11,6 +11,8 @@ export function quantile(values: readonly number[], q: number): number {
 
 export const median = (values: readonly number[]) => quantile(values, 0.5);
 
+export const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+
 export const round = (value: number, digits = 1) => {
   const f = 10 ** digits;
   return Math.round(value * f) / f;

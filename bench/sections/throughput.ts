@@ -6,7 +6,7 @@ import { bundle, CACHE_DIR } from '../lib/bundles.js';
 import { cpuMeter, findDynamoLocalPid } from '../lib/cpu.js';
 import { summarizeProfile } from '../lib/profile.js';
 import { seedMembers } from '../lib/seed.js';
-import { fmt, fmtInt, markdownTable, median, pass, round } from '../lib/stats.js';
+import { fmt, fmtInt, markdownTable, mean, median, pass, round } from '../lib/stats.js';
 import { DEPLOYED_NODE_ARGS } from './cold-start.js';
 import { appFor, expectStatus, orgWithProject, TABLE_NAME, type World } from '../lib/world.js';
 import { keys } from '../../functions/store/keys.js';
@@ -92,7 +92,6 @@ async function cannon(url: string, path: string, key: string, connections: numbe
 /** The limit's own warm-up in each of its (fresh) processes, before the measured part. */
 const LIMIT_WARMUP_SECONDS = 1;
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 /** Per-key mean of CPU readings (% of one core). */
 const meanOf = (readings: Record<string, number>[]) =>
   Object.fromEntries(Object.keys(readings[0] ?? {}).map((k) => [k, Math.round(mean(readings.map((r) => r[k]!)))]));

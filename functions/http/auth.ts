@@ -30,15 +30,7 @@ interface CacheEntry {
   cachedUntil: number;
 }
 
-/** A principal, and what must still hold for an answer given to it: settles with the failure, if any. */
-export interface ProvisionalPrincipal {
-  principal: Principal;
-  /** Resolves to null once the org user's own item confirms the principal, else to the error to answer. */
-  confirmed: Promise<Error | null>;
-}
-
 const MAX_CACHE_ENTRIES = 10_000;
-const CONFIRMED: Promise<null> = Promise.resolve(null);
 
 export function createAuthenticator(store: Store, options: { cacheSeconds: number }) {
   /** keyId → resolved key and user, trusted for reads for at most `cacheSeconds` (≤ KEY_CACHE_MAX_SECONDS). */
@@ -84,31 +76,28 @@ export function createAuthenticator(store: Store, options: { cacheSeconds: numbe
   }
 
   return {
-    /** The principal for an Authorization header, or a 401. `fresh` bypasses the cache. */
-    async authenticate(header: string | undefined, fresh = false): Promise<Principal> {
-      const parsed = parse(header);
-      const hit = fresh ? undefined : cached(parsed);
-      if (hit) return { key: hit.key, user: hit.user };
-      const key = await liveKey(parsed);
+    /**
+     * The principal for an Authorization header as the table says now (the key item, then its org
+     * user), never from the cache, which it refreshes; or a 401. For a write that must decide again.
+     */
+    async authenticate(header: string | undefined): Promise<Principal> {
+      const key = await liveKey(parse(header));
       const { user } = remember(key, await liveUser(key));
       return { key, user };
     },
 
     /**
-     * The principal as soon as the key item is read, from the holder it carries, and the
-     * confirmation by the org user's item, read meanwhile (also on the principal, so that a write's
-     * transaction waits for it). The caller must not answer before `confirmed` settles. Keys without
-     * a holder (minted before it was kept) read the user first.
+     * The principal from the cache or, as soon as the key item is read, from the holder it carries,
+     * with `confirmed`: the org user's item, read meanwhile, confirming it (a write's transaction
+     * waits for it). The caller must not answer before `confirmed` settles. Keys without a holder
+     * (minted before it was kept) read the user first.
      */
-    async authenticateProvisionally(header: string | undefined): Promise<ProvisionalPrincipal> {
+    async authenticateProvisionally(header: string | undefined): Promise<Principal> {
       const parsed = parse(header);
       const hit = cached(parsed);
-      if (hit) return { principal: { key: hit.key, user: hit.user }, confirmed: CONFIRMED };
+      if (hit) return { key: hit.key, user: hit.user };
       const key = await liveKey(parsed);
-      if (!key.holder) {
-        const { user } = remember(key, await liveUser(key));
-        return { principal: { key, user }, confirmed: CONFIRMED };
-      }
+      if (!key.holder) return { key, user: remember(key, await liveUser(key)).user };
       const provisional: OrgUser = { ...key.holder, orgId: key.orgId, userId: key.userId };
       const confirmed = liveUser(key).then(
         (user) => {
@@ -119,7 +108,7 @@ export function createAuthenticator(store: Store, options: { cacheSeconds: numbe
         },
         (error: Error) => error,
       );
-      return { principal: { key, user: provisional, confirmed }, confirmed };
+      return { key, user: provisional, confirmed };
     },
 
     /** A key revoked through this process stops working here at once, not after the cache window. */

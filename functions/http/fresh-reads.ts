@@ -27,13 +27,13 @@ export async function withFreshReads<T>(
       if (error instanceof DomainError && error.status === 401) auth.forget(principal.key.keyId);
       // Contention can hide the reason a write could not commit; a dead key is a 401, not a retryable 503.
       if (error instanceof WriteContentionError) {
-        await auth.authenticate(c.req.header('Authorization'), true).catch((refused: unknown) => {
+        await auth.authenticate(c.req.header('Authorization')).catch((refused: unknown) => {
           if (refused instanceof DomainError && refused.status === 401) throw refused;
         });
       }
       if (!(error instanceof StaleReadError)) throw error;
       if (i >= MAX_STALE_RETRIES) throw contended();
-      principal = await auth.authenticate(c.req.header('Authorization'), true);
+      principal = await auth.authenticate(c.req.header('Authorization'));
       c.set('principal', principal);
     }
   }

@@ -46,10 +46,10 @@ export const trace = (observability: Observability) =>
  * route answered (401 first, as in the order of checks).
  */
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
-  const { principal, confirmed } = await c.var.services.auth.authenticateProvisionally(c.req.header('Authorization'));
+  const principal = await c.var.services.auth.authenticateProvisionally(c.req.header('Authorization'));
   c.set('principal', principal);
   await next();
-  const refused = await confirmed;
+  const refused = await principal.confirmed;
   if (refused) throw refused;
 });
 
