@@ -30,6 +30,23 @@ export const withoutPowertools = [
 ];
 
 /**
+ * The API with no zod at all: `zod` and `@hono/zod-openapi` replaced by stubs (bench/lib/stubs/)
+ * whose schemas accept anything, so nothing is validated and no schema is built. Not a working API:
+ * the upper bound of what replacing zod on the request path (validators compiled ahead of time,
+ * the document built at deploy time) could save at cold start.
+ */
+export const withoutZod: Plugin[] = [
+  {
+    name: 'without-zod',
+    setup(b) {
+      const stubs = path.join(PROJECT_ROOT, 'bench', 'lib', 'stubs');
+      b.onResolve({ filter: /^zod(\/.*)?$/ }, () => ({ path: path.join(stubs, 'zod.mjs') }));
+      b.onResolve({ filter: /^@hono\/zod-openapi$/ }, () => ({ path: path.join(stubs, 'zod-openapi.mjs') }));
+    },
+  },
+];
+
+/**
  * The API with only the cold request's router (project users): every other router of
  * `functions/http/routes/` replaced by an empty one. What lazily loaded routers could save at most.
  */

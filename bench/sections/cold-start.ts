@@ -4,7 +4,7 @@ import path from 'node:path';
 import { NODE_OPTIONS } from '../../infra/bundling.js';
 import { bundle, CACHE_DIR, type Bundle } from '../lib/bundles.js';
 import { summarizeProfile } from '../lib/profile.js';
-import { onlyRouter, variantBundle, withoutPowertools } from '../lib/variants.js';
+import { onlyRouter, variantBundle, withoutPowertools, withoutZod } from '../lib/variants.js';
 import { fmt, kb, markdownTable, median, pass, round } from '../lib/stats.js';
 import { appFor, orgWithProject, type World } from '../lib/world.js';
 import { FRONT_DOORS } from '../../test/support/aws-events.js';
@@ -79,6 +79,7 @@ export async function coldStart(world: World, samples: number): Promise<{ result
   const floor = await bundle('stack-floor', 'bench/stack-floor-handler.ts');
   const noPowertools = await variantBundle('api-without-powertools', 'functions/api.ts', withoutPowertools);
   const oneRouter = await variantBundle('api-one-router', 'functions/api.ts', onlyRouter('project-users'));
+  const noZod = await variantBundle('api-without-zod', 'functions/api.ts', withoutZod);
   const setup = appFor(world.config);
   const fixture = await orgWithProject(setup, 'cold start');
   setup.client.destroy();
@@ -99,7 +100,7 @@ export async function coldStart(world: World, samples: number): Promise<{ result
   ] as const;
   const runs: { bundle: Bundle; variant: (typeof variants)[number] }[] = [];
   for (const variant of variants) for (const b of [api, baseline]) runs.push({ bundle: b, variant });
-  for (const b of [floor, noPowertools, oneRouter]) runs.push({ bundle: b, variant: variants[0] });
+  for (const b of [floor, noPowertools, oneRouter, noZod]) runs.push({ bundle: b, variant: variants[0] });
   // Warm the OS file cache and DynamoDB Local; then rotate the order, so drift hits all alike.
   for (const r of runs) await runChild(world, r.bundle.outfile, eventFile, r.variant.args);
   const results = new Map<string, Sample[]>();
@@ -165,6 +166,11 @@ export async function coldStart(world: World, samples: number): Promise<{ result
       name: 'API with only the cold request\'s router (the other 8 stubbed out): the most lazily loaded routers could save',
       bundle: oneRouter,
       figures: figures(`deployed/${oneRouter.name}`),
+    },
+    {
+      name: 'API without zod: `zod` and `@hono/zod-openapi` stubbed out ([`bench/lib/stubs/`](lib/stubs/)), nothing validated: the most validators compiled ahead of time could save',
+      bundle: noZod,
+      figures: figures(`deployed/${noZod.name}`),
     },
   ].map((w) => ({ name: w.name, bytes: w.bundle.bytes, ...w.figures, ratio: round(w.figures.totalMs / deployed.baseline.totalMs, 2) }));
   const info = (b: Bundle) => ({
