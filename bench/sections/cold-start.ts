@@ -8,6 +8,7 @@ import { onlyRouter, variantBundle, withoutPowertools, withoutZod } from '../lib
 import { fmt, kb, markdownTable, median, pass, round } from '../lib/stats.js';
 import { appFor, orgWithProject, type World } from '../lib/world.js';
 import { FRONT_DOORS } from '../../test/support/aws-events.js';
+import { startFakeAws } from '../../test/support/fake-aws.js';
 
 const CHILD = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'cold-start-child.mjs');
 
@@ -23,11 +24,11 @@ interface Sample {
   rssBytes: number;
 }
 
-function runChild(world: World, bundleFile: string, eventFile: string, execArgv: string[]): Promise<Sample> {
+function runChild(world: World, bundleFile: string, eventFile: string, execArgv: string[], env: NodeJS.ProcessEnv = {}): Promise<Sample> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = fork(CHILD, [bundleFile, eventFile], {
-      env: world.childEnv(),
+      env: { ...world.childEnv(), ...env },
       execArgv,
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
@@ -94,22 +95,39 @@ export async function coldStart(world: World, samples: number): Promise<{ result
   const eventFile = path.join(CACHE_DIR, 'cold-start-event.json');
   writeFileSync(eventFile, JSON.stringify(event));
 
+  // On Lambda the API first reads its cursor secret from Secrets Manager (functions/config.ts
+  // loadConfig): here from a local stand-in speaking its wire protocol (no TLS, no network latency).
+  const secretsManager = await startFakeAws();
+  const secretArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ProjectUsersbenchCursorSecret-AbCdEf';
+  secretsManager.secrets[secretArn] = 'BenchCursorSecret'.padEnd(64, '0123456789');
+  const onLambda = {
+    AWS_LAMBDA_FUNCTION_NAME: 'ProjectUsers-bench-ApiFunction',
+    CURSOR_SECRET_ARN: secretArn,
+    SECRETS_MANAGER_ENDPOINT: secretsManager.endpoint,
+  };
   const variants = [
-    { name: 'deployed', args: DEPLOYED_NODE_ARGS },
-    { name: 'plain', args: [] as string[] },
+    { name: 'deployed', args: DEPLOYED_NODE_ARGS, env: {} },
+    { name: 'plain', args: [] as string[], env: {} },
+    { name: 'lambda', args: DEPLOYED_NODE_ARGS, env: onLambda },
   ] as const;
   const runs: { bundle: Bundle; variant: (typeof variants)[number] }[] = [];
-  for (const variant of variants) for (const b of [api, baseline]) runs.push({ bundle: b, variant });
+  for (const variant of variants.slice(0, 2)) for (const b of [api, baseline]) runs.push({ bundle: b, variant });
+  runs.push({ bundle: api, variant: variants[2] });
   for (const b of [floor, noPowertools, oneRouter, noZod]) runs.push({ bundle: b, variant: variants[0] });
-  // Warm the OS file cache and DynamoDB Local; then rotate the order, so drift hits all alike.
-  for (const r of runs) await runChild(world, r.bundle.outfile, eventFile, r.variant.args);
   const results = new Map<string, Sample[]>();
-  for (let i = 0; i < samples; i++) {
-    const order = runs.map((_, j) => runs[(j + i) % runs.length]!);
-    for (const r of order) {
-      const key = `${r.variant.name}/${r.bundle.name}`;
-      results.set(key, [...(results.get(key) ?? []), await runChild(world, r.bundle.outfile, eventFile, r.variant.args)]);
+  try {
+    // Warm the OS file cache and DynamoDB Local; then rotate the order, so drift hits all alike.
+    for (const r of runs) await runChild(world, r.bundle.outfile, eventFile, r.variant.args, r.variant.env);
+    for (let i = 0; i < samples; i++) {
+      const order = runs.map((_, j) => runs[(j + i) % runs.length]!);
+      for (const r of order) {
+        const key = `${r.variant.name}/${r.bundle.name}`;
+        results.set(key, [...(results.get(key) ?? []), await runChild(world, r.bundle.outfile, eventFile, r.variant.args, r.variant.env)]);
+      }
     }
+    if (secretsManager.secretReads.length !== samples + 1) throw new Error(`expected ${samples + 1} cursor secret reads, saw ${secretsManager.secretReads.length}`);
+  } finally {
+    await secretsManager.close();
   }
   const figures = (key: string): ColdStartFigures => {
     const s = results.get(key)!;
@@ -155,7 +173,13 @@ export async function coldStart(world: World, samples: number): Promise<{ result
   const target = 1.1;
   const deployed = pair('deployed');
   const plain = pair('plain');
+  const lambda = figures(`lambda/${api.name}`);
   const whatIf = [
+    {
+      name: 'API as on Lambda: its cursor secret read first (`GetSecretValue`, from a local Secrets Manager stand-in: no TLS, no network latency)',
+      bundle: api,
+      figures: lambda,
+    },
     {
       name: 'stack floor: the baseline route on `@hono/zod-openapi` + Powertools, no project logic ([`bench/stack-floor-handler.ts`](stack-floor-handler.ts))',
       bundle: floor,
