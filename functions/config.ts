@@ -13,10 +13,11 @@ export interface Config {
   dynamoEndpoint: string | undefined;
   /**
    * Signs pagination cursors so a forged cursor is rejected. On Lambda: the Secrets Manager secret
-   * at `CURSOR_SECRET_ARN`, read once per cold start by `loadConfig`. Locally: `CURSOR_SECRET`, or
-   * a random secret per process. Never derived from a name.
+   * at `CURSOR_SECRET_ARN`, as a function that reads it (`loadConfig`): the store calls it once at
+   * load, beside the first request, and again only after a failed read. Locally: `CURSOR_SECRET`,
+   * or a random secret per process. Never derived from a name.
    */
-  cursorSecret: string;
+  cursorSecret: string | (() => Promise<string>);
   /** How long a resolved API key may be trusted from memory by reads (capped at 5 s). */
   keyCacheSeconds: number;
   /** `json` (one JSON object per line, the default on Lambda) or `pretty` (the default locally). */
@@ -67,9 +68,9 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
 
 /**
  * The configuration from the environment alone. With `CURSOR_SECRET_ARN` set, use `loadConfig`,
- * which reads the secret first and passes it in `resolved`.
+ * which passes the function that reads the secret in `resolved`.
  */
-export function readConfig(env: NodeJS.ProcessEnv = process.env, resolved: { cursorSecret?: string } = {}): Config {
+export function readConfig(env: NodeJS.ProcessEnv = process.env, resolved: { cursorSecret?: Config['cursorSecret'] } = {}): Config {
   const tableName = required(env, 'TABLE_NAME');
   const keyCacheSeconds = Number(env.KEY_CACHE_SECONDS ?? KEY_CACHE_MAX_SECONDS);
   if (!Number.isFinite(keyCacheSeconds) || keyCacheSeconds < 0 || keyCacheSeconds > KEY_CACHE_MAX_SECONDS) {
@@ -95,20 +96,29 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, resolved: { cur
 }
 
 /**
- * `readConfig`, after reading what the environment only points at: with `CURSOR_SECRET_ARN`, the
- * cursor secret, in one Secrets Manager `GetSecretValue` call. The Lambda entries await it at load,
- * so it runs once per cold start, and any failure fails the cold start with the reason.
- * `SECRETS_MANAGER_ENDPOINT` points the client at a local stand-in (tests).
+ * `readConfig`, with what the environment only points at: with `CURSOR_SECRET_ARN`, a function
+ * that reads the cursor secret in one Secrets Manager `GetSecretValue` call. The store calls it at
+ * load without waiting for it, so on a cold Lambda the call overlaps the first request's own reads
+ * instead of coming before them (one sequential round trip to another service fewer); the API
+ * answers no request and sends no write without it (app.ts `requireCursorSecret`), and a failed
+ * read is a 503 with the reason logged, read again by the next request. A missing or contradictory
+ * setting still fails the cold start. `SECRETS_MANAGER_ENDPOINT` points the client at a local
+ * stand-in (tests).
  */
 export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<Config> {
   const arn = env.CURSOR_SECRET_ARN;
   if (!arn) return readConfig(env);
   if (env.CURSOR_SECRET) throw new Error('Set CURSOR_SECRET or CURSOR_SECRET_ARN, not both');
-  let secret: string;
-  try {
-    secret = await readSecretString(arn, { region: regionOf(env), endpoint: env.SECRETS_MANAGER_ENDPOINT || undefined });
-  } catch (error) {
-    throw new Error(`Cannot read the cursor secret ${arn} from Secrets Manager: ${(error as Error).message}`, { cause: error });
-  }
-  return readConfig(env, { cursorSecret: checkedCursorSecret(secret, 'The secret at CURSOR_SECRET_ARN') });
+  const region = regionOf(env);
+  const endpoint = env.SECRETS_MANAGER_ENDPOINT || undefined;
+  const readCursorSecret = async () => {
+    let secret: string;
+    try {
+      secret = await readSecretString(arn, { region, endpoint });
+    } catch (error) {
+      throw new Error(`Cannot read the cursor secret ${arn} from Secrets Manager: ${(error as Error).message}`, { cause: error });
+    }
+    return checkedCursorSecret(secret, 'The secret at CURSOR_SECRET_ARN');
+  };
+  return readConfig(env, { cursorSecret: readCursorSecret });
 }

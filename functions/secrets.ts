@@ -3,8 +3,8 @@ import { localEndpoint } from './aws.js';
 
 /**
  * One secret's current string value (`AWSCURRENT`), read with the real Secrets Manager client: one
- * `GetSecretValue` call. `loadConfig` (functions/config.ts) calls it once per cold start; whatever
- * fails here fails the cold start. `endpoint` points the client at a local stand-in (tests).
+ * `GetSecretValue` call. The function `loadConfig` (functions/config.ts) hands over calls it once
+ * per cold start, and again only after a failure. `endpoint` points the client at a local stand-in (tests).
  */
 export async function readSecretString(secretId: string, options: { region: string; endpoint?: string }): Promise<string> {
   const client = new SecretsManagerClient({

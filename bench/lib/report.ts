@@ -149,9 +149,9 @@ variants interleaved. Environment: \`TABLE_NAME\`, \`DYNAMODB_ENDPOINT\`, \`AWS_
 defaults \`LOG_FORMAT=json\`, \`METRICS=on\` (every feature on); node flags: the stack's \`NODE_OPTIONS\`. Baseline:
 [\`bench/baseline-handler.ts\`](baseline-handler.ts), one Hono route doing one \`GetCommand\`, same SDK, same bundling.
 The API's first request reads the key (\`GetItem\`), then the route's item beside the key's org user (\`GetItem\` ∥ \`GetItem\`): two sequential round trips.
-On Lambda the API also reads its cursor secret from Secrets Manager before the first request (\`loadConfig\`, one \`GetSecretValue\`):
-the *as on Lambda* row adds that call, answered by a local stand-in, so it omits the TLS handshake and the network latency AWS adds;
-the other rows, like the baseline, read no secret.
+On Lambda the API also reads its cursor secret from Secrets Manager (\`loadConfig\`, one \`GetSecretValue\`), started at load and
+awaited only before the first answer, so it overlaps the first request's own reads: the *as on Lambda* row adds that call, answered
+by a local stand-in (no TLS handshake, no network latency); the other rows, like the baseline, read no secret.
 
 ${tables.coldStart}
 

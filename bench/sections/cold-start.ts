@@ -95,8 +95,9 @@ export async function coldStart(world: World, samples: number): Promise<{ result
   const eventFile = path.join(CACHE_DIR, 'cold-start-event.json');
   writeFileSync(eventFile, JSON.stringify(event));
 
-  // On Lambda the API first reads its cursor secret from Secrets Manager (functions/config.ts
-  // loadConfig): here from a local stand-in speaking its wire protocol (no TLS, no network latency).
+  // On Lambda the API also reads its cursor secret from Secrets Manager, beside the first request
+  // (functions/config.ts loadConfig): here from a local stand-in speaking its wire protocol (no TLS,
+  // no network latency).
   const secretsManager = await startFakeAws();
   const secretArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ProjectUsersbenchCursorSecret-AbCdEf';
   secretsManager.secrets[secretArn] = 'BenchCursorSecret'.padEnd(64, '0123456789');
@@ -176,7 +177,7 @@ export async function coldStart(world: World, samples: number): Promise<{ result
   const lambda = figures(`lambda/${api.name}`);
   const whatIf = [
     {
-      name: 'API as on Lambda: its cursor secret read first (`GetSecretValue`, from a local Secrets Manager stand-in: no TLS, no network latency)',
+      name: 'API as on Lambda: its cursor secret read beside the first request (`GetSecretValue`, from a local Secrets Manager stand-in: no TLS, no network latency)',
       bundle: api,
       figures: lambda,
     },

@@ -67,3 +67,27 @@ export const requireJsonBody = createMiddleware<AppEnv>(async (c, next) => {
   }
   await next();
 });
+
+/**
+ * The API answers no read and sends no write without its cursor secret (config.ts `loadConfig`):
+ * on a cold Lambda the secret is still being read, beside the first request. A read goes on and
+ * waits for it before answering; a write waits for it before it starts, so that a 503 never
+ * follows a committed change. A failed read is a 503 (`Retry-After`) logged with its reason, and
+ * the next request reads the secret again.
+ */
+export const requireCursorSecret = (observability: Observability) =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    // Settled at once (to the failure, or null), so a failure while the route runs is handled.
+    const secret = c.var.services.store.cursors.ready().then(
+      () => null,
+      (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+    );
+    const reads = c.req.method === 'GET' || c.req.method === 'HEAD';
+    if (reads) await next();
+    const failure = await secret;
+    if (failure) {
+      observability.error('Cursor secret unavailable', { requestId: c.get('requestId'), error: failure.message });
+      throw errors.unavailable();
+    }
+    if (!reads) await next();
+  });

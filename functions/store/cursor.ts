@@ -16,10 +16,37 @@ export function invalidCursor() {
   return errors.validation('The cursor is not valid for this listing.', [{ path: 'cursor', message: 'invalid cursor' }]);
 }
 
-export function createCursorCodec(secret: string) {
-  const mac = (payload: string) => createHmac('sha256', secret).update(payload).digest().subarray(0, MAC_BYTES);
+/**
+ * The signing secret: known now (local), or read by a function (on Lambda, from Secrets Manager)
+ * that `createCursorCodec` calls at once, so that the read overlaps the first request's own reads.
+ */
+export type CursorSecret = string | (() => Promise<string>);
+
+const READY = Promise.resolve();
+
+export function createCursorCodec(secret: CursorSecret) {
+  let key = typeof secret === 'string' ? secret : undefined;
+  let reading: Promise<void> | undefined;
+  const read = (source: () => Promise<string>) =>
+    (reading ??= source().then(
+      (value) => {
+        key = value;
+      },
+      (error: unknown) => {
+        // Read again by the next `ready()`, not remembered as failed for the life of the instance.
+        reading = undefined;
+        throw error;
+      },
+    ));
+  if (typeof secret === 'function') read(secret).catch(() => undefined);
+  const mac = (payload: string) => {
+    if (key === undefined) throw new Error('The cursor secret is not read yet: await ready() before encode() or decode()');
+    return createHmac('sha256', key).update(payload).digest().subarray(0, MAC_BYTES);
+  };
 
   return {
+    /** Settles once the secret is known; rejects with the reason its read failed (and reads it again next time). */
+    ready: (): Promise<void> => (key !== undefined || typeof secret === 'string' ? READY : read(secret)),
     encode(listing: string, startKey: StartKey): string {
       const payload = Buffer.from(JSON.stringify({ l: listing, k: startKey })).toString('base64url');
       return `${payload}.${mac(payload).toString('base64url')}`;

@@ -7,7 +7,7 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { DomainError, errors } from '../domain/errors.js';
-import { createCursorCodec, invalidCursor, startKeyFitsQuery, type CursorCodec, type StartKey } from './cursor.js';
+import { createCursorCodec, invalidCursor, startKeyFitsQuery, type CursorCodec, type CursorSecret, type StartKey } from './cursor.js';
 import { GSI1, type ItemKey } from './keys.js';
 import type { RangeQuery } from './queries.js';
 
@@ -221,6 +221,7 @@ async function batchGet(db: Db, itemKeys: ItemKey[], consistent: boolean): Promi
 async function queryPage<T>(db: Db, listing: string, query: RangeQuery, page: { limit: number; cursor?: string }): Promise<Page<T>> {
   const { input, keyAttributes } = query;
   const { limit } = page;
+  await db.cursors.ready();
   let startKey: StartKey | undefined = page.cursor ? db.cursors.decode(listing, page.cursor) : undefined;
   // Signed is not enough: a start key outside this Query is DynamoDB's ValidationException (a 500).
   if (startKey && !startKeyFitsQuery(startKey, input, keyAttributes)) throw invalidCursor();
@@ -302,7 +303,7 @@ export interface Table {
   transact(entries: TxEntry[]): Promise<void>;
 }
 
-export function createTable(client: DynamoDBDocumentClient, config: { tableName: string; cursorSecret: string }): Table {
+export function createTable(client: DynamoDBDocumentClient, config: { tableName: string; cursorSecret: CursorSecret }): Table {
   const db: Db = { client, TableName: config.tableName, cursors: createCursorCodec(config.cursorSecret) };
   return {
     name: db.TableName,

@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, MIN_CURSOR_SECRET_LENGTH, readConfig } from '../../functions/config.js';
+import { loadConfig, MIN_CURSOR_SECRET_LENGTH, readConfig, type Config } from '../../functions/config.js';
 import { PROJECT_ROOT } from '../../infra/bundling.js';
 import { startFakeAws, type FakeAws } from '../support/fake-aws.js';
 
 /**
- * The cursor signing secret: read once at load, from Secrets Manager on Lambda (through the real
+ * The cursor signing secret: read once, from Secrets Manager on Lambda (through the real
  * SDK client, pointed at the local stand-in), given or random per process locally, never derived
  * from a name, and a loud failure when Lambda has none.
  */
@@ -24,25 +24,34 @@ afterAll(() => fake.close());
 const env = (vars: Record<string, string>) => ({ TABLE_NAME: 'project-users-config-test', AWS_REGION: 'us-east-1', ...vars });
 const onLambda = { AWS_LAMBDA_FUNCTION_NAME: 'ProjectUsers-dev-ApiFunction' };
 
+/** The function that reads a secret from Secrets Manager, as loadConfig hands it over on Lambda. */
+function reader(secret: Config['cursorSecret']): () => Promise<string> {
+  if (typeof secret !== 'function') throw new Error(`expected a function that reads the secret, got ${typeof secret}`);
+  return secret;
+}
+
 describe('cursor secret', () => {
-  it('on Lambda, CURSOR_SECRET_ARN is read from Secrets Manager: one GetSecretValue call, its value signs', async () => {
+  it('on Lambda, CURSOR_SECRET_ARN is read from Secrets Manager by the function loadConfig hands over: one GetSecretValue call', async () => {
     const before = fake.secretReads.length;
     const config = await loadConfig(env({ ...onLambda, CURSOR_SECRET_ARN: ARN, SECRETS_MANAGER_ENDPOINT: fake.endpoint }));
-    expect(config.cursorSecret).toBe(SECRET);
+    // Loading waits for nothing: the store starts the read, beside the first request.
+    expect(fake.secretReads.slice(before)).toEqual([]);
+    await expect(reader(config.cursorSecret)()).resolves.toBe(SECRET);
     expect(fake.secretReads.slice(before)).toEqual([ARN]);
   });
 
-  it('on Lambda without a secret, or with one that cannot be read or is short, the cold start fails with the reason', async () => {
+  it('on Lambda without a secret the cold start fails; a secret that cannot be read or is short fails its read, with the reason', async () => {
     expect(() => readConfig(env(onLambda))).toThrow(/Missing CURSOR_SECRET_ARN/);
     await expect(loadConfig(env(onLambda))).rejects.toThrow(/Missing CURSOR_SECRET_ARN/);
+    // A secret that cannot be read, or is short, fails its read with the reason (app.ts answers 503).
     const missing = `${ARN}-gone`;
-    await expect(
-      loadConfig(env({ ...onLambda, CURSOR_SECRET_ARN: missing, SECRETS_MANAGER_ENDPOINT: fake.endpoint })),
-    ).rejects.toThrow(`Cannot read the cursor secret ${missing} from Secrets Manager: Secrets Manager can't find the specified secret.`);
+    const gone = await loadConfig(env({ ...onLambda, CURSOR_SECRET_ARN: missing, SECRETS_MANAGER_ENDPOINT: fake.endpoint }));
+    await expect(reader(gone.cursorSecret)()).rejects.toThrow(
+      `Cannot read the cursor secret ${missing} from Secrets Manager: Secrets Manager can't find the specified secret.`,
+    );
     fake.secrets[`${ARN}-short`] = 'x'.repeat(MIN_CURSOR_SECRET_LENGTH - 1);
-    await expect(
-      loadConfig(env({ ...onLambda, CURSOR_SECRET_ARN: `${ARN}-short`, SECRETS_MANAGER_ENDPOINT: fake.endpoint })),
-    ).rejects.toThrow(`The secret at CURSOR_SECRET_ARN must be at least ${MIN_CURSOR_SECRET_LENGTH} characters`);
+    const short = await loadConfig(env({ ...onLambda, CURSOR_SECRET_ARN: `${ARN}-short`, SECRETS_MANAGER_ENDPOINT: fake.endpoint }));
+    await expect(reader(short.cursorSecret)()).rejects.toThrow(`The secret at CURSOR_SECRET_ARN must be at least ${MIN_CURSOR_SECRET_LENGTH} characters`);
     // An ARN is never silently skipped: readConfig cannot read it, and CURSOR_SECRET cannot shadow it.
     expect(() => readConfig(env({ CURSOR_SECRET_ARN: ARN }))).toThrow(/loadConfig/);
     await expect(loadConfig(env({ CURSOR_SECRET_ARN: ARN, CURSOR_SECRET: SECRET }))).rejects.toThrow(/not both/);

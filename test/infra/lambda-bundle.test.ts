@@ -175,10 +175,9 @@ describe('API bundle on Lambda: the cursor secret', () => {
     }
   }
 
-  it('reads CURSOR_SECRET_ARN from Secrets Manager once, at load, and signs cursors with that secret', async () => {
+  it('reads CURSOR_SECRET_ARN from Secrets Manager once, and signs cursors with that secret', async () => {
     const before = fake.secretReads.length;
     const handler = await coldStart({ CURSOR_SECRET_ARN: ARN, SECRETS_MANAGER_ENDPOINT: fake.endpoint });
-    expect(fake.secretReads.slice(before)).toEqual([ARN]); // before any request
 
     const t = testApp(); // the tests' own CURSOR_SECRET
     const org = await newOrg(t, 'Cold start');
@@ -214,14 +213,72 @@ describe('API bundle on Lambda: the cursor secret', () => {
     expect(fake.secretReads.slice(before)).toEqual([ARN]); // still one call after 3 requests
   });
 
-  it('fails the cold start loudly on Lambda without a secret, or when the secret cannot be read', async () => {
+  it('reads the secret beside the first request, which waits for it before answering', async () => {
+    const t = testApp();
+    const org = await newOrg(t, 'Secret beside');
+    const project = await org.project('Beside');
+    let release!: () => void;
+    fake.holdSecrets = new Promise((resolve) => (release = resolve));
+    try {
+      const before = fake.secretReads.length;
+      // The import does not wait for Secrets Manager (the answer is held)...
+      const handler = await coldStart({ CURSOR_SECRET_ARN: ARN, SECRETS_MANAGER_ENDPOINT: fake.endpoint });
+      const answer = invoke(handler, FRONT_DOORS[0]!, {
+        method: 'GET',
+        path: `/api/projects/${project._id}`,
+        headers: { authorization: `Bearer ${org.adminKey}` },
+      });
+      let answered = false;
+      void answer.then(() => (answered = true));
+      await expect.poll(() => fake.secretReads.slice(before)).toEqual([ARN]);
+      // ...and neither does the request's own work, but its answer does.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(answered).toBe(false);
+      release();
+      const res = await answer;
+      expect(res.status).toBe(200);
+      expect(json(res)).toMatchObject({ _id: project._id });
+      expect(fake.secretReads.slice(before)).toEqual([ARN]);
+    } finally {
+      fake.holdSecrets = null;
+      release();
+    }
+  });
+
+  it('on Lambda without a secret the cold start fails; a secret that cannot be read is a 503 on every API request, read again by the next', async () => {
     const before = fake.secretReads.length;
     await expect(coldStart({})).rejects.toThrow(/^Missing CURSOR_SECRET_ARN/);
     expect(fake.secretReads.length).toBe(before);
-    await expect(coldStart({ CURSOR_SECRET_ARN: `${ARN}-gone`, SECRETS_MANAGER_ENDPOINT: fake.endpoint })).rejects.toThrow(
-      `Cannot read the cursor secret ${ARN}-gone from Secrets Manager: Secrets Manager can't find the specified secret.`,
-    );
-    expect(fake.secretReads.slice(before)).toEqual([`${ARN}-gone`]);
+
+    const late = `${ARN}-late`;
+    const handler = await coldStart({ CURSOR_SECRET_ARN: late, SECRETS_MANAGER_ENDPOINT: fake.endpoint });
+    const t = testApp();
+    const org = await newOrg(t, 'Secret late');
+    const project = await org.project('Late');
+    const get = () =>
+      invoke(handler, FRONT_DOORS[0]!, { method: 'GET', path: `/api/projects/${project._id}`, headers: { authorization: `Bearer ${org.adminKey}` } });
+    const refused = await get();
+    expect(refused.status).toBe(503);
+    expect(refused.headers['retry-after']?.[0]).toBe('1');
+    expect(json(refused)).toMatchObject({ status: 503, code: 'service_unavailable' });
+    // A write is refused before it is sent: nothing is created.
+    const write = await invoke(handler, FRONT_DOORS[0]!, {
+      method: 'POST',
+      path: '/api/projects',
+      headers: { authorization: `Bearer ${org.adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Never' }),
+    });
+    expect(write.status).toBe(503);
+    const listed = await call(t, 'GET', '/api/projects', { key: org.adminKey });
+    expect((listed.body as { data: { name: string }[] }).data.map((p) => p.name)).not.toContain('Never');
+    // Liveness does not depend on it.
+    expect((await invoke(handler, FRONT_DOORS[0]!, { method: 'GET', path: '/health' })).status).toBe(200);
+    // Each request read it again; once it exists, the next request answers.
+    const reads = fake.secretReads.filter((id) => id === late).length;
+    expect(reads).toBeGreaterThanOrEqual(2);
+    fake.secrets[late] = SECRET;
+    expect((await get()).status).toBe(200);
+    expect(fake.secretReads.filter((id) => id === late).length).toBe(reads + 1);
   });
 });
 

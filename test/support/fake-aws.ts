@@ -29,6 +29,8 @@ export interface FakeAws {
   secrets: Record<string, string>;
   /** The `SecretId` of every `GetSecretValue` call, found or not. */
   secretReads: string[];
+  /** While set, `GetSecretValue` calls are recorded at once but answered only when it settles. */
+  holdSecrets: Promise<void> | null;
   close: () => Promise<void>;
 }
 
@@ -41,6 +43,7 @@ export async function startFakeAws(): Promise<FakeAws> {
     failSendMessage: false,
     secrets: {},
     secretReads: [],
+    holdSecrets: null,
   };
   const server: Server = createServer((req, res) => {
     let raw = '';
@@ -77,18 +80,21 @@ export async function startFakeAws(): Promise<FakeAws> {
       if (target === 'secretsmanager.GetSecretValue') {
         const id = String(body.SecretId);
         fake.secretReads.push(id);
-        const value = Object.hasOwn(fake.secrets, id) ? fake.secrets[id] : undefined;
-        if (value === undefined) {
-          return reply(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." });
-        }
-        return reply(200, {
-          ARN: id,
-          Name: id.split(':').at(-1),
-          SecretString: value,
-          VersionId: '00000000-0000-4000-8000-000000000001',
-          VersionStages: ['AWSCURRENT'],
-          CreatedDate: 1_767_225_600, // epoch seconds, as the service sends timestamps
+        void (fake.holdSecrets ?? Promise.resolve()).then(() => {
+          const value = Object.hasOwn(fake.secrets, id) ? fake.secrets[id] : undefined;
+          if (value === undefined) {
+            return reply(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." });
+          }
+          return reply(200, {
+            ARN: id,
+            Name: id.split(':').at(-1),
+            SecretString: value,
+            VersionId: '00000000-0000-4000-8000-000000000001',
+            VersionStages: ['AWSCURRENT'],
+            CreatedDate: 1_767_225_600, // epoch seconds, as the service sends timestamps
+          });
         });
+        return;
       }
       reply(400, { __type: 'UnknownOperationException', message: target });
     });

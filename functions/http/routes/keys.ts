@@ -39,7 +39,10 @@ const list: RouteHandler<typeof listRoute, AppEnv> = async (c) => {
   // Keys are listed by user: a user outside the caller's org answers like one with no keys,
   // before any of its keys (or a cursor naming them) is read.
   if (target !== principal.user.userId && !(await store.getOrgUser(principal.key.orgId, target))) {
-    if (query.cursor) store.cursors.decode(`user-keys:${target}:${principal.key.projectId ?? ''}`, query.cursor);
+    if (query.cursor) {
+      await store.cursors.ready();
+      store.cursors.decode(`user-keys:${target}:${principal.key.projectId ?? ''}`, query.cursor);
+    }
     return c.json(pageOf([], apiKeyView, null), 200);
   }
   // A pinned key sees only keys pinned to its own project: nothing that names another one.
