@@ -53,6 +53,9 @@ export interface ColdStartFigures {
   rssMb: number;
 }
 
+/** The what-if rows, by what they change. */
+export type WhatIfId = 'lambda' | 'floor' | 'noPowertools' | 'oneRouter' | 'noZod';
+
 export interface ColdStartResult {
   samples: number;
   nodeArgs: string[];
@@ -61,7 +64,7 @@ export interface ColdStartResult {
   deployed: { api: ColdStartFigures; baseline: ColdStartFigures; ratio: number };
   plain: { api: ColdStartFigures; baseline: ColdStartFigures; ratio: number };
   /** Diagnosis only: builds of the API with one dependency stubbed out (never deployed). */
-  whatIf: (ColdStartFigures & { name: string; bytes: number; ratio: number })[];
+  whatIf: (ColdStartFigures & { id: WhatIfId; name: string; bytes: number; ratio: number })[];
   target: number;
   pass: boolean;
   profile: {
@@ -177,27 +180,31 @@ export async function coldStart(world: World, samples: number): Promise<{ result
   const lambda = figures(`lambda/${api.name}`);
   const whatIf = [
     {
+      id: 'lambda' as WhatIfId,
       name: 'API as on Lambda: its cursor secret read beside the first request (`GetSecretValue`, from a local Secrets Manager stand-in: no TLS, no network latency)',
       bundle: api,
       figures: lambda,
     },
     {
+      id: 'floor' as WhatIfId,
       name: 'stack floor: the baseline route on `@hono/zod-openapi` + Powertools, no project logic ([`bench/stack-floor-handler.ts`](stack-floor-handler.ts))',
       bundle: floor,
       figures: figures(`deployed/${floor.name}`),
     },
-    { name: 'API without Powertools Logger/Metrics', bundle: noPowertools, figures: figures(`deployed/${noPowertools.name}`) },
+    { id: 'noPowertools' as WhatIfId, name: 'API without Powertools Logger/Metrics', bundle: noPowertools, figures: figures(`deployed/${noPowertools.name}`) },
     {
+      id: 'oneRouter' as WhatIfId,
       name: 'API with only the cold request\'s router (the other 8 stubbed out): the most lazily loaded routers could save',
       bundle: oneRouter,
       figures: figures(`deployed/${oneRouter.name}`),
     },
     {
+      id: 'noZod' as WhatIfId,
       name: 'API without zod: `zod` and `@hono/zod-openapi` stubbed out ([`bench/lib/stubs/`](lib/stubs/)), nothing validated: the most validators compiled ahead of time could save',
       bundle: noZod,
       figures: figures(`deployed/${noZod.name}`),
     },
-  ].map((w) => ({ name: w.name, bytes: w.bundle.bytes, ...w.figures, ratio: round(w.figures.totalMs / deployed.baseline.totalMs, 2) }));
+  ].map((w) => ({ id: w.id, name: w.name, bytes: w.bundle.bytes, ...w.figures, ratio: round(w.figures.totalMs / deployed.baseline.totalMs, 2) }));
   const info = (b: Bundle) => ({
     file: path.relative(process.cwd(), b.outfile),
     bytes: b.bytes,
