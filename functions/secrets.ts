@@ -10,8 +10,9 @@ export async function readSecretString(secretId: string, options: { region: stri
   const client = new SecretsManagerClient({
     region: options.region,
     ...localEndpoint(options.endpoint),
-    maxAttempts: 3,
-    // Lambda's init phase is 10 s: a stalled connection must fail it with a reason, not time it out.
+    maxAttempts: 2,
+    // Read beside a request, which waits at most CURSOR_SECRET_WAIT_MS for it (http/middleware.ts):
+    // a stalled connection must fail with a reason and be read again, not hang.
     requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000, throwOnRequestTimeout: true },
   });
   try {

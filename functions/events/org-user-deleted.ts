@@ -35,6 +35,9 @@ export function createOrgUserDeletedConsumer(deps: OrgUserDeletedDeps) {
       throw new Error('not an OrgUserDeleted event with detail { orgId, userId }');
     }
     if (!isId('org', orgId) || !isId('user', userId)) throw new Error('orgId or userId is not a valid ID');
+    // The cascade pages through memberships (signed cursors): nothing is written before the secret
+    // is known, so a secret that cannot be read fails the record (retried, then the DLQ) untouched.
+    await deps.store.cursors.ready();
     const user = await deps.store.getOrgUser(orgId, userId, true);
     if (!user) return; // already deleted (or never existed): nothing to do
     const actor: Actor = { keyId: null, userId: 'event:OrgUserDeleted' };

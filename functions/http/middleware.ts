@@ -69,19 +69,41 @@ export const requireJsonBody = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 /**
+ * How long a request waits for the cursor secret, from its start: well inside the function's
+ * timeout, so that a write never starts late enough to be cut off mid-way.
+ */
+export const CURSOR_SECRET_WAIT_MS = 3_000;
+
+const NO_FAILURE = Promise.resolve(null);
+
+/**
+ * What `settling` ends with, settled at once (so a failure while the route runs is handled): null,
+ * its failure, or a timeout after `ms`.
+ */
+function failureOf(settling: Promise<unknown>, ms: number): Promise<Error | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<Error>((resolve) => {
+    timer = setTimeout(() => resolve(new Error(`no cursor secret after ${ms} ms`)), ms);
+  });
+  const outcome = settling.then(
+    () => null,
+    (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+  );
+  return Promise.race([outcome, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
  * The API answers no read and sends no write without its cursor secret (config.ts `loadConfig`):
  * on a cold Lambda the secret is still being read, beside the first request. A read goes on and
  * waits for it before answering; a write waits for it before it starts, so that a 503 never
- * follows a committed change. A failed read is a 503 (`Retry-After`) logged with its reason, and
- * the next request reads the secret again.
+ * follows a committed change. A failed read, or none within CURSOR_SECRET_WAIT_MS, is a 503
+ * (`Retry-After`) logged with its reason, and the next request reads the secret again (or waits
+ * on the same read).
  */
 export const requireCursorSecret = (observability: Observability) =>
   createMiddleware<AppEnv>(async (c, next) => {
-    // Settled at once (to the failure, or null), so a failure while the route runs is handled.
-    const secret = c.var.services.store.cursors.ready().then(
-      () => null,
-      (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
-    );
+    const { cursors } = c.var.services.store;
+    const secret = cursors.known() ? NO_FAILURE : failureOf(cursors.ready(), CURSOR_SECRET_WAIT_MS);
     const reads = c.req.method === 'GET' || c.req.method === 'HEAD';
     if (reads) await next();
     const failure = await secret;

@@ -44,9 +44,17 @@ export function createCursorCodec(secret: CursorSecret) {
     return createHmac('sha256', key).update(payload).digest().subarray(0, MAC_BYTES);
   };
 
+  const ready = (): Promise<void> => (key !== undefined || typeof secret === 'string' ? READY : read(secret));
+
   return {
     /** Settles once the secret is known; rejects with the reason its read failed (and reads it again next time). */
-    ready: (): Promise<void> => (key !== undefined || typeof secret === 'string' ? READY : read(secret)),
+    ready,
+    /** Whether the secret is known now (nothing to wait for). */
+    known: () => key !== undefined,
+    /** `ready()` for code that signs or checks a cursor: a failed read is a 503 (http/middleware.ts logs why). */
+    available: () => ready().catch(() => {
+      throw errors.unavailable();
+    }),
     encode(listing: string, startKey: StartKey): string {
       const payload = Buffer.from(JSON.stringify({ l: listing, k: startKey })).toString('base64url');
       return `${payload}.${mac(payload).toString('base64url')}`;

@@ -221,7 +221,7 @@ async function batchGet(db: Db, itemKeys: ItemKey[], consistent: boolean): Promi
 async function queryPage<T>(db: Db, listing: string, query: RangeQuery, page: { limit: number; cursor?: string }): Promise<Page<T>> {
   const { input, keyAttributes } = query;
   const { limit } = page;
-  await db.cursors.ready();
+  await db.cursors.available();
   let startKey: StartKey | undefined = page.cursor ? db.cursors.decode(listing, page.cursor) : undefined;
   // Signed is not enough: a start key outside this Query is DynamoDB's ValidationException (a 500).
   if (startKey && !startKeyFitsQuery(startKey, input, keyAttributes)) throw invalidCursor();

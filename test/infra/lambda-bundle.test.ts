@@ -9,6 +9,7 @@ import { createCursorCodec } from '../../functions/store/cursor.js';
 import { createStageApp } from '../../infra/stage-app.js';
 import { call, newOrg, testApp } from '../support/app.js';
 import { startFakeAws, type FakeAws } from '../support/fake-aws.js';
+import { startDelayProxy } from '../../bench/lib/delay-proxy.js';
 import { FRONT_DOORS, invoke, json, type LambdaHandler } from '../support/aws-events.js';
 
 /**
@@ -217,12 +218,14 @@ describe('API bundle on Lambda: the cursor secret', () => {
     const t = testApp();
     const org = await newOrg(t, 'Secret beside');
     const project = await org.project('Beside');
+    // Records the DynamoDB calls of the cold instance (no delay added).
+    const dynamo = await startDelayProxy(t.config.dynamoEndpoint!);
     let release!: () => void;
     fake.holdSecrets = new Promise((resolve) => (release = resolve));
     try {
       const before = fake.secretReads.length;
       // The import does not wait for Secrets Manager (the answer is held)...
-      const handler = await coldStart({ CURSOR_SECRET_ARN: ARN, SECRETS_MANAGER_ENDPOINT: fake.endpoint });
+      const handler = await coldStart({ CURSOR_SECRET_ARN: ARN, SECRETS_MANAGER_ENDPOINT: fake.endpoint, DYNAMODB_ENDPOINT: dynamo.endpoint });
       const answer = invoke(handler, FRONT_DOORS[0]!, {
         method: 'GET',
         path: `/api/projects/${project._id}`,
@@ -231,8 +234,10 @@ describe('API bundle on Lambda: the cursor secret', () => {
       let answered = false;
       void answer.then(() => (answered = true));
       await expect.poll(() => fake.secretReads.slice(before)).toEqual([ARN]);
-      // ...and neither does the request's own work, but its answer does.
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // ...nor does the request's own work (the key, then the project beside the key's org user,
+      // all answered while the secret is held), but its answer does.
+      await expect.poll(() => dynamo.calls.map((call) => call.op)).toEqual(expect.arrayContaining(['GetItem', 'BatchGetItem']));
+      await new Promise((resolve) => setTimeout(resolve, 100));
       expect(answered).toBe(false);
       release();
       const res = await answer;
@@ -242,8 +247,10 @@ describe('API bundle on Lambda: the cursor secret', () => {
     } finally {
       fake.holdSecrets = null;
       release();
+      await dynamo.close();
     }
   });
+
 
   it('on Lambda without a secret the cold start fails; a secret that cannot be read is a 503 on every API request, read again by the next', async () => {
     const before = fake.secretReads.length;

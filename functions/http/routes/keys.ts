@@ -40,7 +40,7 @@ const list: RouteHandler<typeof listRoute, AppEnv> = async (c) => {
   // before any of its keys (or a cursor naming them) is read.
   if (target !== principal.user.userId && !(await store.getOrgUser(principal.key.orgId, target))) {
     if (query.cursor) {
-      await store.cursors.ready();
+      await store.cursors.available();
       store.cursors.decode(`user-keys:${target}:${principal.key.projectId ?? ''}`, query.cursor);
     }
     return c.json(pageOf([], apiKeyView, null), 200);

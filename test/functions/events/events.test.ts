@@ -12,6 +12,7 @@ import { createEventBridgeClient, createSqsClient } from '../../../functions/eve
 import { createOrgUserDeletedConsumer } from '../../../functions/events/org-user-deleted.js';
 import { createPublisher, type EventDetail } from '../../../functions/events/publish.js';
 import { keys } from '../../../functions/store/keys.js';
+import { createStore } from '../../../functions/store/store.js';
 import { ensureTable } from '../../../functions/store/schema.js';
 import { call, newOrg, testApp, type TestApp } from '../../support/app.js';
 import { startFakeAws, type FakeAws } from '../../support/fake-aws.js';
@@ -319,6 +320,39 @@ describe('OrgUserDeleted consumer', () => {
     expect((await consumer(sqsEvent('e2'))).batchItemFailures).toEqual([]);
     expect((await call(t, 'GET', `/api/users/${doomed}`, { key: org.adminKey })).status).toBe(404);
     expect((await consumer(sqsEvent('e3'))).batchItemFailures).toEqual([]);
+  });
+
+  it('writes nothing while its cursor secret cannot be read: the record fails untouched and is retried', async () => {
+    const org = await newOrg(t, 'No secret');
+    const doomed = await org.user();
+    const doomedKey = await org.key(doomed, 'read-write');
+    const project = await org.project('Kept');
+    await org.member(project._id, doomed, ['editor']);
+    let reads = 0;
+    const consumer = createOrgUserDeletedConsumer({
+      store: createStore({
+        ...t.config,
+        cursorSecret: async () => {
+          reads++;
+          throw new Error('Cannot read the cursor secret: AccessDeniedException');
+        },
+      }),
+      events: createEventBridgeClient({ region, eventBridgeEndpoint: fake.endpoint }),
+      busName: 'project-users-test',
+    });
+    const result = await consumer({
+      Records: [
+        {
+          messageId: 'no-secret',
+          body: JSON.stringify({ id: 'e-no-secret', 'detail-type': 'OrgUserDeleted', detail: { orgId: org.orgId, userId: doomed } }),
+        },
+      ] as SQSEvent['Records'],
+    });
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'no-secret' }]);
+    expect(reads).toBeGreaterThanOrEqual(1); // the read started at load, or a new one for the record
+    // Not even marked as being deleted: its key still works, its membership is still there.
+    expect((await call(t, 'GET', `/api/projects/${project._id}/users/me`, { key: doomedKey })).status).toBe(200);
+    expect((await call(t, 'GET', `/api/projects/${project._id}/users`, { key: org.adminKey })).text).toContain(doomed);
   });
 
   it('reports malformed messages as batch item failures (so the queue moves them to its DLQ)', async () => {
