@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { regionOf } from './aws.js';
 import { readSecretString } from './secrets.js';
+import type { CursorSecret } from './store/cursor.js';
 
 /**
  * Environment, read once at load. A missing required variable fails the cold start loudly rather
@@ -17,7 +18,7 @@ export interface Config {
    * load, beside the first request, and again only after a failed read. Locally: `CURSOR_SECRET`,
    * or a random secret per process. Never derived from a name.
    */
-  cursorSecret: string | (() => Promise<string>);
+  cursorSecret: CursorSecret;
   /** How long a resolved API key may be trusted from memory by reads (capped at 5 s). */
   keyCacheSeconds: number;
   /** `json` (one JSON object per line, the default on Lambda) or `pretty` (the default locally). */

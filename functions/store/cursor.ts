@@ -52,9 +52,12 @@ export function createCursorCodec(secret: CursorSecret) {
     /** Whether the secret is known now (nothing to wait for). */
     known: () => key !== undefined,
     /** `ready()` for code that signs or checks a cursor: a failed read is a 503 (http/middleware.ts logs why). */
-    available: () => ready().catch(() => {
-      throw errors.unavailable();
-    }),
+    available: (): Promise<void> =>
+      key !== undefined
+        ? READY
+        : ready().catch(() => {
+            throw errors.unavailable();
+          }),
     encode(listing: string, startKey: StartKey): string {
       const payload = Buffer.from(JSON.stringify({ l: listing, k: startKey })).toString('base64url');
       return `${payload}.${mac(payload).toString('base64url')}`;
