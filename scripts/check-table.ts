@@ -2,14 +2,14 @@
  * `npm run check-table -- [--table T] [--endpoint URL] [--region R] [--org ORG ...] [--json] [--once]`
  *
  * Scans the table (and its GSI1) and reports every broken invariant (the rules are in
- * functions/store/invariants/). Exit code 0: none; 1: violations; 2: usage or access error. Without
+ * scripts/invariants/). Exit code 0: none; 1: violations; 2: usage or access error. Without
  * --table it checks the local table `npm start` runs (project-users-local on http://127.0.0.1:8000);
  * with --table and no --endpoint a deployed one, with your AWS credentials. --org limits the check
  * to organizations (by Query, no Scan). A violation is reported only if a second look a second
  * later still sees it (a Scan is not a snapshot); --once reports the first look.
  */
 import { parseArgs } from 'node:util';
-import { checkTableSettled, inspectTable, type TableReport } from '../functions/store/invariants/index.js';
+import { checkTableSettled, inspectTable, type TableReport } from './invariants/index.js';
 import { localDynamoEndpoint, localRegion, localTableName } from './local-defaults.js';
 
 // Lambda runs Node 22; on Node 20 the AWS SDK's support notice would open the report (read when a client is built).

@@ -1,6 +1,6 @@
 /**
  * Every size limit of the API, defined here once: the request schemas (http/schemas*.ts), the
- * domain's rules, the OpenAPI wording and the table checker (store/invariants) import them.
+ * domain's rules, the OpenAPI wording and the table checker (scripts/invariants) import them.
  */
 
 /** One membership: at least one role, at most this many roles and tags. */

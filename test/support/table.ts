@@ -7,7 +7,7 @@ import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'vitest';
 import { readConfig } from '../../functions/config.js';
 import { DEFAULT_LOCAL_REGION, LOCAL_CREDENTIALS } from '../../scripts/local-defaults.js';
-import { inspectTable, type CheckTableOptions } from '../../functions/store/invariants/index.js';
+import { inspectTable, type CheckTableOptions } from '../../scripts/invariants/index.js';
 import type { Attack } from './attack.js';
 
 /** Where the tests' table is (set by test/support/env.ts). */

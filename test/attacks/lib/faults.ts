@@ -13,7 +13,7 @@ import { createApp } from '../../../functions/http/app.js';
 import { ensureTable } from '../../../functions/store/schema.js';
 import { createStore } from '../../../functions/store/store.js';
 import { freePort } from '../../../scripts/dynamodb-local.js';
-import { inspectTable } from '../../../functions/store/invariants/index.js';
+import { inspectTable } from '../../../scripts/invariants/index.js';
 import { keys, partitions, prefixes } from '../../../functions/store/keys.js';
 import { startDynamoProxy, type Fault } from './dynamo-proxy.js';
 import { newOrg, testApp, type Reply, type TestApp } from '../../support/app.js';

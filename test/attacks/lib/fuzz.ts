@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
 import { ensureTable } from '../../../functions/store/schema.js';
 import { newId } from '../../../functions/domain/ids.js';
-import { inspectTable } from '../../../functions/store/invariants/index.js';
+import { inspectTable } from '../../../scripts/invariants/index.js';
 import { newOrg, testApp, type Reply, type TestApp } from '../../support/app.js';
 import { Attack, problemIssues } from '../../support/attack.js';
 import { localDynamoClient, tableTarget } from '../../support/table.js';

@@ -1,6 +1,6 @@
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkTable } from '../../../functions/store/invariants/index.js';
+import { checkTable } from '../../../scripts/invariants/index.js';
 import { keys } from '../../../functions/store/keys.js';
 import { call, newOrg, testApp, type Reply } from '../../support/app.js';
 import { OpenApiContract, type OpenApiDocument } from '../../support/openapi-contract.js';

@@ -1,7 +1,7 @@
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../../functions/domain/permissions.js';
-import { checkTable } from '../../../functions/store/invariants/index.js';
+import { checkTable } from '../../../scripts/invariants/index.js';
 import { keys } from '../../../functions/store/keys.js';
 import { call, newOrg, testApp } from '../../support/app.js';
 import { localDynamoClient } from '../../support/table.js';

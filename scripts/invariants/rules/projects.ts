@@ -1,4 +1,4 @@
-import { keys } from '../../keys.js';
+import { keys } from '../../../functions/store/keys.js';
 import type { Collector } from '../collector.js';
 import type { Inventory } from '../inventory.js';
 import { at, type Item } from '../types.js';

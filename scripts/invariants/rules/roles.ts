@@ -1,6 +1,6 @@
-import { isBuiltInRole } from '../../../domain/catalog.js';
-import { isExpired } from '../../../domain/model.js';
-import { keys } from '../../keys.js';
+import { isBuiltInRole } from '../../../functions/domain/catalog.js';
+import { isExpired } from '../../../functions/domain/model.js';
+import { keys } from '../../../functions/store/keys.js';
 import type { Collector } from '../collector.js';
 import type { Inventory } from '../inventory.js';
 import { at, isString } from '../types.js';

@@ -3,13 +3,13 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newId } from '../../../functions/domain/ids.js';
-import { findViolations, inspectTable, WRITE_CLOCK_TOLERANCE_MS } from '../../../functions/store/invariants/index.js';
-import { gsi1, keys, type ItemKey } from '../../../functions/store/keys.js';
-import { ensureTable } from '../../../functions/store/schema.js';
-import { newOrg, testApp } from '../../support/app.js';
-import { Attack } from '../../support/attack.js';
-import { localDynamoClient, tableTarget } from '../../support/table.js';
+import { newId } from '../../functions/domain/ids.js';
+import { findViolations, inspectTable, WRITE_CLOCK_TOLERANCE_MS } from '../../scripts/invariants/index.js';
+import { gsi1, keys, type ItemKey } from '../../functions/store/keys.js';
+import { ensureTable } from '../../functions/store/schema.js';
+import { newOrg, testApp } from '../support/app.js';
+import { Attack } from '../support/attack.js';
+import { localDynamoClient, tableTarget } from '../support/table.js';
 
 /**
  * The invariant checker itself: silent on a table the API built, and it finds every kind of broken

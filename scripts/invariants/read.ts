@@ -1,4 +1,4 @@
-import { isBuiltInRole } from '../../domain/catalog.js';
+import { isBuiltInRole } from '../../functions/domain/catalog.js';
 /**
  * How the checker reads the table: one pager for Scan and Query (the checker is the only code that
  * may Scan), the whole table, or some organizations by Query only.
@@ -10,8 +10,8 @@ import {
   type QueryCommandInput,
   type ScanCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { ID_PREFIX } from '../../domain/ids.js';
-import { ENTITY, GSI1, partitions, prefixes } from '../keys.js';
+import { ID_PREFIX } from '../../functions/domain/ids.js';
+import { ENTITY, GSI1, partitions, prefixes } from '../../functions/store/keys.js';
 import { at, isString, type Item } from './types.js';
 
 type Read = { scan: Omit<ScanCommandInput, 'ExclusiveStartKey'> } | { query: Omit<QueryCommandInput, 'ExclusiveStartKey'> };

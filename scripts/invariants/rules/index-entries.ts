@@ -1,4 +1,4 @@
-import { GSI1 } from '../../keys.js';
+import { GSI1 } from '../../../functions/store/keys.js';
 import type { Collector } from '../collector.js';
 import type { Inventory } from '../inventory.js';
 import { at, isString, type Item } from '../types.js';

@@ -1,5 +1,5 @@
-import type { AuditAction } from '../../../domain/model.js';
-import { prefixes } from '../../keys.js';
+import type { AuditAction } from '../../../functions/domain/model.js';
+import { prefixes } from '../../../functions/store/keys.js';
 import type { Collector } from '../collector.js';
 import type { Inventory } from '../inventory.js';
 import { isString } from '../types.js';

@@ -1,5 +1,5 @@
-import { isId, type IdKind } from '../../../domain/ids.js';
-import { ENTITY, gsi1, keys, partitions, prefixes } from '../../keys.js';
+import { isId, type IdKind } from '../../../functions/domain/ids.js';
+import { ENTITY, gsi1, keys, partitions, prefixes } from '../../../functions/store/keys.js';
 import type { Collector } from '../collector.js';
 import { isString, type Item } from '../types.js';
 

@@ -1,5 +1,5 @@
-import { keyHolderOf, type KeyHolder, type OrgUser } from '../../../domain/model.js';
-import { assertMayHoldKey, KEY_SCOPES, type KeyScope } from '../../../domain/permissions.js';
+import { keyHolderOf, type KeyHolder, type OrgUser } from '../../../functions/domain/model.js';
+import { assertMayHoldKey, KEY_SCOPES, type KeyScope } from '../../../functions/domain/permissions.js';
 import type { Collector } from '../collector.js';
 import type { Inventory } from '../inventory.js';
 import { isString, type Item } from '../types.js';

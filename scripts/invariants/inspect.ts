@@ -1,7 +1,7 @@
 /** Collect, check and count: the checker over a live table (by Scan, or by organization). */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { localEndpoint, regionOf } from '../../aws.js';
+import { localEndpoint, regionOf } from '../../functions/aws.js';
 import { findViolations } from './find-violations.js';
 import { collectOrgs, orgOf, scanTable } from './read.js';
 import { at, type Item, type TableReport, type Violation } from './types.js';

@@ -1,4 +1,4 @@
-import { ENTITY } from '../keys.js';
+import { ENTITY } from '../../functions/store/keys.js';
 import { expectedKeys } from './rules/layout.js';
 import { at, type Item } from './types.js';
 

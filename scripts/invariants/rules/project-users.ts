@@ -1,6 +1,6 @@
-import { MEMBERSHIP_LIMITS } from '../../../domain/limits.js';
-import { isStoredTag } from '../../../domain/tags.js';
-import { keys } from '../../keys.js';
+import { MEMBERSHIP_LIMITS } from '../../../functions/domain/limits.js';
+import { isStoredTag } from '../../../functions/domain/tags.js';
+import { keys } from '../../../functions/store/keys.js';
 import type { Collector } from '../collector.js';
 import type { Inventory } from '../inventory.js';
 import { at, isString, type Item } from '../types.js';
