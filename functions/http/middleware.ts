@@ -53,11 +53,21 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   if (refused) throw refused;
 });
 
-export const limitBody = bodyLimit({
+const bodyWithinLimit = bodyLimit({
   maxSize: MAX_BODY_BYTES,
   onError: () => {
     throw errors.payloadTooLarge();
   },
+});
+
+/**
+ * Bodies over MAX_BODY_BYTES are refused (413). GET and HEAD are passed without looking: a fetch
+ * Request of either never has a body, and asking for one makes `@hono/node-server` build the whole
+ * fetch Request it otherwise avoids (5 % of a read's CPU under load, in `npm run bench`'s profile).
+ */
+export const limitBody = createMiddleware<AppEnv>(async (c, next) => {
+  if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+  return bodyWithinLimit(c, next);
 });
 
 export const requireJsonBody = createMiddleware<AppEnv>(async (c, next) => {

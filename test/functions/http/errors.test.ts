@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MAX_TAG_LENGTH, MEMBERSHIP_LIMITS } from '../../../functions/domain/limits.js';
+import { MAX_BODY_BYTES, MAX_TAG_LENGTH, MEMBERSHIP_LIMITS } from '../../../functions/domain/limits.js';
 import { call, newOrg, testApp } from '../../support/app.js';
 
 const t = testApp();
@@ -97,6 +97,18 @@ describe('413 and 415', () => {
     const body = JSON.stringify({ _id: 'usr_0000000000aaaaaaaaaaaaaaaa', tags: ['x'], pad: 'y'.repeat(64 * 1024) });
     const res = await call(t, 'POST', `/api/projects/${projectId}/users`, { key: org.adminKey, body });
     expectProblem(res, 413);
+  });
+
+  // Reads skip the size check (a GET or HEAD has no body): every other method still has it.
+  it('a PATCH or DELETE body over the limit is 413 and changes nothing', async () => {
+    const path = `/api/projects/${projectId}/users/${targetId}`;
+    const before = await call(t, 'GET', path, { key: org.adminKey });
+    const body = JSON.stringify({ roles: ['editor'], pad: 'y'.repeat(MAX_BODY_BYTES) });
+    expectProblem(await call(t, 'PATCH', path, { key: org.adminKey, body }), 413);
+    expectProblem(await call(t, 'DELETE', path, { key: org.adminKey, body }), 413);
+    const after = await call(t, 'GET', path, { key: org.adminKey });
+    expect(after.status).toBe(200);
+    expect(after.body).toEqual(before.body);
   });
 
   it('a body that is not JSON is 415', async () => {
