@@ -9,6 +9,7 @@ import { createDocumentClient } from '../functions/store/client.js';
 import { partitions, prefixes, type ItemKey } from '../functions/store/keys.js';
 import { rangeQuery } from '../functions/store/queries.js';
 import { DEFAULT_LOCAL_REGION } from '../scripts/local-defaults.js';
+import { startWindowProfile } from './lib/window-profile.js';
 
 interface Job {
   mode: 'get' | 'batch' | 'query';
@@ -25,6 +26,8 @@ interface Job {
   /** For `query`: the project whose users are listed. */
   projectId: string;
   limit: number;
+  /** Where to write a CPU profile of the measured run (bench/lib/window-profile.ts), if wanted. */
+  profileFile?: string;
 }
 
 process.once('message', async (job: Job) => {
@@ -58,9 +61,11 @@ process.once('message', async (job: Job) => {
   if (job.warmupSeconds) await run(job.warmupSeconds);
   latencies = [];
   errors = 0;
+  const profiler = job.profileFile ? await startWindowProfile() : null;
   const started = performance.now();
   await run(job.seconds);
   const elapsed = (performance.now() - started) / 1000;
+  await profiler?.stop(job.profileFile!);
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
   process.send!({ requests: latencies.length, errors, rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) }, () => process.exit(0));

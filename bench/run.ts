@@ -53,7 +53,7 @@ try {
   const load = await throughput(world, settings);
   console.log(load.markdown);
   console.log(`\n${load.diagnosisMarkdown}`);
-  console.log('Server CPU under load (GET), % of busy self time by package:', load.profile.slice(0, 8));
+  console.log(`\nCPU ms per request by stage (profiled window):\n${load.stagesMarkdown}`);
   console.log();
   console.log(load.memoryMarkdown);
 
@@ -97,7 +97,7 @@ try {
       customPermissions: flat.customPermissions,
       rows: flat.rows,
     },
-    throughput: { connections: settings.connections, seconds: settings.seconds, rounds: settings.rounds, rows: load.rows, serverProfile: load.profile },
+    throughput: { connections: settings.connections, seconds: settings.seconds, rounds: settings.rounds, profileSeconds: settings.profileSeconds, rows: load.rows },
     memory: load.memory,
     capacity: cost.rows,
   };
@@ -106,6 +106,7 @@ try {
     roundTrips: trips.markdown,
     scale: flat.markdown,
     throughput: `${load.markdown}\n\n${load.diagnosisMarkdown}`,
+    stages: load.stagesMarkdown,
     memory: load.memoryMarkdown,
     capacity: cost.markdown,
   });

@@ -5,10 +5,12 @@
  */
 import { serve } from '@hono/node-server';
 import { app } from './stack-floor-handler.js';
+import { serveProfileRequests } from './lib/window-profile.js';
 
 const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
   process.send?.({ port: info.port });
 });
+serveProfileRequests();
 process.on('disconnect', () => {
   server.close();
   process.exit(0);

@@ -3,6 +3,7 @@ import type { ColdStartResult } from '../sections/cold-start.js';
 import type { RoundTripRow } from '../sections/round-trips.js';
 import type { ScaleRow } from '../sections/scale.js';
 import type { ThroughputRow } from '../sections/throughput.js';
+import { STAGES, type Stage } from './profile.js';
 import { fmt, fmtInt, kb, markdownTable } from './stats.js';
 
 export interface BenchResults {
@@ -23,7 +24,7 @@ export interface BenchResults {
     customPermissions?: number;
     rows: ScaleRow[];
   };
-  throughput: { connections: number; seconds: number; rounds: number; rows: ThroughputRow[]; serverProfile: [string, number][] };
+  throughput: { connections: number; seconds: number; rounds: number; profileSeconds: number; rows: ThroughputRow[] };
   memory: { nodeArgs: string[]; peakRssMb: number; idleRssMb: number; targetMb: number; pass: boolean };
   capacity: CapacityRow[];
 }
@@ -115,7 +116,7 @@ export function summarize(r: BenchResults): SummaryRow[] {
   ];
 }
 
-export function renderReport(r: BenchResults, tables: Record<'coldStart' | 'roundTrips' | 'scale' | 'throughput' | 'memory' | 'capacity', string>) {
+export function renderReport(r: BenchResults, tables: Record<'coldStart' | 'roundTrips' | 'scale' | 'throughput' | 'stages' | 'memory' | 'capacity', string>) {
   const summary = summarize(r);
   const summaryMarkdown = markdownTable(
     ['#', 'measure', 'target', 'result', ''],
@@ -201,6 +202,15 @@ bound. The heap limits matter: without them V8 sizes its heap from the machine's
 
 ${tables.throughput}
 
+**Where each request's CPU goes.** Each route again in a fresh server, after a warm-up, under the same load for
+${r.throughput.profileSeconds} s, with V8's sampling profiler (100 µs) on for that window only ([\`bench/lib/window-profile.ts\`](lib/window-profile.ts)); the
+limit's measured run is profiled the same way in its own process. Samples are attributed to a stage by the source file
+of the function that ran (through the bundle's source map; a native function such as \`JSON.stringify\` or a socket
+write counts for the JavaScript that called it) and divided by the requests served in the window
+([\`bench/lib/profile.ts\`](lib/profile.ts) \`STAGES\`). The profiler slows both sides a little; compare the columns, not the totals with the rows above.
+
+${tables.stages}
+
 ${tables.memory}
 
 ### 6. Consumed capacity
@@ -264,7 +274,6 @@ function renderNotes(r: BenchResults): string {
     }
     notes.push(`- **Scale, \`${s.route}\`:** ${why}`);
   }
-  const firstThroughputMiss = r.throughput.rows.find((x) => !x.pass);
   for (const t of r.throughput.rows.filter((x) => !x.pass)) {
     const ms = t.cpuMsPerRequest;
     const apiTotal = ms ? Object.values(ms.api).reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0) : NaN;
@@ -283,10 +292,16 @@ function renderNotes(r: BenchResults): string {
     if (t.diagnosis) {
       why += ` The route's one DynamoDB call is ${t.diagnosis.call}, which DynamoDB Local serves at ${fmtInt(t.diagnosis.rps)} req/s alone (${fmt(t.diagnosis.rps / t.limitRps, 2)} of the \`GetCommand\` limit): the API reaches ${fmt(t.diagnosis.ratio, 2)} of that.`;
     }
-    if (r.throughput.serverProfile.length && t === firstThroughputMiss) {
-      why += ` Server profile under load on \`${r.throughput.rows[0]!.route}\` (% of busy time): ${r.throughput.serverProfile.slice(0, 7).map(([n, p]) => `${n} ${fmt(p)}`).join(', ')}: the SDK and Node's HTTP stack, not the app's code. The app's own code (\`(project)\`, hono, Powertools) is a small share; Powertools Metrics already publishes one EMF document per request.`;
+    if (t.stages) {
+      const total = (stages: Record<Stage, number>) => Object.values(stages).reduce((n, v) => n + v, 0);
+      const own: Stage[] = ['validation', 'observability', 'auth', 'views', 'store', 'project'];
+      const ownMs = own.reduce((n, stage) => n + t.stages!.api[stage], 0);
+      const extra = (Object.keys(STAGES) as Stage[])
+        .map((stage) => [stage, t.stages!.api[stage] - t.stages!.limit[stage]] as const)
+        .filter(([, ms]) => ms >= 0.01)
+        .sort((a, b) => b[1] - a[1]);
+      why += ` Profiled (the stage table above): the server spends ${fmt(total(t.stages.api), 2)} CPU-ms per request against ${fmt(total(t.stages.limit), 2)} in the SDK-alone process${t.stages.floor ? ` and ${fmt(total(t.stages.floor), 2)} in the stack floor's server` : ''}. Of the server's time, the project's own code (validation, logging and metrics, key check, response shaping, store, the rest of \`functions/\`) takes ${fmt(ownMs, 2)} ms; the rest is the SDK call (${fmt(t.stages.api.sdk, 2)} ms, against ${fmt(t.stages.limit.sdk, 2)} alone), Node's HTTP server and client (${fmt(t.stages.api.node, 2)}, against ${fmt(t.stages.limit.node, 2)}), Hono (${fmt(t.stages.api.hono, 2)}) and garbage collection (${fmt(t.stages.api.gc, 2)}). What the server adds over the SDK alone, largest first (ms per request): ${extra.map(([stage, ms]) => `${STAGES[stage]} +${fmt(ms, 2)}`).join('; ')}.`;
     }
-    if (r.throughput.serverProfile.length && t !== firstThroughputMiss) why += ' (Server profile: see the first row.)';
     why += ' On Lambda an instance serves one request at a time and scales out by instances, DynamoDB is a service, and what this ratio measures is the CPU time a request costs (billed duration); the stack floor shows the share the libraries take before the project adds anything.';
     notes.push(`- **Throughput, \`${t.route}\`:** ${why}`);
   }

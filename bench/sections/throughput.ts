@@ -1,10 +1,11 @@
 import autocannon from 'autocannon';
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { bundle, CACHE_DIR } from '../lib/bundles.js';
 import { cpuMeter, findDynamoLocalPid } from '../lib/cpu.js';
-import { summarizeProfile } from '../lib/profile.js';
+import { STAGES, stagesOf, type Stage } from '../lib/profile.js';
+import type { ProfileReply, ProfileRequest } from '../lib/window-profile.js';
 import { seedMembers } from '../lib/seed.js';
 import { fmt, fmtInt, markdownTable, mean, median, pass, round } from '../lib/stats.js';
 import { DEPLOYED_NODE_ARGS } from './cold-start.js';
@@ -29,6 +30,8 @@ export interface ThroughputRow {
   cpuMsPerRequest?: { limit: Record<string, number>; api: Record<string, number> };
   /** The stack floor as an HTTP server doing the limit's own call (for the diagnosis). */
   floor?: { rps: number; p50: number; p99: number; ratio: number; cpu: Record<string, number> };
+  /** CPU ms per request by stage, from profiles of a measured window: the API server, the SDK alone. */
+  stages?: { api: Record<Stage, number>; limit: Record<Stage, number>; floor?: Record<Stage, number> };
   /** The limit for the call the route really makes (for the diagnosis, not the target). */
   diagnosis?: { call: string; rps: number; p50: number; p99: number; ratio: number };
 }
@@ -78,6 +81,48 @@ function runLimit(file: string, job: Record<string, unknown>, dynamoPid: number 
     child.once('error', reject);
     child.send(job);
   });
+}
+
+/** Sends a profile request to a bench server and waits for its answer. */
+function askProfiler(child: ChildProcess, request: ProfileRequest): Promise<void> {
+  return new Promise((resolve) => {
+    const answered = (reply: ProfileReply) => {
+      if ('profiling' in reply || 'profiled' in reply) {
+        child.off('message', answered);
+        resolve();
+      }
+    };
+    child.on('message', answered);
+    child.send(request);
+  });
+}
+
+const roundStages = (stages: Record<Stage, number>) =>
+  Object.fromEntries(Object.entries(stages).map(([stage, ms]) => [stage, round(ms, 3)])) as Record<Stage, number>;
+
+/**
+ * One column per process and route (the API server, the SDK alone, and the stack floor where it
+ * was profiled): CPU ms per request in each stage, and their sums.
+ */
+function stagesTable(rows: ThroughputRow[]): string {
+  const profiled = rows.filter((r) => r.stages);
+  if (profiled.length === 0) return '';
+  const columns = profiled.flatMap((r) => [
+    { head: `\`${r.route}\`: API`, stages: r.stages!.api },
+    { head: 'SDK alone', stages: r.stages!.limit },
+    ...(r.stages!.floor ? [{ head: 'stack floor', stages: r.stages!.floor }] : []),
+  ]);
+  const stages = (Object.keys(STAGES) as Stage[]).filter((stage) => columns.some((c) => c.stages[stage] >= 0.005));
+  const sum = (values: Record<Stage, number>) => Object.values(values).reduce((n, v) => n + v, 0);
+  const cell = (ms: number) => (ms >= 0.005 ? fmt(ms, 2) : '–');
+  return markdownTable(
+    ['stage (CPU ms per request)', ...columns.map((c) => c.head)],
+    [
+      ...stages.map((stage) => [STAGES[stage], ...columns.map((c) => cell(c.stages[stage]))]),
+      ['**all**', ...columns.map((c) => `**${fmt(sum(c.stages), 2)}**`)],
+    ],
+    `l${'r'.repeat(columns.length)}`,
+  );
 }
 
 async function cannon(url: string, path: string, key: string, connections: number, seconds: number) {
@@ -265,24 +310,41 @@ export async function throughput(
     }
   }
 
-  // Where the server's CPU goes under load: a short profiled run of the first route.
-  let profile: [string, number][] = [];
+  // Where each request's CPU goes: every route again, in a fresh server (so the profiler's own
+  // memory stays out of the peak above), the measured window alone profiled, beside the limit's
+  // measured run profiled the same way.
   if (opts.profileSeconds > 0) {
-    const dir = path.join(CACHE_DIR, 'profiles', 'server');
+    const dir = path.join(CACHE_DIR, 'profiles', 'throughput');
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    const profiled = await startServer(world, server.outfile, [...nodeArgs, '--cpu-prof', `--cpu-prof-dir=${dir}`]);
-    await cannon(profiled.url, routes[0]!.path, fixture.adminKey, opts.connections, opts.profileSeconds);
-    profiled.child.disconnect();
-    await new Promise((r) => (profiled.child.exitCode !== null ? r(null) : profiled.child.once('exit', r)));
-    const file = readdirSync(dir)[0];
-    if (file) {
-      const summary = summarizeProfile(path.join(dir, file), server.outfile);
-      const busy = summary.selfMsByPackage.filter(([n]) => n !== '(idle)').reduce((n, [, ms]) => n + ms, 0);
-      profile = summary.selfMsByPackage
-        .filter(([n]) => n !== '(idle)')
-        .slice(0, 12)
-        .map(([n, ms]) => [n, round((100 * ms) / busy, 1)]);
+    /** CPU ms per request by stage in a bench server (API or floor) on one route, warmed up first. */
+    const profileServer = async (file: string, index: number, name: string) => {
+      const r = routes[index]!;
+      const key = r.key ?? fixture.adminKey;
+      const profiled = await startServer(world, file, nodeArgs);
+      try {
+        await cannon(profiled.url, r.path, key, opts.connections, opts.warmupSeconds);
+        const out = path.join(dir, `${index}-${name}.cpuprofile`);
+        await askProfiler(profiled.child, { profile: 'start' });
+        const result = await cannon(profiled.url, r.path, key, opts.connections, opts.profileSeconds);
+        await askProfiler(profiled.child, { profile: 'stop', file: out });
+        return roundStages(stagesOf(out, file, result.requests.total));
+      } finally {
+        profiled.child.disconnect();
+        await new Promise((r) => (profiled.child.exitCode !== null ? r(null) : profiled.child.once('exit', r)));
+      }
+    };
+    for (const [index, r] of routes.entries()) {
+      const api = await profileServer(server.outfile, index, 'api');
+      const limitFile = path.join(dir, `${index}-limit.cpuprofile`);
+      const job = { ...baseJob, ...r.job, seconds: opts.profileSeconds, warmupSeconds: LIMIT_WARMUP_SECONDS, profileFile: limitFile };
+      const alone = await runLimit(limit.outfile, job, dynamoPid);
+      rows[index]!.stages = {
+        api,
+        limit: roundStages(stagesOf(limitFile, limit.outfile, alone.requests)),
+        // The floor makes the first route's call (the limit's GetCommand) and no other.
+        ...(index === 0 ? { floor: await profileServer(floorServer.outfile, index, 'floor') } : {}),
+      };
     }
   }
   const peakMb = round(peak / 2 ** 20, 1);
@@ -342,5 +404,5 @@ export async function throughput(
     )
     .concat(cpuMarkdown ? [cpuMarkdown] : [])
     .join('\n');
-  return { rows, memory, profile, markdown, memoryMarkdown, diagnosisMarkdown };
+  return { rows, memory, markdown, memoryMarkdown, diagnosisMarkdown, stagesMarkdown: stagesTable(rows) };
 }
