@@ -296,11 +296,13 @@ function renderNotes(r: BenchResults): string {
       const total = (stages: Record<Stage, number>) => Object.values(stages).reduce((n, v) => n + v, 0);
       const own: Stage[] = ['validation', 'observability', 'auth', 'views', 'store', 'project'];
       const ownMs = own.reduce((n, stage) => n + t.stages!.api[stage], 0);
-      const extra = (Object.keys(STAGES) as Stage[])
+      const difference = (Object.keys(STAGES) as Stage[])
         .map((stage) => [stage, t.stages!.api[stage] - t.stages!.limit[stage]] as const)
-        .filter(([, ms]) => ms >= 0.01)
+        .filter(([, ms]) => Math.abs(ms) >= 0.01)
         .sort((a, b) => b[1] - a[1]);
-      why += ` Profiled (the stage table above): the server spends ${fmt(total(t.stages.api), 2)} CPU-ms per request against ${fmt(total(t.stages.limit), 2)} in the SDK-alone process${t.stages.floor ? ` and ${fmt(total(t.stages.floor), 2)} in the stack floor's server` : ''}. Of the server's time, the project's own code (validation, logging and metrics, key check, response shaping, store, the rest of \`functions/\`) takes ${fmt(ownMs, 2)} ms; the rest is the SDK call (${fmt(t.stages.api.sdk, 2)} ms, against ${fmt(t.stages.limit.sdk, 2)} alone), Node's HTTP server and client (${fmt(t.stages.api.node, 2)}, against ${fmt(t.stages.limit.node, 2)}), Hono (${fmt(t.stages.api.hono, 2)}) and garbage collection (${fmt(t.stages.api.gc, 2)}). What the server adds over the SDK alone, largest first (ms per request): ${extra.map(([stage, ms]) => `${STAGES[stage]} +${fmt(ms, 2)}`).join('; ')}.`;
+      const signed = (ms: number) => `${ms > 0 ? '+' : '−'}${fmt(Math.abs(ms), 2)}`;
+      why += ` Profiled (the stage table above, against ${t.stages.limitCall} alone): the server spends ${fmt(total(t.stages.api), 2)} CPU-ms per request against ${fmt(total(t.stages.limit), 2)} in the SDK-alone process${t.stages.floor ? ` and ${fmt(total(t.stages.floor), 2)} in the stack floor's server` : ''}. Of the server's time, the project's own code (validation, logging and metrics, key check, response shaping, store, the rest of \`functions/\`) takes ${fmt(ownMs, 2)} ms; the rest is the SDK call (${fmt(t.stages.api.sdk, 2)} ms, against ${fmt(t.stages.limit.sdk, 2)} alone), Node's event loop (${fmt(t.stages.api.node, 2)}, against ${fmt(t.stages.limit.node, 2)}), Hono (${fmt(t.stages.api.hono, 2)}), garbage collection (${fmt(t.stages.api.gc, 2)}) and V8 outside any function (${fmt(t.stages.api.v8, 2)}).`;
+      if (difference.length) why += ` Server minus SDK alone, by stage (ms per request): ${difference.map(([stage, ms]) => `${STAGES[stage].split(/[:(]/)[0]!.trim()} ${signed(ms)}`).join(', ')}.`;
     }
     why += ' On Lambda an instance serves one request at a time and scales out by instances, DynamoDB is a service, and what this ratio measures is the CPU time a request costs (billed duration); the stack floor shows the share the libraries take before the project adds anything.';
     notes.push(`- **Throughput, \`${t.route}\`:** ${why}`);

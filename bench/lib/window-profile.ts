@@ -33,19 +33,28 @@ export async function startWindowProfile(): Promise<WindowProfiler> {
 
 /** The IPC messages between the bench and a profiled server. */
 export type ProfileRequest = { profile: 'start' } | { profile: 'stop'; file: string };
-export type ProfileReply = { profiling: true } | { profiled: string };
+export type ProfileReply = { profiling: true } | { profiled: string } | { profileError: string };
 
-/** Answers the parent's profile requests over IPC (bench/server.ts). */
+/** Answers the parent's profile requests over IPC (bench/server.ts); every request gets a reply. */
 export function serveProfileRequests() {
   let profiler: WindowProfiler | null = null;
-  process.on('message', async (message: ProfileRequest) => {
-    if (message?.profile === 'start') {
-      profiler = await startWindowProfile();
-      process.send?.({ profiling: true } satisfies ProfileReply);
-    } else if (message?.profile === 'stop' && profiler) {
-      await profiler.stop(message.file);
-      profiler = null;
-      process.send?.({ profiled: message.file } satisfies ProfileReply);
-    }
+  const reply = (message: ProfileReply) => process.send?.(message);
+  process.on('message', (message: unknown) => {
+    const request = message as Partial<ProfileRequest> | null;
+    if (typeof request !== 'object' || request === null || !request.profile) return;
+    const handled = async () => {
+      if (request.profile === 'start') {
+        if (profiler) throw new Error('a profile is already running');
+        profiler = await startWindowProfile();
+        reply({ profiling: true });
+      } else if (request.profile === 'stop') {
+        if (!profiler) throw new Error('no profile is running');
+        const running = profiler;
+        profiler = null;
+        await running.stop((request as { file: string }).file);
+        reply({ profiled: (request as { file: string }).file });
+      }
+    };
+    handled().catch((error: unknown) => reply({ profileError: error instanceof Error ? error.message : String(error) }));
   });
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { bundle, CACHE_DIR } from '../lib/bundles.js';
 import { cpuMeter, findDynamoLocalPid } from '../lib/cpu.js';
 import { STAGES, stagesOf, type Stage } from '../lib/profile.js';
-import type { ProfileReply, ProfileRequest } from '../lib/window-profile.js';
+import type { ProfileRequest } from '../lib/window-profile.js';
 import { seedMembers } from '../lib/seed.js';
 import { fmt, fmtInt, markdownTable, mean, median, pass, round } from '../lib/stats.js';
 import { DEPLOYED_NODE_ARGS } from './cold-start.js';
@@ -31,7 +31,7 @@ export interface ThroughputRow {
   /** The stack floor as an HTTP server doing the limit's own call (for the diagnosis). */
   floor?: { rps: number; p50: number; p99: number; ratio: number; cpu: Record<string, number> };
   /** CPU ms per request by stage, from profiles of a measured window: the API server, the SDK alone. */
-  stages?: { api: Record<Stage, number>; limit: Record<Stage, number>; floor?: Record<Stage, number> };
+  stages?: { api: Record<Stage, number>; limit: Record<Stage, number>; limitCall: string; floor?: Record<Stage, number> };
   /** The limit for the call the route really makes (for the diagnosis, not the target). */
   diagnosis?: { call: string; rps: number; p50: number; p99: number; ratio: number };
 }
@@ -73,9 +73,9 @@ interface LimitResult {
   cpu: Record<string, number>;
 }
 
-function runLimit(file: string, job: Record<string, unknown>, dynamoPid: number | null): Promise<LimitResult> {
+function runLimit(file: string, job: Record<string, unknown>, dynamoPid: number | null, execArgv: string[] = []): Promise<LimitResult> {
   return new Promise((resolve, reject) => {
-    const child = fork(file, [], { env: { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const child = fork(file, [], { env: { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     const meter = cpuMeter({ 'DynamoDB Local': dynamoPid, 'SDK process': child.pid });
     child.once('message', (m) => resolve({ ...(m as Omit<LimitResult, 'cpu'>), cpu: meter() }));
     child.once('error', reject);
@@ -83,16 +83,29 @@ function runLimit(file: string, job: Record<string, unknown>, dynamoPid: number 
   });
 }
 
-/** Sends a profile request to a bench server and waits for its answer. */
+/** How long a bench server may take to start or stop a profile (writing one takes well under this). */
+const PROFILER_REPLY_MS = 60_000;
+
+/** Sends a profile request to a bench server and waits for its answer; fails if the server dies or stays silent. */
 function askProfiler(child: ChildProcess, request: ProfileRequest): Promise<void> {
-  return new Promise((resolve) => {
-    const answered = (reply: ProfileReply) => {
-      if ('profiling' in reply || 'profiled' in reply) {
-        child.off('message', answered);
-        resolve();
-      }
+  return new Promise((resolve, reject) => {
+    const done = (error?: Error) => {
+      clearTimeout(timer);
+      child.off('message', answered);
+      child.off('exit', exited);
+      if (error) reject(error);
+      else resolve();
     };
+    const answered = (message: unknown) => {
+      if (typeof message !== 'object' || message === null) return;
+      const reply = message as Partial<Record<'profiling' | 'profiled' | 'profileError', unknown>>;
+      if ('profileError' in reply) done(new Error(`bench server could not ${request.profile} its profile: ${String(reply.profileError)}`));
+      else if ('profiling' in reply || 'profiled' in reply) done();
+    };
+    const exited = (code: number | null) => done(new Error(`bench server exited (${code}) during a profile ${request.profile}`));
+    const timer = setTimeout(() => done(new Error(`bench server did not answer a profile ${request.profile} in ${PROFILER_REPLY_MS} ms`)), PROFILER_REPLY_MS);
     child.on('message', answered);
+    child.once('exit', exited);
     child.send(request);
   });
 }
@@ -109,7 +122,7 @@ function stagesTable(rows: ThroughputRow[]): string {
   if (profiled.length === 0) return '';
   const columns = profiled.flatMap((r) => [
     { head: `\`${r.route}\`: API`, stages: r.stages!.api },
-    { head: 'SDK alone', stages: r.stages!.limit },
+    { head: `SDK alone: ${r.stages!.limitCall}`, stages: r.stages!.limit },
     ...(r.stages!.floor ? [{ head: 'stack floor', stages: r.stages!.floor }] : []),
   ]);
   const stages = (Object.keys(STAGES) as Stage[]).filter((stage) => columns.some((c) => c.stages[stage] >= 0.005));
@@ -328,6 +341,8 @@ export async function throughput(
         await askProfiler(profiled.child, { profile: 'start' });
         const result = await cannon(profiled.url, r.path, key, opts.connections, opts.profileSeconds);
         await askProfiler(profiled.child, { profile: 'stop', file: out });
+        const failed = result.errors + result.timeouts + result.non2xx;
+        if (failed > 0) throw new Error(`profiled run of ${r.route} (${name}): ${failed} failed requests`);
         return roundStages(stagesOf(out, file, result.requests.total));
       } finally {
         profiled.child.disconnect();
@@ -336,17 +351,23 @@ export async function throughput(
     };
     for (const [index, r] of routes.entries()) {
       const api = await profileServer(server.outfile, index, 'api');
+      // Alone, the call the route really makes (the member key's BatchGetItem), in a process with
+      // the server's node flags, so that both sides collect garbage under the same heap limits.
+      const call = r.diagnosis ?? { call: r.limitCall, job: r.job };
       const limitFile = path.join(dir, `${index}-limit.cpuprofile`);
-      const job = { ...baseJob, ...r.job, seconds: opts.profileSeconds, warmupSeconds: LIMIT_WARMUP_SECONDS, profileFile: limitFile };
-      const alone = await runLimit(limit.outfile, job, dynamoPid);
+      const job = { ...baseJob, ...call.job, seconds: opts.profileSeconds, warmupSeconds: LIMIT_WARMUP_SECONDS, profileFile: limitFile };
+      const alone = await runLimit(limit.outfile, job, dynamoPid, nodeArgs);
+      if (alone.errors > 0) throw new Error(`profiled SDK-alone run of ${r.route}: ${alone.errors} errors`);
       rows[index]!.stages = {
         api,
         limit: roundStages(stagesOf(limitFile, limit.outfile, alone.requests)),
+        limitCall: call.call,
         // The floor makes the first route's call (the limit's GetCommand) and no other.
         ...(index === 0 ? { floor: await profileServer(floorServer.outfile, index, 'floor') } : {}),
       };
     }
   }
+
   const peakMb = round(peak / 2 ** 20, 1);
   const memory = { nodeArgs, peakRssMb: peakMb, idleRssMb: round(startupRss / 2 ** 20, 1), targetMb: 128, pass: peakMb <= 128 };
   const markdown = markdownTable(
