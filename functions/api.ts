@@ -16,5 +16,18 @@ function withParsableHost<E extends LambdaEvent>(event: E): E {
   return { ...event, requestContext: { ...context, domainName: 'lambda.invalid' } };
 }
 
+/**
+ * A GET or HEAD has no body: fetch refuses to build such a Request, so the adapter would answer a
+ * plain-text 400 before the app runs. The body is dropped instead, as `npm start`'s server
+ * (`@hono/node-server`) drops it, so both answer the same.
+ */
+function withoutBodyOnRead<E extends LambdaEvent>(event: E): E {
+  const { httpMethod, requestContext, body } = event as { httpMethod?: string; requestContext?: { http?: { method?: string } }; body?: unknown };
+  if (body === undefined || body === null || body === '') return event;
+  const method = (httpMethod ?? requestContext?.http?.method ?? '').toUpperCase();
+  return method === 'GET' || method === 'HEAD' ? { ...event, body: null, isBase64Encoded: false } : event;
+}
+
 /** Lambda entry: the same Hono app that `npm start` serves and the tests call. */
-export const handler: typeof honoHandler = (event, lambdaContext) => honoHandler(withParsableHost(event), lambdaContext);
+export const handler: typeof honoHandler = (event, lambdaContext) =>
+  honoHandler(withoutBodyOnRead(withParsableHost(event)), lambdaContext);
