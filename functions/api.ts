@@ -1,5 +1,6 @@
 import { handle } from 'hono/aws-lambda';
 import { app } from './app.js';
+import { isReadMethod } from './http/middleware.js';
 
 const honoHandler = handle(app);
 type LambdaEvent = Parameters<typeof honoHandler>[0];
@@ -25,7 +26,7 @@ function withoutBodyOnRead<E extends LambdaEvent>(event: E): E {
   const { httpMethod, requestContext, body } = event as { httpMethod?: string; requestContext?: { http?: { method?: string } }; body?: unknown };
   if (body === undefined || body === null || body === '') return event;
   const method = (httpMethod ?? requestContext?.http?.method ?? '').toUpperCase();
-  return method === 'GET' || method === 'HEAD' ? { ...event, body: null, isBase64Encoded: false } : event;
+  return isReadMethod(method) ? { ...event, body: null, isBase64Encoded: false } : event;
 }
 
 /** Lambda entry: the same Hono app that `npm start` serves and the tests call. */
