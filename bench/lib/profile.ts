@@ -150,6 +150,9 @@ export const STAGES = {
 } as const;
 export type Stage = keyof typeof STAGES;
 
+/** A process's CPU ms per request over all its stages. */
+export const totalOf = (stages: Record<Stage, number>) => Object.values(stages).reduce((n, ms) => n + ms, 0);
+
 const PROJECT_FILE_STAGES: [RegExp, Stage][] = [
   [/\/functions\/http\/observability\.ts$/, 'observability'],
   [/\/functions\/(http\/auth|domain\/api-key|store\/api-keys)\.ts$/, 'auth'],

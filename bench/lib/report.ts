@@ -3,7 +3,7 @@ import type { ColdStartResult } from '../sections/cold-start.js';
 import type { RoundTripRow } from '../sections/round-trips.js';
 import type { ScaleRow } from '../sections/scale.js';
 import type { ThroughputRow } from '../sections/throughput.js';
-import { STAGES, type Stage } from './profile.js';
+import { STAGES, totalOf, type Stage } from './profile.js';
 import { fmt, fmtInt, kb, markdownTable } from './stats.js';
 
 export interface BenchResults {
@@ -293,7 +293,6 @@ function renderNotes(r: BenchResults): string {
       why += ` The route's one DynamoDB call is ${t.diagnosis.call}, which DynamoDB Local serves at ${fmtInt(t.diagnosis.rps)} req/s alone (${fmt(t.diagnosis.rps / t.limitRps, 2)} of the \`GetCommand\` limit): the API reaches ${fmt(t.diagnosis.ratio, 2)} of that.`;
     }
     if (t.stages) {
-      const total = (stages: Record<Stage, number>) => Object.values(stages).reduce((n, v) => n + v, 0);
       const own: Stage[] = ['validation', 'observability', 'auth', 'views', 'store', 'project'];
       const ownMs = own.reduce((n, stage) => n + t.stages!.api[stage], 0);
       const difference = (Object.keys(STAGES) as Stage[])
@@ -301,7 +300,7 @@ function renderNotes(r: BenchResults): string {
         .filter(([, ms]) => Math.abs(ms) >= 0.01)
         .sort((a, b) => b[1] - a[1]);
       const signed = (ms: number) => `${ms > 0 ? '+' : '−'}${fmt(Math.abs(ms), 2)}`;
-      why += ` Profiled (the stage table above, against ${t.stages.limitCall} alone): the server spends ${fmt(total(t.stages.api), 2)} CPU-ms per request against ${fmt(total(t.stages.limit), 2)} in the SDK-alone process${t.stages.floor ? ` and ${fmt(total(t.stages.floor), 2)} in the stack floor's server` : ''}. Of the server's time, the project's own code (validation, logging and metrics, key check, response shaping, store, the rest of \`functions/\`) takes ${fmt(ownMs, 2)} ms; the rest is the SDK call (${fmt(t.stages.api.sdk, 2)} ms, against ${fmt(t.stages.limit.sdk, 2)} alone), Node's event loop (${fmt(t.stages.api.node, 2)}, against ${fmt(t.stages.limit.node, 2)}), Hono (${fmt(t.stages.api.hono, 2)}), garbage collection (${fmt(t.stages.api.gc, 2)}) and V8 outside any function (${fmt(t.stages.api.v8, 2)}).`;
+      why += ` Profiled (the stage table above, against ${t.stages.limitCall} alone): the server spends ${fmt(totalOf(t.stages.api), 2)} CPU-ms per request against ${fmt(totalOf(t.stages.limit), 2)} in the SDK-alone process${t.stages.floor ? ` and ${fmt(totalOf(t.stages.floor), 2)} in the stack floor's server` : ''}. Of the server's time, the project's own code (validation, logging and metrics, key check, response shaping, store, the rest of \`functions/\`) takes ${fmt(ownMs, 2)} ms; the rest is the SDK call (${fmt(t.stages.api.sdk, 2)} ms, against ${fmt(t.stages.limit.sdk, 2)} alone), Node's event loop (${fmt(t.stages.api.node, 2)}, against ${fmt(t.stages.limit.node, 2)}), Hono (${fmt(t.stages.api.hono, 2)}), garbage collection (${fmt(t.stages.api.gc, 2)}) and V8 outside any function (${fmt(t.stages.api.v8, 2)}).`;
       if (difference.length) why += ` Server minus SDK alone, by stage (ms per request): ${difference.map(([stage, ms]) => `${STAGES[stage].split(/[:(]/)[0]!.trim()} ${signed(ms)}`).join(', ')}.`;
     }
     why += ' On Lambda an instance serves one request at a time and scales out by instances, DynamoDB is a service, and what this ratio measures is the CPU time a request costs (billed duration); the stack floor shows the share the libraries take before the project adds anything.';

@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { bundle, CACHE_DIR } from '../lib/bundles.js';
 import { cpuMeter, findDynamoLocalPid } from '../lib/cpu.js';
-import { STAGES, stagesOf, type Stage } from '../lib/profile.js';
+import { STAGES, stagesOf, totalOf, type Stage } from '../lib/profile.js';
 import type { ProfileRequest } from '../lib/window-profile.js';
 import { seedMembers } from '../lib/seed.js';
 import { fmt, fmtInt, markdownTable, mean, median, pass, round } from '../lib/stats.js';
@@ -61,6 +61,12 @@ function startServer(world: World, file: string, execArgv: string[]): Promise<{ 
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`bench server exited (${code}) before listening`)));
   });
+}
+
+/** Stops a bench server (it exits when its IPC channel closes) and waits until it has. */
+async function stopServer(child: ChildProcess): Promise<void> {
+  child.disconnect();
+  await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
 }
 
 interface LimitResult {
@@ -126,13 +132,12 @@ function stagesTable(rows: ThroughputRow[]): string {
     ...(r.stages!.floor ? [{ head: 'stack floor', stages: r.stages!.floor }] : []),
   ]);
   const stages = (Object.keys(STAGES) as Stage[]).filter((stage) => columns.some((c) => c.stages[stage] >= 0.005));
-  const sum = (values: Record<Stage, number>) => Object.values(values).reduce((n, v) => n + v, 0);
   const cell = (ms: number) => (ms >= 0.005 ? fmt(ms, 2) : '–');
   return markdownTable(
     ['stage (CPU ms per request)', ...columns.map((c) => c.head)],
     [
       ...stages.map((stage) => [STAGES[stage], ...columns.map((c) => cell(c.stages[stage]))]),
-      ['**all**', ...columns.map((c) => `**${fmt(sum(c.stages), 2)}**`)],
+      ['**all**', ...columns.map((c) => `**${fmt(totalOf(c.stages), 2)}**`)],
     ],
     `l${'r'.repeat(columns.length)}`,
   );
@@ -301,8 +306,7 @@ export async function throughput(
     } catch {
       /* exited */
     }
-    child.disconnect();
-    await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+    await stopServer(child);
   }
 
   // The stack floor on the first route: the limit's GetCommand behind one @hono/zod-openapi route.
@@ -318,8 +322,7 @@ export async function throughput(
       const row = rows[0]!;
       row.floor = { rps: round(rps, 0), p50: result.latency.p50, p99: result.latency.p99, ratio: round(rps / row.limitRps, 2), cpu };
     } finally {
-      floor.child.disconnect();
-      await new Promise((r) => (floor.child.exitCode !== null ? r(null) : floor.child.once('exit', r)));
+      await stopServer(floor.child);
     }
   }
 
@@ -345,8 +348,7 @@ export async function throughput(
         if (failed > 0) throw new Error(`profiled run of ${r.route} (${name}): ${failed} failed requests`);
         return roundStages(stagesOf(out, file, result.requests.total));
       } finally {
-        profiled.child.disconnect();
-        await new Promise((r) => (profiled.child.exitCode !== null ? r(null) : profiled.child.once('exit', r)));
+        await stopServer(profiled.child);
       }
     };
     for (const [index, r] of routes.entries()) {
