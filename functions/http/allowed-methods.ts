@@ -6,7 +6,9 @@ import { errors } from '../domain/errors.js';
 
 /** The order methods are listed in an `Allow` header. */
 const METHOD_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
-const byMethodOrder = (a: string, b: string) => METHOD_ORDER.indexOf(a) - METHOD_ORDER.indexOf(b) || a.localeCompare(b);
+// Methods are ASCII tokens: code-unit order, not localeCompare (whose first call builds an ICU
+// collator, about 23 ms on the bench machine).
+const byMethodOrder = (a: string, b: string) => METHOD_ORDER.indexOf(a) - METHOD_ORDER.indexOf(b) || (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * Which methods a path supports, from the routes the app registered (`app.routes`, after
