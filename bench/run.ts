@@ -77,7 +77,7 @@ try {
     settings,
     method: {
       coldStart:
-        'Fresh `node` process per sample (no tsx) with the stack NODE_OPTIONS; bundles built by esbuildOptions() from infra/bundling.ts; import + first handler call with an API Gateway HTTP API v2 event (GET one project user, Bearer key); median; API, baseline (bench/baseline-handler.ts: one Hono route, one GetCommand) and what-if builds interleaved; LOG_FORMAT=json, METRICS=on, LOG_LEVEL=SILENT; --cpu-prof (100 µs) attributed to packages via the source map.',
+        'Fresh `node` process per sample (no tsx) with the node flags the stack starts functions with (infra/bundling.ts NODE_ARGS: none), and again with --enable-source-maps; bundles built by esbuildOptions() from infra/bundling.ts; import + first handler call with an API Gateway HTTP API v2 event (GET one project user, Bearer key); median; API, baseline (bench/baseline-handler.ts: one Hono route, one GetCommand) and what-if builds interleaved; LOG_FORMAT=json, METRICS=on, LOG_LEVEL=SILENT; --cpu-prof (100 µs) attributed to packages via the source map.',
       roundTrips:
         'In-process createApp() with KEY_CACHE_SECONDS=5 and a warm key cache, DynamoDB endpoint = local proxy adding a fixed delay per request and recording X-Amz-Target and timing; median latency with and without delay, interleaved; sequential = longest chain of non-overlapping requests; check and roles rows in an org with a custom permission and role.',
       scale:

@@ -46,7 +46,7 @@ function memoryOf(pid: number): { rss: number; peak: number } {
 /**
  * The heap limits Lambda's Node.js runtime gives a function of `memoryMb` (its bootstrap runs node
  * with `--max-semi-space-size` = 5 % and `--max-old-space-size` = 90 % of the memory size), plus
- * the stack's NODE_OPTIONS.
+ * the flags the stack starts every function with (infra/bundling.ts `NODE_ARGS`).
  */
 export const lambdaNodeArgs = (memoryMb: number) => [
   `--max-semi-space-size=${Math.floor((memoryMb * 5) / 100)}`,

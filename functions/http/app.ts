@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Config } from '../config.js';
 import { errors } from '../domain/errors.js';
+import { readableStack } from '../stack-trace.js';
 import type { Store } from '../store/store.js';
 import { rejectUnsupportedMethods } from './allowed-methods.js';
 import { createAuthenticator } from './auth.js';
@@ -52,7 +53,7 @@ export function createApp(deps: { store: Store; config: Config }) {
   app.onError((error, c) => {
     const problem = toDomainError(error);
     if (problem.status >= 500 && problem.status !== 503) {
-      observability.error('Unhandled error', { requestId: c.get('requestId'), error: String((error as Error)?.stack ?? error) });
+      observability.error('Unhandled error', { requestId: c.get('requestId'), error: readableStack(error) });
     }
     return problemResponse(c, problem);
   });

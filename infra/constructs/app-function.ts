@@ -8,7 +8,7 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { NODE_MAJOR, NODE_OPTIONS, PROJECT_ROOT, nodejsBundling, type BundleAsset } from '../bundling.js';
+import { NODE_ARGS, NODE_MAJOR, PROJECT_ROOT, nodejsBundling, type BundleAsset } from '../bundling.js';
 
 /**
  * The DynamoDB actions a function may be granted: item reads and writes, queries (also on the
@@ -85,7 +85,7 @@ export class AppFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       tracing: props.tracing ? Tracing.ACTIVE : Tracing.DISABLED,
-      environment: { NODE_OPTIONS, ...props.environment },
+      environment: { ...(NODE_ARGS.length > 0 ? { NODE_OPTIONS: NODE_ARGS.join(' ') } : {}), ...props.environment },
       bundling: nodejsBundling(props.assets),
     });
 

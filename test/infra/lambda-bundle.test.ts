@@ -1,10 +1,13 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { fork } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUNDLE, ESM_REQUIRE_BANNER, PROJECT_ROOT, esbuildOptions } from '../../infra/bundling.js';
+import { BUNDLE, ESM_REQUIRE_BANNER, NODE_ARGS, PROJECT_ROOT, esbuildOptions } from '../../infra/bundling.js';
 import { createCursorCodec } from '../../functions/store/cursor.js';
 import { createStageApp } from '../../infra/stage-app.js';
 import { call, newOrg, testApp } from '../support/app.js';
@@ -130,6 +133,57 @@ describe('API bundle', () => {
     const withBanner = await load(await bundle('functions/api.ts', 'cjs-banner', cjsFirst));
     const res = await invoke(withBanner, FRONT_DOORS[0]!, { method: 'GET', path: '/health' });
     expect(res.status).toBe(200);
+  });
+
+  it("logs an unhandled error's stack with its TypeScript files and lines, started with the stack's node flags", async () => {
+    // A DynamoDB that answers every call with a body that is not JSON: the SDK's parse error is no
+    // outage (not a 503), so the app answers 500 and logs the error with its stack.
+    const garbage = createServer((_, res) => res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end('<html>'));
+    await new Promise<void>((resolve) => garbage.listen(0, '127.0.0.1', resolve));
+    try {
+      const org = await newOrg(testApp());
+      const event = FRONT_DOORS[0]!.toEvent({ method: 'GET', path: '/api/projects', headers: { authorization: `Bearer ${org.adminKey}` } });
+      const eventFile = path.join(outDir, 'unhandled-error-event.json');
+      writeFileSync(eventFile, JSON.stringify(event));
+      // A fresh `node` with the flags every function starts with (infra/bundling.ts), as on Lambda:
+      // nothing of the test runner's own source-map handling.
+      const child = fork(path.join(PROJECT_ROOT, 'bench', 'cold-start-child.mjs'), [api.file, eventFile], {
+        execArgv: [...NODE_ARGS],
+        env: {
+          PATH: process.env.PATH,
+          TABLE_NAME: 'unreachable-table',
+          AWS_REGION: 'us-east-1',
+          DYNAMODB_ENDPOINT: `http://127.0.0.1:${(garbage.address() as AddressInfo).port}`,
+          CURSOR_SECRET: process.env.CURSOR_SECRET,
+          LOG_FORMAT: 'json',
+          METRICS: 'off',
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        },
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      });
+      // Powertools writes ERROR records to stderr, the others to stdout.
+      let logs = '';
+      child.stdout!.on('data', (chunk) => (logs += chunk));
+      child.stderr!.on('data', (chunk) => (logs += chunk));
+      const result = await new Promise<{ statusCode: number }>((resolve, reject) => {
+        child.on('message', (message) => resolve(message as { statusCode: number }));
+        child.on('exit', (code) => reject(new Error(`the function exited (${code}) without answering`)));
+      });
+      await new Promise((resolve) => child.on('exit', resolve));
+      expect(result.statusCode).toBe(500);
+      const logged = logs
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { level?: string; message?: string; error?: string })
+        .find((entry) => entry.message === 'Unhandled error');
+      expect(logged?.level).toBe('ERROR');
+      // The store's own frame, where the call was made, by its file and line...
+      expect(logged!.error).toMatch(/\bfunctions\/store\/table\.ts:\d+:\d+/);
+      // ...and no frame left as a position in the minified bundle.
+      expect(logged!.error).not.toMatch(/index\.mjs:\d+:\d+/);
+    } finally {
+      await new Promise((resolve) => garbage.close(resolve));
+    }
   });
 });
 

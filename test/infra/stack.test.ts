@@ -301,7 +301,8 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
     });
     expect(fn.Properties.TracingConfig).toEqual(config.tracing ? { Mode: 'Active' } : undefined);
     expect(fn.Properties.FunctionName).toBeUndefined();
-    expect(fn.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+    // No --enable-source-maps: it would parse the whole map at every cold start (functions/stack-trace.ts maps logged errors).
+    expect(fn.Properties.Environment?.Variables?.NODE_OPTIONS).toBeUndefined();
     // Descriptions tell the functions apart: exactly one function has each.
     const same = ofType(s(), 'AWS::Lambda::Function').filter(([, f]) => f.Properties.Description === DESCRIPTIONS[name](stage));
     expect(same).toHaveLength(1);
@@ -320,7 +321,7 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
     const { fn } = functionResources(s(), 'api');
     expect(fn.Properties).toMatchObject({ MemorySize: config.api.memoryMb, Timeout: config.api.timeoutSeconds });
     const env = fn.Properties.Environment.Variables;
-    expect(Object.keys(env).sort()).toEqual(['CURSOR_SECRET_ARN', 'KEY_CACHE_SECONDS', 'NODE_OPTIONS', 'TABLE_NAME']);
+    expect(Object.keys(env).sort()).toEqual(['CURSOR_SECRET_ARN', 'KEY_CACHE_SECONDS', 'TABLE_NAME']);
     expect(env.TABLE_NAME).toEqual({ Ref: tableId });
     expect(env.KEY_CACHE_SECONDS).toBe(String(config.api.keyCacheSeconds));
     // The secret's ARN (a secret's Ref), never its value: the function reads the value at cold start.
@@ -353,7 +354,6 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
     const { fn } = functionResources(s(), 'publisher');
     expect(fn.Properties).toMatchObject({ MemorySize: 256, Timeout: 60 });
     expect(fn.Properties.Environment.Variables).toEqual({
-      NODE_OPTIONS: '--enable-source-maps',
       EVENT_BUS_NAME: { Ref: busId },
       DEAD_LETTER_QUEUE_URL: { Ref: dlqId }, // a queue's Ref is its URL
     });
