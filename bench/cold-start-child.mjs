@@ -1,5 +1,6 @@
 // One cold-start sample, run by `npm run bench` in a fresh `node` process (never tsx):
 // import the bundle, then invoke its handler once with an API Gateway HTTP API v2 event.
+// test/infra/lambda-bundle.test.ts runs it too, to read what the bundle logs in a plain `node`.
 // Usage: node bench/cold-start-child.mjs <bundle.mjs> <event.json>; the result goes to the parent
 // over IPC (stdout belongs to the function: EMF metrics, logs).
 import { readFileSync } from 'node:fs';
