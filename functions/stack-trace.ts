@@ -14,7 +14,8 @@ export function readableStack(error: unknown): string {
   const stack = error instanceof Error ? error.stack ?? String(error) : String(error);
   return stack.replace(FRAME, (frame, file: string, line: string, column: string) => {
     const origin = mapOf(file)?.findEntry(Number(line) - 1, Number(column) - 1);
-    if (!origin || !('originalSource' in origin)) return frame;
+    // A position before any mapping, or on a segment that names no source, stays as it is.
+    if (!origin || !('originalSource' in origin) || !origin.originalSource) return frame;
     return `${readablePath(origin.originalSource)}:${origin.originalLine + 1}:${origin.originalColumn + 1}`;
   });
 }
