@@ -1,48 +1,13 @@
 import { readFileSync } from 'node:fs';
+import { SourceMap, type SourceMapPayload } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /**
  * Attributes a `node --cpu-prof` profile of a bundle to npm packages: each sampled frame in the
- * bundle is mapped back through the bundle's source map (a minimal VLQ decoder, no dependency)
- * to its source file, and self time is summed per package.
+ * bundle is mapped back through the bundle's source map (`node:module`'s `SourceMap`) to its
+ * source file, and self time is summed per package.
  */
-
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-const B64_INDEX = new Map([...B64].map((c, i) => [c, i]));
-
-/** Per generated line: sorted [generatedColumn, sourceIndex] pairs. */
-function decodeMappings(mappings: string): [number, number][][] {
-  const lines: [number, number][][] = [];
-  let source = 0;
-  for (const line of mappings.split(';')) {
-    const segments: [number, number][] = [];
-    let column = 0;
-    for (const segment of line.split(',')) {
-      if (!segment) continue;
-      const values: number[] = [];
-      let value = 0;
-      let shift = 0;
-      for (const char of segment) {
-        const digit = B64_INDEX.get(char)!;
-        value += (digit & 31) << shift;
-        if (digit & 32) shift += 5;
-        else {
-          values.push(value & 1 ? -(value >>> 1) : value >>> 1);
-          value = 0;
-          shift = 0;
-        }
-      }
-      column += values[0]!;
-      if (values.length >= 4) {
-        source += values[1]!;
-        segments.push([column, source]);
-      }
-    }
-    lines.push(segments);
-  }
-  return lines;
-}
 
 export function packageOf(sourcePath: string): string {
   const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(sourcePath);
@@ -72,22 +37,15 @@ interface CpuProfile {
 
 /** Maps a profile's frames in `bundleFile` back to their source files through the bundle's map. */
 function frameSources(bundleFile: string) {
-  const map = JSON.parse(readFileSync(`${bundleFile}.map`, 'utf8')) as { sources: string[]; mappings: string };
-  const lines = decodeMappings(map.mappings);
+  const map = new SourceMap(JSON.parse(readFileSync(`${bundleFile}.map`, 'utf8')) as SourceMapPayload);
   const bundleUrl = pathToFileURL(path.resolve(bundleFile)).href;
   /** The frame's source file, '' when it is in the bundle but outside any mapped segment; null outside the bundle. */
   return ({ url, lineNumber, columnNumber }: ProfileNode['callFrame']): string | null => {
     if (url !== bundleUrl && url !== bundleFile) return null;
-    const segments = lines[lineNumber] ?? [];
-    let found = -1;
-    for (let lo = 0, hi = segments.length - 1; lo <= hi; ) {
-      const mid = (lo + hi) >> 1;
-      if (segments[mid]![0] <= columnNumber) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return found >= 0 ? path.resolve(path.dirname(bundleFile), map.sources[segments[found]![1]]!) : '';
+    const entry = map.findEntry(lineNumber, columnNumber);
+    // findEntry falls back to an earlier line's last segment: a frame before its line's first one is unmapped.
+    if (!('originalSource' in entry) || entry.generatedLine !== lineNumber || !entry.originalSource) return '';
+    return path.resolve(path.dirname(bundleFile), entry.originalSource);
   };
 }
 
