@@ -2,10 +2,12 @@ import {
   assertCanAddPermission,
   assertCanAddRole,
   assertRolePermissions,
+  customPermission,
   isBuiltInRole,
   isSystemPermission,
   roleView,
   rolesUsingPermission,
+  storedRole,
   type Catalog,
   type CustomPermission,
   type RoleId,
@@ -72,7 +74,7 @@ export function decideCreatePermission(
 /** System permissions are fixed (409); an unknown one is 404; one a role includes is 409 `permission_in_use`. */
 export function decideDeletePermission(catalog: Catalog, key: string): CatalogDecision {
   if (isSystemPermission(key)) throw errors.conflict(`${key} is a system permission: it cannot be deleted.`);
-  const permission = catalog.permissions[key];
+  const permission = customPermission(catalog, key);
   if (!permission) throw errors.notFound();
   const usedBy = rolesUsingPermission(catalog, key);
   if (usedBy.length > 0) throw errors.permissionInUse(usedBy);
@@ -134,7 +136,7 @@ const sameSet = (a: readonly string[], b: readonly string[]) => {
  */
 export function decideUpdateRole(catalog: Catalog, roleId: RoleId, request: UpdateRoleRequest, now: string): CatalogDecision | null {
   const current = existingRole(catalog, roleId);
-  const stored = catalog.roles[roleId];
+  const stored = storedRole(catalog, roleId);
   assertDescription(request.description, 'body.description');
   let name: string;
   let description: string | null;

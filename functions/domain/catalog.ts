@@ -100,22 +100,37 @@ export function allPermissions(catalog: Catalog): string[] {
   return [...SYSTEM_PERMISSIONS, ...Object.keys(catalog.permissions).sort()];
 }
 
-export function roleExists(catalog: Catalog, roleId: string): boolean {
-  return isBuiltInRole(roleId) || roleId in catalog.roles;
+/**
+ * The stored role of this ID, if the org has one. Role IDs in requests are free strings (an
+ * unknown one is 409 `unknown_role`), so `toString` or `__proto__` must not find Object.prototype.
+ */
+export function storedRole(catalog: Catalog, roleId: RoleId): StoredRole | undefined {
+  return Object.hasOwn(catalog.roles, roleId) ? catalog.roles[roleId] : undefined;
 }
 
-/** The permissions a role grants, given the catalog it lives in. */
+/** The org's custom permission of this key, if it has one (own properties only, as storedRole). */
+export function customPermission(catalog: Catalog, key: string): CustomPermission | undefined {
+  return Object.hasOwn(catalog.permissions, key) ? catalog.permissions[key] : undefined;
+}
+
+export function roleExists(catalog: Catalog, roleId: string): boolean {
+  return isBuiltInRole(roleId) || storedRole(catalog, roleId) !== undefined;
+}
+
+/**
+ * The permissions a role grants, given the catalog it lives in. No role grants an owner-only
+ * permission (a role stored with one before roles were refused it grants it no more).
+ */
 export function rolePermissions(catalog: Catalog, roleId: RoleId): string[] {
-  if (roleId === 'admin') return allPermissions(catalog).filter((p) => !OWNER_ONLY_PERMISSIONS.includes(p));
-  const stored = catalog.roles[roleId]?.permissions ?? [];
+  const stored = roleId === 'admin' ? allPermissions(catalog) : (storedRole(catalog, roleId)?.permissions ?? []);
   const base: readonly string[] = isBuiltInRole(roleId) ? BUILT_IN_SYSTEM_PERMISSIONS[roleId] : [];
   const granted = new Set([...base, ...stored]);
-  return allPermissions(catalog).filter((p) => granted.has(p));
+  return allPermissions(catalog).filter((p) => granted.has(p) && !OWNER_ONLY_PERMISSIONS.includes(p));
 }
 
 export function roleView(catalog: Catalog, roleId: RoleId): RoleView | null {
   if (!roleExists(catalog, roleId)) return null;
-  const stored = catalog.roles[roleId];
+  const stored = storedRole(catalog, roleId);
   return {
     roleId,
     name: stored?.name ?? roleId,
@@ -212,7 +227,7 @@ export function assertPermissionKey(key: string): void {
 
 export function assertCanAddPermission(catalog: Catalog, key: string): void {
   assertPermissionKey(key);
-  if (key in catalog.permissions) throw errors.conflict(`The permission ${key} already exists.`);
+  if (customPermission(catalog, key)) throw errors.conflict(`The permission ${key} already exists.`);
   if (Object.keys(catalog.permissions).length >= CATALOG_LIMITS.customPermissionsPerOrg) {
     throw errors.validation(`An organization has at most ${CATALOG_LIMITS.customPermissionsPerOrg} custom permissions.`, [
       { path: 'body.key', message: 'limit reached' },
@@ -239,6 +254,12 @@ export function assertRolePermissions(catalog: Catalog, roleId: RoleId | null, p
   if (unknown.length > 0) {
     throw errors.validation(`Unknown permission(s): ${unknown.join(', ')}. Create them first with POST /api/permissions.`, [
       { path: 'body.permissions', message: `unknown: ${unknown.join(', ')}` },
+    ]);
+  }
+  const ownerOnly = unique.filter((p) => OWNER_ONLY_PERMISSIONS.includes(p));
+  if (ownerOnly.length > 0) {
+    throw errors.validation(`${ownerOnly.join(', ')} belongs to the project owner alone (SPEC §1): no role can hold it.`, [
+      { path: 'body.permissions', message: `owner only: ${ownerOnly.join(', ')}` },
     ]);
   }
   if (unique.length > CATALOG_LIMITS.permissionsPerRole) {

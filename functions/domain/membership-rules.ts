@@ -4,7 +4,7 @@ import { liveOrgUser } from './org-rules.js';
 import {
   assertKnownRoles,
   authorizeAdd,
-  authorizeRead,
+  assertVisible,
   authorizeRemove,
   authorizeTransfer,
   authorizeUpdate,
@@ -82,7 +82,7 @@ export function decideUpdate(
   stored: ProjectUser | null,
   request: ChangeRequest,
 ): { target: ProjectUser; change: MemberChange | null } {
-  authorizeRead(caller);
+  assertVisible(caller);
   // An expired member is hidden from everything but the one change that restores it: a new expiry.
   const target = request.expiresAt === undefined ? liveMember(stored) : stored;
   if (!target) throw errors.notFound();
@@ -101,7 +101,7 @@ export function decideUpdate(
 
 /** Removing a member: the live member the caller may remove. */
 export function decideRemove(caller: ProjectCaller, stored: ProjectUser | null): ProjectUser {
-  authorizeRead(caller);
+  assertVisible(caller);
   const target = liveMember(stored);
   authorizeRemove(caller, target);
   return target;
@@ -153,7 +153,7 @@ export function canAudit(caller: ProjectCaller): boolean {
 }
 
 export function authorizeAuditRead(caller: ProjectCaller): void {
-  authorizeRead(caller);
+  assertVisible(caller);
   if (!canAudit(caller)) throw errors.forbidden('The audit log is visible to managers and above.');
 }
 

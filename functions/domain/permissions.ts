@@ -205,8 +205,18 @@ export function authorizeTransfer(caller: ProjectCaller): void {
   }
 }
 
-export function authorizeRead(caller: ProjectCaller): void {
+/** Visibility, the first check about a project (SPEC §1 order of checks): a hidden project is 404. */
+export function assertVisible(caller: ProjectCaller): void {
   if (!canSeeProject(caller)) throw errors.notFound();
+}
+
+/**
+ * Reading the project, its members and `me` needs `project:read` (SPEC §1), like any permission:
+ * a member whose roles are custom ones without it may not read, as `POST …/check` says (SPEC §7).
+ */
+export function authorizeRead(caller: ProjectCaller): void {
+  assertVisible(caller);
+  if (!has(caller, 'project:read')) throw errors.forbidden('Reading this project needs the project:read permission.');
 }
 
 function sameRoles(a: readonly Role[], b: readonly Role[]): boolean {
@@ -290,9 +300,24 @@ export function keyExpiry(requested: string | null, creatorExpiresAt: string | n
   return requested;
 }
 
-export function authorizeKeyRevoke(caller: OrgCaller, keyOwnerUserId: string): KeyGrantRule {
+/**
+ * The keys a caller can list, and so may know of: its own user's keys, or anyone's with org
+ * owner/admin rights; a pinned caller only keys pinned to the same project (nothing that names
+ * another project, and none that reaches further than itself).
+ */
+export function canSeeKey(caller: OrgCaller, key: { userId: string; projectId?: string | null }): boolean {
+  if (caller.pinnedProjectId && (key.projectId ?? null) !== caller.pinnedProjectId) return false;
+  return key.userId === caller.userId || caller.scope === 'global' || isOrgAdmin(caller);
+}
+
+/**
+ * Revoking: a `read` key never writes (403); a key the caller cannot list is 404, the answer for
+ * a key ID nobody has (no existence oracle, SPEC §1); another user's key needs org-level rights.
+ */
+export function authorizeKeyRevoke(caller: OrgCaller, key: { userId: string; projectId?: string | null }): KeyGrantRule {
   assertWriteScope(caller.scope);
-  if (keyOwnerUserId === caller.userId) return 'self';
+  if (!canSeeKey(caller, key)) throw errors.notFound();
+  if (key.userId === caller.userId) return 'self';
   authorizeOrgWrite(caller);
   return 'org-admin';
 }

@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { DomainError, errors, PROBLEMS, type ProblemStatus } from '../domain/errors.js';
 import {
   assertWriteScope,
+  authorizeRead,
   authorizeOrgWrite,
   type KeyScope,
   type OrgCaller,
@@ -122,6 +123,8 @@ export const REFUSALS = {
   readOnlyKey: refusal(() => assertWriteScope('read')),
   /** An org-level write by an org member's `read-write` key. */
   orgWrite: refusal(() => authorizeOrgWrite(exampleCaller.org('member'))),
+  /** A read by a member whose only role is a custom one without `project:read`. */
+  noProjectRead: refusal(() => authorizeRead(exampleCaller.member([EXAMPLE_ID.role]))),
 };
 
 /** The 400 a schema gives a value, as the routes' validation hook answers it (router.ts). */

@@ -1,5 +1,6 @@
 import {
   allPermissions,
+  customPermission,
   isSystemPermission,
   listRoles,
   roleView,
@@ -20,7 +21,7 @@ const SYSTEM_PERMISSION_DESCRIPTIONS: Record<SystemPermission, string> = {
 
 export function permissionView(catalog: Catalog, key: string) {
   if (isSystemPermission(key)) return { key, description: SYSTEM_PERMISSION_DESCRIPTIONS[key], builtIn: true, createdAt: null };
-  const custom = catalog.permissions[key];
+  const custom = customPermission(catalog, key);
   if (!custom) return null;
   return { key, description: custom.description ?? null, builtIn: false, createdAt: custom.createdAt };
 }

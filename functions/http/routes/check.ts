@@ -5,9 +5,9 @@ import { CHECK_REASONS, decideCheck, type CheckSubject } from '../../domain/chec
 import { errors } from '../../domain/errors.js';
 import { CHECK_LIMITS } from '../../domain/limits.js';
 import { isExpired, type ApiKey, type Membership, type Principal } from '../../domain/model.js';
-import { authorizeRead, isOrgAdmin, KEY_SCOPES, type ProjectCaller } from '../../domain/permissions.js';
+import { assertVisible, isOrgAdmin, KEY_SCOPES, type ProjectCaller } from '../../domain/permissions.js';
 import type { Store } from '../../store/store.js';
-import { orgCallerOf, readContext, visible } from '../caller.js';
+import { orgCallerOf, projectCallerOf, readContext, visible } from '../caller.js';
 import { json, routeFor } from '../openapi.js';
 import { exampleCaller, problems } from '../openapi-responses.js';
 import { newRouter, type AppEnv } from '../router.js';
@@ -89,8 +89,9 @@ type Subject = CheckSubject & { principal: z.infer<typeof CheckResponse>['princi
 async function callerSubject(store: Store, principal: Principal, projectId: string): Promise<Subject> {
   const context = await readContext(store, principal, projectId, { withCaller: true });
   const caller = visible(context.caller);
-  // What the routes answer for a caller that sees nothing here (an expired membership): 404.
-  authorizeRead(caller);
+  // What the routes answer for a caller that sees nothing here (an expired membership): 404. A
+  // caller that sees the project but lacks a permission (even project:read) gets its answer.
+  assertVisible(caller);
   return {
     active: true,
     pinnedElsewhere: false,
@@ -103,14 +104,14 @@ async function callerSubject(store: Store, principal: Principal, projectId: stri
 /** The project, the subject's membership and org user, and the catalog: one round trip. */
 async function subjectFacts(store: Store, principal: Principal, projectId: string, userId: string) {
   const orgId = principal.key.orgId;
+  const global = principal.key.scope === 'global';
   const [context, catalog] = await Promise.all([
-    store.projectContext(projectId, principal.user.userId, { memberUserId: userId, orgUser: { orgId, userId }, skipCaller: true }),
+    store.projectContext(projectId, principal.user.userId, { memberUserId: userId, orgUser: { orgId, userId }, skipCaller: global }),
     store.getCatalog(orgId),
   ]);
-  // The asking key must see the project, like any route (404 otherwise).
-  if (!context.project || context.project.orgId !== orgId || (principal.key.projectId !== null && principal.key.projectId !== projectId)) {
-    throw errors.notFound();
-  }
+  // The asking key must see the project, like any route (404 otherwise): an org admin's key that
+  // is not a member here sees nothing of it, so it learns nothing of its members either.
+  assertVisible(visible(projectCallerOf(principal, projectId, context.project, context.callerMembership, catalog)));
   return { ...context, catalog };
 }
 

@@ -10,7 +10,7 @@ import { etagOf } from '../etag.js';
 import { withFreshReads } from '../fresh-reads.js';
 import { idempotentWrite, jsonReply, type IdempotencyScope } from '../idempotency.js';
 import { idempotencyParameter, json, routeFor } from '../openapi.js';
-import { createdHeaders, exampleCaller, problems, refusal } from '../openapi-responses.js';
+import { createdHeaders, exampleCaller, problems, REFUSALS, refusal } from '../openapi-responses.js';
 import { newRouter, type AppEnv } from '../router.js';
 import { EXAMPLES } from '../examples.js';
 import { ApiKey, CreatedKey, CreateKeyBody, EXAMPLE_ID, Ids, KeysQuery, pageRequest } from '../schemas.js';
@@ -126,11 +126,19 @@ const createKey: RouteHandler<typeof createKeyRoute, AppEnv> = async (c) => {
 const revokeRoute = route.delete('/{keyId}', {
   operationId: 'revokeKey',
   summary: 'Revoke an API key',
-  description: 'Own keys with any `read-write` key; other users\' keys with org owner/admin rights. Revoking twice is harmless.',
+  description:
+    'Own keys with any `read-write` key; other users\' keys with org owner/admin rights. A key pinned to a project revokes only keys pinned to the same project. ' +
+    'A key the caller could not list is 404, as for one that does not exist. Revoking twice is harmless.',
   request: { params: z.object({ keyId: Ids.key }) },
   responses: {
     204: { description: 'Revoked' },
-    ...problems(refusal(() => authorizeKeyRevoke(exampleCaller.org('member'), EXAMPLE_ID.otherUser)), 404),
+    ...problems(
+      REFUSALS.readOnlyKey,
+      refusal(() =>
+        authorizeKeyRevoke({ ...exampleCaller.org('admin'), pinnedProjectId: EXAMPLE_ID.project }, { userId: EXAMPLE_ID.otherUser, projectId: EXAMPLE_ID.project }),
+      ),
+      404,
+    ),
   },
 });
 
@@ -139,7 +147,7 @@ const revoke: RouteHandler<typeof revokeRoute, AppEnv> = async (c) => {
   const { store, auth } = c.var.services;
   await withFreshReads(c, async (principal) => {
     const key = inOrg(await store.getApiKey(keyId), principal.key.orgId);
-    const rule = authorizeKeyRevoke(orgCallerOf(principal), key.userId);
+    const rule = authorizeKeyRevoke(orgCallerOf(principal), key);
     await store.revokeApiKey({
       key: { ...key, revokedAt: key.revokedAt ?? null },
       authority: keyAuthority(principal, rule),

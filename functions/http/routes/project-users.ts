@@ -19,7 +19,7 @@ import { assertIfMatch, etagOf } from '../etag.js';
 import { withFreshReads } from '../fresh-reads.js';
 import { idempotentWrite, jsonReply, type IdempotencyScope } from '../idempotency.js';
 import { idempotencyParameter, IfMatch, json, routeFor } from '../openapi.js';
-import { createdHeaders, etagHeader, exampleCaller, exampleMember, problems, refusal } from '../openapi-responses.js';
+import { createdHeaders, etagHeader, exampleCaller, exampleMember, problems, REFUSALS, refusal } from '../openapi-responses.js';
 import { newRouter, type AppEnv } from '../router.js';
 import { EXAMPLES } from '../examples.js';
 import {
@@ -62,7 +62,7 @@ const listRoute = route.list(ProjectUser, 'A page of project users', {
     'Any caller that can see the project (a member, whatever its role, or a `global` key). Cursor-paginated, in order of joining; filter by `role` and `tag`. Expired memberships are not listed.',
   example: EXAMPLES.projectUser,
   request: { params: ProjectParams, query: ProjectUsersQuery },
-  problems: [404],
+  problems: [REFUSALS.noProjectRead, 404],
 });
 
 const list: RouteHandler<typeof listRoute, AppEnv> = async (c) => {
@@ -83,7 +83,7 @@ const meRoute = route.get('/me', {
     'Any caller that can see the project. `projectUser` is null when the caller has no membership here (a `global` key); ' +
     '`grants` names what grants each effective permission (`role:<id>`, `owner` or `global_key`). Through a `read` key only `…:read` permissions remain.',
   request: { params: ProjectParams },
-  responses: { 200: { description: 'The caller', content: json(Me, EXAMPLES.me) }, ...problems(404) },
+  responses: { 200: { description: 'The caller', content: json(Me, EXAMPLES.me) }, ...problems(REFUSALS.noProjectRead, 404) },
 });
 
 const me: RouteHandler<typeof meRoute, AppEnv> = async (c) => {
@@ -114,7 +114,7 @@ const getRoute = route.get('/{projectUserId}', {
   request: { params: ProjectUserParams },
   responses: {
     200: { description: 'The project user', headers: etagHeader, content: json(ProjectUser, EXAMPLES.projectUser) },
-    ...problems(404),
+    ...problems(REFUSALS.noProjectRead, 404),
   },
 });
 

@@ -5,7 +5,8 @@
  * Every project-scoped route × every caller kind of the isolation matrix (test/attacks/lib/isolation.ts,
  * whose kinds are rebuilt here: its callers are private to it), plus the kinds it leaves out (read
  * keys of every role, the owner through a read key, keys pinned here, global keys pinned here or
- * elsewhere, an expired membership, a member holding a custom role). Each caller asks
+ * elsewhere, an expired membership, a member holding a custom role beside `viewer`, and one holding
+ * only a custom role, without `project:read`). Each caller asks
  * `POST /api/projects/:p/check` (no principal) for every permission a route needs, in one batch
  * (each result stands alone, SPEC §7); then every route is performed as that caller with a request
  * that succeeds on state whenever the caller is permitted: writes get targets no earlier cell has
@@ -46,6 +47,7 @@ export const AGREEMENT_CALLER_KINDS = [
   'globalPinnedElsewhere',
   'expiredMember',
   'customRole',
+  'customRoleOnly',
 ] as const;
 export type AgreementCallerKind = (typeof AGREEMENT_CALLER_KINDS)[number];
 
@@ -190,6 +192,8 @@ export async function checkAgreement(): Promise<AgreementAttack> {
     (async () => set('globalPinnedElsewhere', await A.key(A.owner.userId, 'global', { projectId: Q._id })))(),
     (async () => set('orgAdminNonMember', await A.key(await memberOfP(undefined, 'admin'), 'read-write')))(),
     (async () => set('customRole', await A.key(await memberOfP(['viewer', customRoleId]), 'read-write')))(),
+    // Only the custom role: no project:read, so every route is refused with 403, as the check says.
+    (async () => set('customRoleOnly', await A.key(await memberOfP([customRoleId]), 'read-write')))(),
   ]);
   for (const kind of AGREEMENT_CALLER_KINDS) if (!callers.has(kind)) throw new Error(`no caller built for ${kind}`);
   const kinds = AGREEMENT_CALLER_KINDS.map((k) => callers.get(k)!);
@@ -301,6 +305,7 @@ export async function checkAgreement(): Promise<AgreementAttack> {
   // ---- the custom permission: no route enforces it; the check alone decides ----------------------
   const customExpect: Partial<Record<AgreementCallerKind, Verdict>> = {
     customRole: 'allowed',
+    customRoleOnly: 'allowed',
     admin: 'allowed',
     owner: 'allowed',
     globalSameOrg: 'allowed',

@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { statusOf } from '../../support/status.js';
 import {
   assertCanAddPermission,
+  assertKnownRoles,
   assertPermissionKey,
   assertRolePermissions,
   EMPTY_CATALOG,
   membershipGrants,
   normalizeRoles,
+  roleExists,
   rolePermissions,
   rolesUsingPermission,
   type Catalog,
@@ -40,6 +42,25 @@ const member = (roles: string[], scope: ProjectCaller['scope'] = 'read-write', i
 const target = (roles: string[]) => ({ projectUserId: 'pu_t', userId: 'usr_t', roles, isOwner: false });
 
 describe('roles as data', () => {
+  it('a role ID is looked up among the org\'s own roles only, never on Object.prototype', () => {
+    for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf']) {
+      expect(roleExists(catalog, name)).toBe(false);
+      expect(rolePermissions(catalog, name)).toEqual([]);
+      expect(statusOf(() => assertKnownRoles(catalog, [name]))).toBe(409);
+    }
+  });
+
+  it('project:transfer-ownership is the owner\'s alone: refused to any role (400), and granted by none stored with it', () => {
+    expect(statusOf(() => assertRolePermissions(catalog, null, ['project:read', 'project:transfer-ownership']))).toBe(400);
+    expect(statusOf(() => assertRolePermissions(catalog, CUSTOM, ['project:transfer-ownership']))).toBe(400);
+    const legacy: Catalog = {
+      ...catalog,
+      roles: { ...catalog.roles, [CUSTOM]: { ...catalog.roles[CUSTOM]!, permissions: ['project:read', 'project:transfer-ownership'] } },
+    };
+    expect(rolePermissions(legacy, CUSTOM)).toEqual(['project:read']);
+    expect(effectivePermissions({ ...member([CUSTOM]), catalog: legacy })).not.toContain('project:transfer-ownership');
+  });
+
   it('built-in roles keep their system permissions; admin holds the whole catalog but transfer; the owner everything', () => {
     expect(rolePermissions(catalog, 'viewer')).toEqual(['project:read']);
     expect(rolePermissions(catalog, 'editor')).toEqual(['project:read', 'project:write', 'content:publish']);

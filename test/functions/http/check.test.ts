@@ -70,6 +70,40 @@ describe('roles as data, through the project-user routes', () => {
     expect((await call(t, 'DELETE', `/api/roles/${kept.body._id}`, { key: org.adminKey })).status).toBe(204);
   });
 
+  it('a member whose roles lack project:read may not read the project (403), as the check says; it may still check itself', async () => {
+    const role = await call(t, 'POST', '/api/roles', { key: org.adminKey, body: { name: 'Publish only', permissions: ['content:publish'] } });
+    const member = await org.memberWithKey(projectId, [role.body._id]);
+    const asked = await check(member.key, { permissions: ['project:read', 'content:publish'] });
+    expect(asked.status).toBe(200);
+    expect(asked.body.results.map((r: { allowed: boolean }) => r.allowed)).toEqual([false, true]);
+    for (const path of ['', '/users', `/users/${member.projectUserId}`, '/users/me']) {
+      const read = await call(t, 'GET', `/api/projects/${projectId}${path}`, { key: member.key });
+      expect([path, read.status, read.body.code]).toEqual([path, 403, 'forbidden']);
+    }
+  });
+
+  it('project:transfer-ownership is the owner\'s alone: no custom role may hold it (400), so no holder takes the project', async () => {
+    const created = await call(t, 'POST', '/api/roles', { key: org.adminKey, body: { name: 'Taker', permissions: ['project:read', 'project:transfer-ownership'] } });
+    expect([created.status, created.body.code]).toEqual([400, 'validation_failed']);
+    const role = await call(t, 'POST', '/api/roles', { key: org.adminKey, body: { name: 'Almost taker', permissions: ['project:read'] } });
+    const patched = await call(t, 'PATCH', `/api/roles/${role.body._id}`, { key: org.adminKey, body: { permissions: ['project:read', 'project:transfer-ownership'] } });
+    expect([patched.status, patched.body.code]).toEqual([400, 'validation_failed']);
+    const holder = await org.memberWithKey(projectId, [role.body._id]);
+    const taken = await call(t, 'POST', `/api/projects/${projectId}/owner`, { key: holder.key, body: { projectUserId: holder.projectUserId } });
+    expect(taken.status).toBe(403);
+  });
+
+  it('role IDs that name Object.prototype members are unknown roles (409 unknown_role), never a retry loop', async () => {
+    const user = await org.user();
+    for (const roleId of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+      const added = await call(t, 'POST', `/api/projects/${projectId}/users`, { key: org.adminKey, body: { _id: user, roles: [roleId] } });
+      expect([roleId, added.status, added.body.code]).toEqual([roleId, 409, 'unknown_role']);
+    }
+    const pu = await org.member(projectId, user, ['viewer']);
+    const patched = await call(t, 'PATCH', `/api/projects/${projectId}/users/${pu._id}`, { key: org.adminKey, body: { roles: ['valueOf'] } });
+    expect([patched.status, patched.body.code]).toEqual([409, 'unknown_role']);
+  });
+
   it('a built-in role gaining a custom permission changes who may grant it, at once', async () => {
     const manager = await org.memberWithKey(projectId, ['manager']);
     const grant = (userId: string) => call(t, 'POST', `/api/projects/${projectId}/users`, { key: manager.key, body: { _id: userId, roles: ['editor'] } });
@@ -124,6 +158,18 @@ describe('POST /api/projects/:projectId/check', () => {
     expect((await check(outsider.key, { principal: { userId: member.userId }, permissions: ['project:read'] })).status).toBe(403);
     const stranger = await org.user();
     expect((await check(org.adminKey, { principal: { userId: stranger }, permissions: ['project:read'] })).body.results[0].reason).toBe('not_a_member');
+  });
+
+  it('an org admin asking about another principal must see the project: its non-member key gets the 404 of a missing project', async () => {
+    const member = await org.memberWithKey(projectId, ['editor']);
+    const orgAdminKey = await org.key(await org.user({ orgRole: 'admin' }), 'read-write');
+    const body = { principal: { userId: member.userId }, permissions: ['project:read'] };
+    const hidden = await check(orgAdminKey, body);
+    const missing = await call(t, 'POST', '/api/projects/prj_00000000000000000000000000/check', { key: orgAdminKey, body });
+    expect([hidden.status, missing.status]).toEqual([404, 404]);
+    expect(hidden.body).toEqual(missing.body);
+    // The routes agree: this key sees nothing of the project.
+    expect((await call(t, 'GET', `/api/projects/${projectId}/users`, { key: orgAdminKey })).status).toBe(404);
   });
 
   it('a project the caller cannot see is 404; 0 or 51 permissions are 400', async () => {

@@ -253,11 +253,34 @@ describe('API keys', () => {
     const theirKeys = await call(t, 'GET', `/api/keys?userId=${someone}`, { key: adminRw });
     expect(theirKeys.body.data).toHaveLength(1);
 
-    // Revoking someone else's key needs the same rights.
+    // Revoking someone else's key needs the same rights. A caller that cannot list another user's
+    // keys is not told that one exists: the same 404 as for a key ID nobody has (SPEC §1).
     const victim = theirKeys.body.data[0]._id;
-    expect((await call(t, 'DELETE', `/api/keys/${victim}`, { key: memberKey })).status).toBe(403);
+    const hidden = await call(t, 'DELETE', `/api/keys/${victim}`, { key: memberKey });
+    const missing = await call(t, 'DELETE', `/api/keys/key_00000000000000000000000000`, { key: memberKey });
+    expect(hidden.status).toBe(404);
+    expect(hidden.body).toEqual(missing.body);
     expect((await call(t, 'DELETE', `/api/keys/${victim}`, { key: adminRw })).status).toBe(204);
     expect((await call(t, 'DELETE', `/api/keys/${victim}`, { key: adminRw })).status).toBe(204);
+  });
+
+  it('a pinned key revokes only keys it can list: its user\'s keys pinned to the same project (404 for the others)', async () => {
+    const here = await org.project('Pin here');
+    const there = await org.project('Pin there');
+    const userId = await org.user();
+    const pinnedHere = await org.key(userId, 'read-write', { projectId: here._id });
+    const alsoHere = await org.key(userId, 'read', { projectId: here._id });
+    const pinnedThere = await org.key(userId, 'read-write', { projectId: there._id });
+    const unpinned = await org.key(userId, 'read-write');
+    const listed = await call(t, 'GET', '/api/keys', { key: pinnedHere });
+    expect(listed.body.data.map((k: { _id: string }) => k._id).sort()).toEqual([pinnedHere, alsoHere].map((k) => parseApiKey(k)!.keyId).sort());
+    // A leaked key pinned to one project must not switch off its user's access everywhere else.
+    for (const other of [pinnedThere, unpinned]) {
+      expect((await call(t, 'DELETE', `/api/keys/${parseApiKey(other)!.keyId}`, { key: pinnedHere })).status).toBe(404);
+      expect((await call(t, 'GET', '/api/keys', { key: other })).status).toBe(200);
+    }
+    expect((await call(t, 'DELETE', `/api/keys/${parseApiKey(alsoHere)!.keyId}`, { key: pinnedHere })).status).toBe(204);
+    expect((await call(t, 'GET', `/api/projects/${here._id}/users`, { key: alsoHere })).status).toBe(401);
   });
 
   it('keys of another org are 404; expiry must be in the future', async () => {

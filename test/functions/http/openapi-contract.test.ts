@@ -47,6 +47,8 @@ let elsewhere: { _id: string; ownerProjectUserId: string };
 /** Members of `project`: an editor with a read-write key, a viewer with a read key. */
 let editor: { userId: string; projectUserId: string; key: string };
 let viewer: { userId: string; projectUserId: string; key: string };
+/** A member whose one role is a custom role without project:read (403 on every read). */
+let noRead: { userId: string; projectUserId: string; key: string };
 /** A global key of an org admin that is a member of no project. */
 let outsiderKey: string;
 
@@ -117,6 +119,9 @@ beforeAll(async () => {
   elsewhere = await org.project('Elsewhere');
   editor = await org.memberWithKey(project._id, ['editor'], 'read-write');
   viewer = await org.memberWithKey(project._id, ['viewer'], 'read');
+  const bare = await call(t, 'POST', '/api/roles', { key: org.adminKey, body: { name: 'No project:read', permissions: [] } });
+  expect(bare.status).toBe(201);
+  noRead = await org.memberWithKey(project._id, [bare.body._id], 'read-write');
   outsiderKey = await org.key(await org.user({ orgRole: 'admin' }), 'global');
 });
 
@@ -235,6 +240,7 @@ describe('OpenAPI contract: real responses against GET /openapi.json', () => {
     await hit(op, 400, { params: { projectId: 'not-a-project' } });
     await hit(op, 404, { params: { projectId: NO_PROJECT } });
     await hit(op, 404, { params: { projectId: elsewhere._id }, key: editor.key });
+    await hit(op, 403, { params, key: noRead.key });
   });
 
   contractIt('GET /api/projects/{projectId}/users/me for members (read-write, read, owner)', async () => {
@@ -246,6 +252,7 @@ describe('OpenAPI contract: real responses against GET /openapi.json', () => {
     await hit(op, 400, { params: { projectId: 'nope' } });
     await hit(op, 404, { params: { projectId: NO_PROJECT } });
     await hit(op, 404, { params: { projectId: elsewhere._id }, key: viewer.key });
+    await hit(op, 403, { params, key: noRead.key });
   });
 
   contractIt('GET /api/projects/{projectId}/users/me for a caller without membership (projectUser: null)', async () => {
@@ -261,6 +268,7 @@ describe('OpenAPI contract: real responses against GET /openapi.json', () => {
     await hit(op, 400, { params: { projectId: project._id, projectUserId: 'pu_bad' } });
     await hit(op, 404, { params: { projectId: project._id, projectUserId: NO_PROJECT_USER } });
     await hit(op, 404, { params: { projectId: elsewhere._id, projectUserId: elsewhere.ownerProjectUserId }, key: editor.key });
+    await hit(op, 403, { params: { projectId: project._id, projectUserId: editor.projectUserId }, key: noRead.key });
   });
 
   contractIt('POST, PATCH and DELETE /api/projects/{projectId}/users[/{projectUserId}]', async () => {
@@ -415,6 +423,7 @@ describe('OpenAPI contract: real responses against GET /openapi.json', () => {
     await hit(get, 400, { params: { projectId: 'nope' } });
     await hit(get, 404, { params: { projectId: NO_PROJECT } });
     await hit(get, 404, { params: { projectId: elsewhere._id }, key: editor.key });
+    await hit(get, 403, { params: { projectId: project._id }, key: noRead.key });
   });
 
   contractIt('/api/users', async () => {
@@ -490,7 +499,9 @@ describe('OpenAPI contract: real responses against GET /openapi.json', () => {
 
     const keyId = created.body.key._id as string;
     await hit(revoke, 400, { params: { keyId: 'key_bad' } });
-    await hit(revoke, 403, { params: { keyId: org.adminKey.split('_').slice(1, 3).join('_') }, key: editor.key });
+    // Another user's key, to a caller that cannot list it: the 404 of a key that does not exist.
+    await hit(revoke, 404, { params: { keyId: org.adminKey.split('_').slice(1, 3).join('_') }, key: editor.key });
+    await hit(revoke, 403, { params: { keyId: viewer.key.split('_').slice(1, 3).join('_') }, key: viewer.key });
     await hit(revoke, 404, { params: { keyId: NO_KEY } });
     await hit(revoke, 204, { params: { keyId } });
     await hit(revoke, 204, { params: { keyId } });
