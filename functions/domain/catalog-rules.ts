@@ -16,6 +16,7 @@ import {
 } from './catalog.js';
 import { errors } from './errors.js';
 import { CATALOG_LIMITS } from './limits.js';
+import { textProblem } from './text.js';
 
 /**
  * The decisions of the org's catalog management (SPEC §6) on a catalog as read: each either
@@ -40,9 +41,12 @@ function roleSnapshot(role: RoleView): Record<string, unknown> {
 }
 
 function assertDescription(description: string | null | undefined, path: string): void {
-  if (description != null && description.length > CATALOG_LIMITS.descriptionLength) {
+  if (description == null) return;
+  if (description.length > CATALOG_LIMITS.descriptionLength) {
     throw errors.validation(`A description has at most ${CATALOG_LIMITS.descriptionLength} characters.`, [{ path, message: 'too long' }]);
   }
+  const problem = textProblem(description, { prose: true });
+  if (problem) throw errors.validation(`A description ${problem}.`, [{ path, message: problem }]);
 }
 
 /** The schema trims and bounds names for the API; the admin CLI gets the same rule here. */
@@ -51,6 +55,8 @@ function roleName(name: string): string {
   if (trimmed.length < 1 || trimmed.length > CATALOG_LIMITS.roleNameLength) {
     throw errors.validation(`A role name has 1 to ${CATALOG_LIMITS.roleNameLength} characters.`, [{ path: 'body.name', message: 'invalid length' }]);
   }
+  const problem = textProblem(trimmed);
+  if (problem) throw errors.validation(`A role name ${problem}.`, [{ path: 'body.name', message: problem }]);
   return trimmed;
 }
 

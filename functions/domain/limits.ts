@@ -17,6 +17,9 @@ export const MAX_TAG_CODE_POINTS = 1024;
 /** A role ID as a request names it: a built-in role's name or a custom `rol_…` ID. */
 export const MAX_ROLE_ID_LENGTH = 64;
 
+/** The name of a project, an org user or a key (characters, after trimming). */
+export const MAX_NAME_LENGTH = 200;
+
 /** A permission key `resource:action`, each part at most 32 characters (domain/catalog.ts PERMISSION_KEY_PATTERN). */
 export const MAX_PERMISSION_KEY_LENGTH = 65;
 

@@ -1,6 +1,7 @@
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import { routePath } from 'hono/route';
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { errors } from '../domain/errors.js';
 import { MAX_BODY_BYTES } from '../domain/limits.js';
@@ -76,10 +77,16 @@ export const limitBody = createMiddleware<AppEnv>(async (c, next) => {
   return bodyWithinLimit(c, next);
 });
 
+/**
+ * A body is JSON (415 otherwise) in UTF-8 (RFC 8259 §8.1): bytes that are not UTF-8 are malformed
+ * JSON (400), never decoded with U+FFFD in their place and stored. Hono keeps the bytes read here
+ * for the route's validator.
+ */
 export const requireJsonBody = createMiddleware<AppEnv>(async (c, next) => {
   if (c.req.method === 'POST' || c.req.method === 'PATCH' || c.req.method === 'PUT') {
     const contentType = c.req.header('Content-Type')?.split(';')[0]?.trim() ?? '';
     if (!JSON_MEDIA_TYPE.test(contentType)) throw errors.unsupportedMediaType();
+    if (!isUtf8(await c.req.arrayBuffer())) throw errors.malformedJson();
   }
   await next();
 });

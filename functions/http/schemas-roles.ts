@@ -8,7 +8,8 @@ import {
   type Catalog,
 } from '../domain/catalog.js';
 import { CATALOG_LIMITS, MAX_PERMISSION_KEY_LENGTH, MAX_ROLE_ID_LENGTH } from '../domain/limits.js';
-import { EXAMPLE_ID, timestamp } from './schemas.js';
+import { TEXT_RULE } from '../domain/text.js';
+import { EXAMPLE_ID, nameText, storableText, timestamp } from './schemas.js';
 import { permissionView, permissionViews, roleOf, roleViews } from './views-roles.js';
 
 /**
@@ -55,8 +56,12 @@ export const RoleParams = z.object({
     .openapi({ param: { name: 'roleId', in: 'path' }, example: EXAMPLE_ID.role }),
 });
 
-const description = z.string().max(CATALOG_LIMITS.descriptionLength);
-const roleName = z.string().trim().min(1).max(CATALOG_LIMITS.roleNameLength);
+const description = z
+  .string()
+  .max(CATALOG_LIMITS.descriptionLength)
+  .superRefine(storableText({ prose: true }))
+  .openapi({ description: `At most ${CATALOG_LIMITS.descriptionLength} characters; line breaks and tabs allowed, otherwise ${TEXT_RULE}` });
+const roleName = nameText(CATALOG_LIMITS.roleNameLength);
 const permissionList = z
   .array(z.string().min(1).max(MAX_PERMISSION_KEY_LENGTH))
   .max(CATALOG_LIMITS.permissionsPerRole)

@@ -2,10 +2,11 @@ import { z } from '@hono/zod-openapi';
 import { ID_PATTERN, type IdKind } from '../domain/ids.js';
 import { isRoleIdFormat } from '../domain/catalog.js';
 import { PROBLEMS } from '../domain/errors.js';
-import { MAX_ROLE_ID_LENGTH, MAX_TAG_LENGTH, MEMBERSHIP_LIMITS, PAGE_LIMITS } from '../domain/limits.js';
+import { MAX_NAME_LENGTH, MAX_ROLE_ID_LENGTH, MAX_TAG_LENGTH, MEMBERSHIP_LIMITS, PAGE_LIMITS } from '../domain/limits.js';
 import { PROJECT_AUDIT_ACTIONS, USER_KINDS } from '../domain/model.js';
 import { KEY_SCOPES, ORG_ROLES, PERMISSIONS, ROLES } from '../domain/permissions.js';
 import { normalizeTag } from '../domain/tags.js';
+import { TEXT_RULE, textProblem } from '../domain/text.js';
 
 /**
  * Request and response schemas, defined once: they validate requests and describe the API in the
@@ -55,9 +56,21 @@ const tag = z
   .openapi({
     type: 'string',
     minLength: 1,
-    description: `1–${MAX_TAG_LENGTH} user-perceived characters (grapheme clusters), stored in Unicode NFC; no control, line-separator or bidirectional formatting characters, no unpaired surrogates.`,
+    description: `1–${MAX_TAG_LENGTH} user-perceived characters (grapheme clusters), stored in Unicode NFC; ${TEXT_RULE}.`,
     example: 'eu-west',
   });
+/** Refuses what no stored text may hold (domain/text.ts), as a validation issue of its field. */
+export const storableText =
+  (options: { prose?: boolean } = {}) =>
+  (value: string, ctx: z.RefinementCtx) => {
+    const problem = textProblem(value, options);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  };
+
+/** A name (project, org user, key): trimmed, 1–`max` characters, text.ts's rule. */
+export const nameText = (max: number) =>
+  z.string().trim().min(1).max(max).superRefine(storableText()).openapi({ description: `1–${max} characters, trimmed; ${TEXT_RULE}` });
+
 /**
  * Roles are free strings here: an unknown role is a 409 from the domain, as the spec says.
  * A membership always holds at least one role: `roles: []` is a 400, never a member with no role.
@@ -242,11 +255,11 @@ export const UpdateProjectUserBody = z
 
 export const TransferOwnershipBody = z.strictObject({ projectUserId: Ids.projectUser }).openapi('TransferOwnership');
 
-export const CreateProjectBody = z.strictObject({ name: z.string().trim().min(1).max(200) }).openapi('CreateProject');
+export const CreateProjectBody = z.strictObject({ name: nameText(MAX_NAME_LENGTH) }).openapi('CreateProject');
 
 export const CreateOrgUserBody = z
   .strictObject({
-    name: z.string().trim().min(1).max(200),
+    name: nameText(MAX_NAME_LENGTH),
     email: z.string().email().max(254).optional(),
     kind: z.enum(USER_KINDS).optional(),
     // An organization has one owner, made with it (`npm run admin`): no request creates another.
@@ -259,7 +272,7 @@ export const CreateKeyBody = z
     userId: Ids.user,
     scope: z.enum(KEY_SCOPES),
     projectId: Ids.project.optional(),
-    name: z.string().trim().min(1).max(200).optional(),
+    name: nameText(MAX_NAME_LENGTH).optional(),
     expiresAt: z
       .string()
       .datetime({ offset: true })

@@ -133,3 +133,68 @@ describe('tags: Unicode', () => {
     }
   });
 });
+
+/** What no stored text may hold (functions/domain/text.ts), as raw JSON string literals. */
+const REFUSED_IN_TEXT: [label: string, json: string][] = [
+  ['NUL', '"a\\u0000b"'],
+  ['C1 U+009B (CSI)', '"a\\u009bb"'],
+  ['line separator U+2028', '"a\\u2028b"'],
+  ['lone high surrogate', '"ab\\ud800"'],
+  ['right-to-left override U+202E', '"adm\\u202enimda"'],
+  ['left-to-right mark U+200E', '"admin\\u200e"'],
+];
+
+describe('names and descriptions: the characters a tag may not hold', () => {
+  it('a project, org user, key or role name with one is a 400 naming the field, and nothing is created', async () => {
+    const userId = await org.user();
+    const routes: [path: string, body: (name: string) => string][] = [
+      ['/api/projects', (name) => `{"name":${name}}`],
+      ['/api/users', (name) => `{"name":${name}}`],
+      ['/api/keys', (name) => `{"userId":"${userId}","scope":"read","name":${name}}`],
+      ['/api/roles', (name) => `{"name":${name},"permissions":[]}`],
+    ];
+    const before = await Promise.all(['/api/projects?limit=100', '/api/roles', `/api/keys?userId=${userId}`].map((p) => call(t, 'GET', p, { key: org.adminKey })));
+    for (const [path, body] of routes) {
+      for (const [label, json] of REFUSED_IN_TEXT) {
+        const res = await call(t, 'POST', path, { key: org.adminKey, body: body(json) });
+        expect(res.status, `${path} ${label}: ${res.text}`).toBe(400);
+        expect(res.body.errors.map((e: { path: string }) => e.path), `${path} ${label}`).toEqual(['body.name']);
+      }
+      // A newline or tab is not part of a name either.
+      expect((await call(t, 'POST', path, { key: org.adminKey, body: body('"a\\nb"') })).status, path).toBe(400);
+    }
+    const after = await Promise.all(['/api/projects?limit=100', '/api/roles', `/api/keys?userId=${userId}`].map((p) => call(t, 'GET', p, { key: org.adminKey })));
+    expect(after.map((r) => r.body.data.length)).toEqual(before.map((r) => r.body.data.length));
+  });
+
+  it('a role or permission description is prose: line breaks and tabs pass, the rest is refused', async () => {
+    for (const [label, json] of REFUSED_IN_TEXT) {
+      const role = await call(t, 'POST', '/api/roles', { key: org.adminKey, body: `{"name":"R","description":${json},"permissions":[]}` });
+      expect([label, role.status, role.body.errors?.[0]?.path]).toEqual([label, 400, 'body.description']);
+      const permission = await call(t, 'POST', '/api/permissions', { key: org.adminKey, body: `{"key":"docs:edit","description":${json}}` });
+      expect([label, permission.status, permission.body.errors?.[0]?.path]).toEqual([label, 400, 'body.description']);
+    }
+    const prose = await call(t, 'POST', '/api/roles', { key: org.adminKey, body: { name: 'Prose', description: 'Line one\n\tindented', permissions: [] } });
+    expect(prose.status, prose.text).toBe(201);
+    expect(prose.body.description).toBe('Line one\n\tindented');
+  });
+});
+
+describe('bodies that are not UTF-8', () => {
+  it('are malformed JSON (400), never stored with U+FFFD in place of their bytes', async () => {
+    const userId = await org.user();
+    const bytes = Buffer.concat([Buffer.from(`{"_id":"${userId}","tags":["a`), Buffer.from([0xff, 0xfe]), Buffer.from('"]}')]);
+    const res = await t.app.request(users(), {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${org.adminKey}`, 'Content-Type': 'application/json' },
+      body: bytes,
+    });
+    expect(res.status).toBe(400);
+    expect((await res.json()).code).toBe('malformed_json');
+    const listed = await call(t, 'GET', `${users()}?limit=100`, { key: org.adminKey });
+    expect(listed.body.data.map((pu: { userId: string }) => pu.userId)).not.toContain(userId);
+    // The same body in UTF-8 is accepted.
+    const valid = await call(t, 'POST', users(), { key: org.adminKey, body: { _id: userId, tags: ['a\ufffd'] } });
+    expect(valid.status, valid.text).toBe(201);
+  });
+});
