@@ -4,7 +4,7 @@ import { contended } from './fresh-reads.js';
 import { IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_MAX_LENGTH, invalidIdempotencyKey } from './idempotency.js';
 import { headerRefs, invalid, named, problems, REFUSALS, throttled, type ProblemResponseConfig } from './openapi-responses.js';
 import { EXAMPLES } from './examples.js';
-import { listOf, onePageOf } from './schemas.js';
+import { listOf, onePageOf, WholeListQuery } from './schemas.js';
 
 /**
  * How the routes describe themselves in the OpenAPI document (`GET /openapi.json`). A route
@@ -185,6 +185,7 @@ export function routeFor(tag: Tag) {
     onePage: <I extends z.ZodTypeAny>(item: I, page: string, { examples, ...config }: OnePageOperation<I>) =>
       get('/', {
         ...config,
+        request: { query: WholeListQuery },
         responses: { 200: { description: page, content: json(onePageOf(item), { data: examples, nextCursor: null }) }, ...problems() },
       }),
   };

@@ -322,6 +322,9 @@ const cursor = z
 
 export const PageQuery = z.strictObject({ limit, cursor });
 
+/** A collection listed whole (the org's catalog): it takes no query parameter, `limit` and `cursor` included (400). */
+export const WholeListQuery = z.strictObject({});
+
 /** The page a list request asks for: its `cursor`, and its `limit` or the default size. */
 export function pageRequest(query: { limit?: number; cursor?: string }) {
   return { limit: query.limit ?? PAGE_LIMITS.default, cursor: query.cursor };

@@ -35,7 +35,7 @@ const listRoute = route.onePage(CatalogPermission, 'The whole catalog', {
   operationId: 'listPermissions',
   examples: ROLE_EXAMPLES.permissions,
   summary: 'List the permission catalog: system permissions, then the custom ones',
-  description: `${READ_RULE} The catalog is small (at most ${MAX_CATALOG_SIZE.permissions} entries), so it is always one page: \`nextCursor\` is null and no \`limit\`/\`cursor\` is taken.`,
+  description: `${READ_RULE} The catalog is small (at most ${MAX_CATALOG_SIZE.permissions} entries), so it is always one page: \`nextCursor\` is null, and a \`limit\` or \`cursor\` (or any query parameter) is a 400.`,
 });
 
 const list: RouteHandler<typeof listRoute, AppEnv> = async (c) => c.json(onePage(permissionViews(await currentCatalog(c))), 200);

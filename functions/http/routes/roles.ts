@@ -51,7 +51,7 @@ const listRoute = route.onePage(RoleObject, 'Every role of the organization', {
   operationId: 'listRoles',
   examples: ROLE_EXAMPLES.roles,
   summary: 'List the roles: built-in ones (weakest first), then custom ones in creation order',
-  description: `${READ_RULE} At most ${MAX_CATALOG_SIZE.roles} roles: always one page, \`nextCursor\` is null and no \`limit\`/\`cursor\` is taken.`,
+  description: `${READ_RULE} At most ${MAX_CATALOG_SIZE.roles} roles: always one page, \`nextCursor\` is null, and a \`limit\` or \`cursor\` (or any query parameter) is a 400.`,
 });
 
 const list: RouteHandler<typeof listRoute, AppEnv> = async (c) => c.json(onePage(roleViews(await currentCatalog(c))), 200);

@@ -535,6 +535,7 @@ describe('OpenAPI contract: real responses against GET /openapi.json', () => {
 
     await hit(listPermissions, 200);
     await hit(listPermissions, 200, { key: viewer.key });
+    await hit(listPermissions, 400, { query: '?limit=1' });
     await hit(getPermission, 200, { params: { key: 'project:read' } });
     await hit(getPermission, 200, { params: { key: permission }, key: viewer.key });
     await hit(getPermission, 400, { params: { key: 'Not-A-Key' } });
@@ -553,6 +554,7 @@ describe('OpenAPI contract: real responses against GET /openapi.json', () => {
 
     await hit(listRoles, 200);
     await hit(listRoles, 200, { key: viewer.key });
+    await hit(listRoles, 400, { query: '?cursor=anything' });
     const roleId = role.body._id as string;
     await hit(getRole, 200, { params: { roleId: 'viewer' } });
     await hit(getRole, 200, { params: { roleId }, key: viewer.key });

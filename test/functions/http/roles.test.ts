@@ -175,6 +175,15 @@ describe('roles', () => {
     expect(viewer.headers.get('ETag')).toBe('"1"');
   });
 
+  it('the catalog lists are whole: a limit, a cursor or any other query parameter is a 400, not ignored', async () => {
+    for (const path of ['/api/roles', '/api/permissions']) {
+      for (const query of ['?limit=1', '?limit=0&cursor=garbage', '?cursor=x', '?page=2']) {
+        const res = await call(t, 'GET', `${path}${query}`, { key: org.adminKey });
+        expect([path, query, res.status, res.body.code]).toEqual([path, query, 400, 'validation_failed']);
+      }
+    }
+  });
+
   it('creates, gets, lists, patches (If-Match) and deletes a custom role (audited)', async () => {
     const read = fresh('read');
     const publish = fresh('publish');
