@@ -16,7 +16,7 @@ import {
   update,
   updateMemberPair,
 } from './conditions.js';
-import { catalogOf } from './catalog.js';
+import { catalogOf, grantChanges } from './catalog.js';
 import { ENTITY, GSI1, gsi1, keys, partitions, prefixes, type ItemKey } from './keys.js';
 import { rangeQuery } from './queries.js';
 import { STALE } from './table.js';
@@ -148,6 +148,9 @@ const transferOwnership: Method<'transferOwnership'> = ({ table, clock }) => asy
       }),
       ...pairKeys(oldOwner).map((key) => update(key, demote)),
       ...updateMemberPair(newOwner, newOwner2, STALE),
+      // Its custom roles' grants lose the expiry with it: an expired grant no longer counts as a
+      // holder, and the owner would go on holding a role its deletion did not see.
+      ...grantChanges(newOwner, newOwner2),
       ...authorityCheck(input.authority, now),
       auditEntry(
         'ProjectOwnershipTransferred',

@@ -7,7 +7,7 @@ import { newId } from '../../functions/domain/ids.js';
 import { findViolations, inspectTable, WRITE_CLOCK_TOLERANCE_MS } from '../../scripts/invariants/index.js';
 import { gsi1, keys, type ItemKey } from '../../functions/store/keys.js';
 import { ensureTable } from '../../functions/store/schema.js';
-import { newOrg, testApp } from '../support/app.js';
+import { call, newOrg, testApp } from '../support/app.js';
 import { Attack } from '../support/attack.js';
 import { localDynamoClient, tableTarget } from '../support/table.js';
 
@@ -176,6 +176,14 @@ describe('check-table', () => {
     const copied = newId('key');
     await put(keyItem(copied, { holder: { name: 'Not the holder', email: null, kind: 'human', orgRole: 'member', createdAt: iso(now), version: 7 } }));
     planted.push(['key-holder', at(keys.apiKey(copied))]);
+
+    // A custom role's grant that expires before the membership holding it (a transfer once left it so).
+    const grantRole = await call(t, 'POST', '/api/roles', { key: org.adminKey, body: { name: 'Granted', permissions: ['project:read'] } });
+    s = await scene();
+    const holder = await call(t, 'PATCH', `/api/projects/${s.project._id}/users/${s.pu._id}`, { key: org.adminKey, body: { roles: ['viewer', grantRole.body._id] } });
+    expect(holder.status, holder.text).toBe(200);
+    await set(keys.roleGrant(grantRole.body._id, s.project._id, s.pu._id), { expiresAt: iso(now + 60_000) });
+    planted.push(['role-grant', at(s.puKey)]);
 
     // An item no layout knows.
     const stray = { PK: s.projectKey.PK, SK: 'STRAY' };

@@ -8,7 +8,8 @@ import { at, isString } from '../types.js';
 /**
  * Roles as data: every role on a live membership exists in its org's catalog (no membership ends
  * up holding a deleted role); every custom role has its grant counter; every membership holding a
- * custom role has its grant item and every grant item its membership, so holder counts are exact.
+ * custom role has its grant item, with the membership's expiry, and every grant item its membership,
+ * so holder counts are exact.
  */
 export function checkRoles(inv: Inventory, { report }: Collector) {
   const customRolesOf = (orgId: string) => new Set(Object.keys(inv.catalogs.get(orgId)?.roles ?? {}).filter((id) => !isBuiltInRole(id)));
@@ -21,8 +22,12 @@ export function checkRoles(inv: Inventory, { report }: Collector) {
       expectedGrants.add(at(keys.roleGrant(roleId, pu.projectId, pu.projectUserId)));
       if (!known.has(roleId) && !isExpired(pu)) report('unknown-role', pu, `holds role ${roleId}, which its organization does not have`);
       // TTL removes an expired membership and its grants independently: only live ones must agree.
-      if (!isExpired(pu) && !inv.byKey.has(at(keys.roleGrant(roleId, pu.projectId, pu.projectUserId)))) {
-        report('role-grant', pu, `holds ${roleId} without its grant item`);
+      const grant = inv.byKey.get(at(keys.roleGrant(roleId, pu.projectId, pu.projectUserId)));
+      if (!isExpired(pu) && !grant) report('role-grant', pu, `holds ${roleId} without its grant item`);
+      // A role's holders are counted from its grants, expired ones left out: a grant must expire
+      // when its membership does, not before.
+      if (!isExpired(pu) && grant && (grant.expiresAt ?? null) !== (pu.expiresAt ?? null)) {
+        report('role-grant', pu, `holds ${roleId} until ${pu.expiresAt ?? 'forever'}, its grant item says ${grant.expiresAt ?? 'forever'}`);
       }
     }
   }

@@ -104,6 +104,22 @@ describe('roles as data, through the project-user routes', () => {
     expect([patched.status, patched.body.code]).toEqual([409, 'unknown_role']);
   });
 
+  it('a member whose expiry a transfer of ownership cleared still holds its custom role: the role cannot be deleted after the old expiry', async () => {
+    const role = await call(t, 'POST', '/api/roles', { key: org.adminKey, body: { name: 'Heir role', permissions: ['project:read'] } });
+    const project = await org.project('Inherited');
+    const heir = await org.user();
+    const expiresAt = new Date(Date.now() + 1_500).toISOString();
+    const pu = await call(t, 'POST', `/api/projects/${project._id}/users`, { key: org.adminKey, body: { _id: heir, roles: [role.body._id], expiresAt } });
+    expect(pu.status, pu.text).toBe(201);
+    const transferred = await call(t, 'POST', `/api/projects/${project._id}/owner`, { key: org.adminKey, body: { projectUserId: pu.body._id } });
+    expect(transferred.status, transferred.text).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(expiresAt) - Date.now() + 300)));
+    const deleted = await call(t, 'DELETE', `/api/roles/${role.body._id}`, { key: org.adminKey });
+    expect([deleted.status, deleted.body.code, deleted.body.holders]).toEqual([409, 'role_in_use', 1]);
+    const owner = await call(t, 'GET', `/api/projects/${project._id}/users/${pu.body._id}`, { key: org.adminKey });
+    expect(owner.body).toMatchObject({ isOwner: true, expiresAt: null, roles: [role.body._id] });
+  });
+
   it('a built-in role gaining a custom permission changes who may grant it, at once', async () => {
     const manager = await org.memberWithKey(projectId, ['manager']);
     const grant = (userId: string) => call(t, 'POST', `/api/projects/${projectId}/users`, { key: manager.key, body: { _id: userId, roles: ['editor'] } });
