@@ -216,7 +216,12 @@ export function assertVisible(caller: ProjectCaller): void {
  */
 export function authorizeRead(caller: ProjectCaller): void {
   assertVisible(caller);
-  if (!has(caller, 'project:read')) throw errors.forbidden('Reading this project needs the project:read permission.');
+  if (!mayRead(caller)) throw errors.forbidden('Reading this project needs the project:read permission.');
+}
+
+/** Whether the caller may read the project (what `authorizeRead` lets through): lists show no more. */
+export function mayRead(caller: ProjectCaller): boolean {
+  return canSeeProject(caller) && has(caller, 'project:read');
 }
 
 function sameRoles(a: readonly Role[], b: readonly Role[]): boolean {

@@ -25,6 +25,11 @@ export function projectCallerOf(
   return callerIn(principal, projectId, project?.orgId ?? null, membership, catalog);
 }
 
+/** The caller in the project of one of its own memberships (which names its project and org). */
+export function memberCallerOf(principal: Principal, membership: Membership, catalog: Catalog): ProjectCaller | null {
+  return callerIn(principal, membership.projectId, membership.orgId, membership, catalog);
+}
+
 /** A project this key cannot see is answered like a missing one. */
 export function visible(caller: ProjectCaller | null): ProjectCaller {
   if (!caller) throw errors.notFound();

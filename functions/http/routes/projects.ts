@@ -1,9 +1,9 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import { errors } from '../../domain/errors.js';
-import { isExpired, type Principal, type Project as ProjectRecord } from '../../domain/model.js';
-import { authorizeOrgWrite, authorizeRead, canSeeProject } from '../../domain/permissions.js';
+import { type Principal, type Project as ProjectRecord } from '../../domain/model.js';
+import { authorizeOrgWrite, authorizeRead, mayRead } from '../../domain/permissions.js';
 import { orgAuthority } from '../authority.js';
-import { actorOf, orgCallerOf, projectCallerOf, visible } from '../caller.js';
+import { actorOf, memberCallerOf, orgCallerOf, projectCallerOf, visible } from '../caller.js';
 import { etagOf } from '../etag.js';
 import { idempotentWrite, jsonReply, type IdempotencyScope } from '../idempotency.js';
 import { idempotencyParameter, json, routeFor } from '../openapi.js';
@@ -20,7 +20,7 @@ const listRoute = route.list(Project, 'A page of projects', {
   operationId: 'listProjects',
   summary: 'Projects the caller can see',
   description:
-    'A `global` key sees every project of its org; other keys the projects their user is a live member of. A key pinned to a project sees that project only (one page).',
+    'A `global` key sees every project of its org; other keys the projects their user is a live member of and may read (`project:read`: every built-in role has it). A key pinned to a project sees that project only (one page).',
   example: EXAMPLES.project,
   request: { query: PageQuery },
 });
@@ -30,20 +30,25 @@ const list: RouteHandler<typeof listRoute, AppEnv> = async (c) => {
   const principal = c.get('principal');
   const { key, user } = principal;
   const { store } = c.var.services;
+  // Listed: the projects the caller may read (SPEC §1: `project:read`), as GET /api/projects/:id
+  // decides; the org's roles come beside the first read (cached), so a custom role counts too.
   if (key.projectId !== null) {
     // A pinned key sees its one project, if it can see it at all.
-    const context = await store.projectContext(key.projectId, user.userId);
-    const caller = projectCallerOf(principal, key.projectId, context.project, context.callerMembership);
-    const visibleProject = caller && canSeeProject(caller) ? [context.project!] : [];
+    const [context, catalog] = await Promise.all([store.projectContext(key.projectId, user.userId), store.getCatalog(key.orgId)]);
+    const caller = projectCallerOf(principal, key.projectId, context.project, context.callerMembership, catalog);
+    const readable = caller && mayRead(caller) ? [context.project!] : [];
     if (cursor) throw errors.validation('A pinned key lists one page; this cursor is not valid.', [{ path: 'query.cursor', message: 'invalid cursor' }]);
-    return c.json(pageOf(visibleProject, projectView, null), 200);
+    return c.json(pageOf(readable, projectView, null), 200);
   }
   if (key.scope === 'global') {
     const page = await store.listOrgProjects(key.orgId, { limit, cursor });
     return c.json(pageOf(page.items, projectView, page.nextCursor), 200);
   }
-  const memberships = await store.listMembershipsOfUser(user.userId, { limit, cursor });
-  const live = memberships.items.filter((m) => !isExpired(m));
+  const [memberships, catalog] = await Promise.all([store.listMembershipsOfUser(user.userId, { limit, cursor }), store.getCatalog(key.orgId)]);
+  const live = memberships.items.filter((m) => {
+    const caller = memberCallerOf(principal, m, catalog);
+    return caller !== null && mayRead(caller);
+  });
   const projects = await store.getProjects(live.map((m) => m.projectId));
   const byId = new Map(projects.map((p) => [p.projectId, p]));
   const ordered = live.map((m) => byId.get(m.projectId)).filter((p) => p !== undefined);

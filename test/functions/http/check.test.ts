@@ -80,6 +80,16 @@ describe('roles as data, through the project-user routes', () => {
       const read = await call(t, 'GET', `/api/projects/${projectId}${path}`, { key: member.key });
       expect([path, read.status, read.body.code]).toEqual([path, 403, 'forbidden']);
     }
+    // Nor is it listed, by the member's key or by a key pinned to the project.
+    const pinned = await org.key(member.userId, 'read-write', { projectId });
+    for (const key of [member.key, pinned]) {
+      const listed = await call(t, 'GET', '/api/projects', { key });
+      expect(listed.status).toBe(200);
+      expect(listed.body.data.map((p: { _id: string }) => p._id)).not.toContain(projectId);
+    }
+    // A viewer of the same org sees it listed, as before.
+    const viewer = await org.memberWithKey(projectId, ['viewer']);
+    expect((await call(t, 'GET', '/api/projects', { key: viewer.key })).body.data.map((p: { _id: string }) => p._id)).toContain(projectId);
   });
 
   it('project:transfer-ownership is the owner\'s alone: no custom role may hold it (400), so no holder takes the project', async () => {
