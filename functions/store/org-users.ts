@@ -60,10 +60,11 @@ const markOrgUserDeleting: Method<'markOrgUserDeleting'> = ({ table, clock }) =>
     return;
   }
   await table.transact([
+    // The user as the decision read it (its If-Match included): a change since is decided again.
     update(keys.orgUser(user.orgId, user.userId), {
-      condition: 'attribute_exists(PK) AND orgRole <> :owner',
+      condition: 'attribute_exists(PK) AND orgRole <> :owner AND version = :version',
       update: 'SET deletingAt = :now',
-      values: { ':now': now, ':owner': 'owner' },
+      values: { ':now': now, ':owner': 'owner', ':version': user.version },
     }),
     ...authorityCheck(authority, now),
   ]);

@@ -6,10 +6,10 @@ import { inOrg, keyHolder, requestedKeyExpiry } from '../../domain/org-rules.js'
 import { assertMayHoldKey, authorizeKeyCreate, authorizeKeyList, authorizeKeyRevoke, keyExpiry } from '../../domain/permissions.js';
 import { keyAuthority } from '../authority.js';
 import { actorOf, orgCallerOf } from '../caller.js';
-import { etagOf } from '../etag.js';
+import { assertIfMatch, etagOf } from '../etag.js';
 import { withFreshReads } from '../fresh-reads.js';
 import { idempotentWrite, jsonReply, type IdempotencyScope } from '../idempotency.js';
-import { idempotencyParameter, json, routeFor } from '../openapi.js';
+import { idempotencyParameter, IfMatch, json, routeFor } from '../openapi.js';
 import { createdHeaders, exampleCaller, problems, REFUSALS, refusal } from '../openapi-responses.js';
 import { newRouter, type AppEnv } from '../router.js';
 import { EXAMPLES } from '../examples.js';
@@ -128,8 +128,8 @@ const revokeRoute = route.delete('/{keyId}', {
   summary: 'Revoke an API key',
   description:
     'Own keys with any `read-write` key; other users\' keys with org owner/admin rights. A key pinned to a project revokes only keys pinned to the same project. ' +
-    'A key the caller could not list is 404, as for one that does not exist. Revoking twice is harmless.',
-  request: { params: z.object({ keyId: Ids.key }) },
+    'A key the caller could not list is 404, as for one that does not exist. Honours `If-Match` with the key\'s `ETag` (412 when stale, e.g. revoked since). Revoking twice is harmless.',
+  request: { params: z.object({ keyId: Ids.key }), headers: IfMatch },
   responses: {
     204: { description: 'Revoked' },
     ...problems(
@@ -138,16 +138,19 @@ const revokeRoute = route.delete('/{keyId}', {
         authorizeKeyRevoke({ ...exampleCaller.org('admin'), pinnedProjectId: EXAMPLE_ID.project }, { userId: EXAMPLE_ID.otherUser, projectId: EXAMPLE_ID.project }),
       ),
       404,
+      412,
     ),
   },
 });
 
 const revoke: RouteHandler<typeof revokeRoute, AppEnv> = async (c) => {
   const { keyId } = c.req.valid('param');
+  const ifMatch = c.req.header('If-Match');
   const { store, auth } = c.var.services;
   await withFreshReads(c, async (principal) => {
     const key = inOrg(await store.getApiKey(keyId), principal.key.orgId);
     const rule = authorizeKeyRevoke(orgCallerOf(principal), key);
+    assertIfMatch(ifMatch, etagOf(apiKeyView(key)));
     await store.revokeApiKey({
       key: { ...key, revokedAt: key.revokedAt ?? null },
       authority: keyAuthority(principal, rule),

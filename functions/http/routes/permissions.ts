@@ -4,10 +4,11 @@ import { decideCreatePermission, decideDeletePermission } from '../../domain/cat
 import { errors } from '../../domain/errors.js';
 import type { Catalog } from '../../domain/catalog.js';
 import { CATALOG_WRITE_RULE, changeCatalog, currentCatalog, idempotentCatalogChange, type CatalogChange } from '../catalog.js';
+import { assertIfMatch, etagOf } from '../etag.js';
 import { withFreshReads } from '../fresh-reads.js';
 import { jsonReply } from '../idempotency.js';
-import { idempotencyParameter, json, routeFor } from '../openapi.js';
-import { locationHeader, problems, REFUSALS, refusal } from '../openapi-responses.js';
+import { idempotencyParameter, IfMatch, json, routeFor } from '../openapi.js';
+import { etagHeader, locationHeader, problems, REFUSALS, refusal } from '../openapi-responses.js';
 import { newRouter, type AppEnv } from '../router.js';
 import {
   CATALOG_LIMITS_TEXT,
@@ -45,7 +46,7 @@ const getRoute = route.get('/{key}', {
   summary: 'Get a permission of the catalog',
   description: `${READ_RULE} A system permission or one of the org's custom ones; anything else is 404.`,
   request: { params: PermissionParams },
-  responses: { 200: { description: 'The permission', content: json(CatalogPermission, ROLE_EXAMPLES.permission) }, ...problems(404) },
+  responses: { 200: { description: 'The permission', headers: etagHeader, content: json(CatalogPermission, ROLE_EXAMPLES.permission) }, ...problems(404) },
 });
 
 const get: RouteHandler<typeof getRoute, AppEnv> = async (c) => {
@@ -53,7 +54,7 @@ const get: RouteHandler<typeof getRoute, AppEnv> = async (c) => {
   const catalog = await currentCatalog(c);
   const view = permissionView(catalog, key);
   if (!view) throw errors.notFound();
-  return c.json(view, 200);
+  return c.json(view, 200, { ETag: etagOf(view) });
 };
 
 const createPermissionRoute = route.post('/', {
@@ -88,8 +89,8 @@ const removeRoute = route.delete('/{key}', {
   summary: 'Delete a custom permission',
   description:
     `${CATALOG_WRITE_RULE} 409 \`permission_in_use\` (with \`roleIds\`) while a role includes it: remove it from those roles first. ` +
-    'System permissions cannot be deleted (409 `conflict`); an unknown permission is 404.',
-  request: { params: PermissionParams },
+    'System permissions cannot be deleted (409 `conflict`); an unknown permission is 404. Honours `If-Match` with the permission\'s `ETag` (412 when stale).',
+  request: { params: PermissionParams, headers: IfMatch },
   responses: {
     204: { description: 'Deleted' },
     ...problems(
@@ -97,15 +98,22 @@ const removeRoute = route.delete('/{key}', {
       404,
       refusal(() => decideDeletePermission(EXAMPLE_CATALOG, 'content:publish')),
       refusal(() => decideDeletePermission(EXAMPLE_CATALOG, 'project:read')),
+      412,
     ),
   },
 });
 
 const remove: RouteHandler<typeof removeRoute, AppEnv> = async (c) => {
   const { key } = c.req.valid('param');
+  const ifMatch = c.req.header('If-Match');
   const { store } = c.var.services;
   await withFreshReads(c, (principal) =>
-    changeCatalog(store, principal, (before) => ({ ...decideDeletePermission(before, key), action: 'PermissionDeleted' })),
+    changeCatalog(store, principal, (before) => {
+      const decision = decideDeletePermission(before, key);
+      // The catalog's version is the transaction's condition, so the tag checked here still holds at the write.
+      assertIfMatch(ifMatch, etagOf(permissionView(before, key)!));
+      return { ...decision, action: 'PermissionDeleted' };
+    }),
   );
   return c.body(null, 204);
 };

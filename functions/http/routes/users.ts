@@ -5,10 +5,10 @@ import { authorizeOrgRead, authorizeOrgWrite } from '../../domain/permissions.js
 import { deleteOrgUserCascade } from '../../store/delete-org-user.js';
 import { orgAuthority } from '../authority.js';
 import { actorOf, orgCallerOf } from '../caller.js';
-import { etagOf } from '../etag.js';
+import { assertIfMatch, etagOf } from '../etag.js';
 import { withFreshReads } from '../fresh-reads.js';
 import { idempotentWrite, jsonReply, type IdempotencyScope } from '../idempotency.js';
-import { idempotencyParameter, json, routeFor } from '../openapi.js';
+import { idempotencyParameter, IfMatch, json, routeFor } from '../openapi.js';
 import { createdHeaders, etagHeader, exampleCaller, problems, REFUSALS, refusal } from '../openapi-responses.js';
 import { newRouter, type AppEnv } from '../router.js';
 import { EXAMPLES } from '../examples.js';
@@ -97,9 +97,9 @@ const removeRoute = route.delete('/{userId}', {
   operationId: 'deleteUser',
   summary: 'Delete an organization user and all its memberships',
   description:
-    "An org-level write. Removes the user's memberships in every project and revokes its keys. Where it owns a project nothing is deleted there: the answer is 409 listing `blockedProjects`; transfer ownership and repeat. " +
+    "An org-level write. Removes the user's memberships in every project and revokes its keys. Where it owns a project nothing is deleted there: the answer is 409 listing `blockedProjects`; transfer ownership and repeat. Honours `If-Match` (412 when stale). " +
     'The organization owner cannot be deleted (409).',
-  request: { params: UserParams },
+  request: { params: UserParams, headers: IfMatch },
   responses: {
     204: { description: 'Deleted' },
     ...problems(
@@ -109,16 +109,19 @@ const removeRoute = route.delete('/{userId}', {
       refusal(() =>
         deletableOrgUser({ userId: EXAMPLE_ID.user, orgId: EXAMPLE_ID.org, name: 'Owner', email: null, kind: 'human', orgRole: 'owner', createdAt: EXAMPLES.orgUser.createdAt, version: 1 }),
       ),
+      412,
     ),
   },
 });
 
 const remove: RouteHandler<typeof removeRoute, AppEnv> = async (c) => {
   const { userId } = c.req.valid('param');
+  const ifMatch = c.req.header('If-Match');
   const { store, auth } = c.var.services;
   const outcome = await withFreshReads(c, async (principal) => {
     authorizeOrgWrite(orgCallerOf(principal));
     const user = deletableOrgUser(await store.getOrgUser(principal.key.orgId, userId, true));
+    assertIfMatch(ifMatch, user.version);
     return deleteOrgUserCascade(store, user, actorOf(principal), () =>
       store.markOrgUserDeleting({ user, authority: orgAuthority(principal), actor: actorOf(principal) }),
     );

@@ -463,6 +463,7 @@ describe('OpenAPI contract: real responses against GET /openapi.json', () => {
     const ownerId = await org.user({ orgRole: 'admin' });
     await org.project('Owned', await org.key(ownerId, 'read-write'));
     await hit(remove, 409, { params: { userId: ownerId } });
+    await hit(remove, 412, { params: { userId: created.body._id }, headers: { 'If-Match': '"999"' } });
     await hit(remove, 204, { params: { userId: created.body._id } });
     await hit(remove, 404, { params: { userId: created.body._id } });
   });
@@ -503,6 +504,7 @@ describe('OpenAPI contract: real responses against GET /openapi.json', () => {
     await hit(revoke, 404, { params: { keyId: org.adminKey.split('_').slice(1, 3).join('_') }, key: editor.key });
     await hit(revoke, 403, { params: { keyId: viewer.key.split('_').slice(1, 3).join('_') }, key: viewer.key });
     await hit(revoke, 404, { params: { keyId: NO_KEY } });
+    await hit(revoke, 412, { params: { keyId }, headers: { 'If-Match': '"stale"' } });
     await hit(revoke, 204, { params: { keyId } });
     await hit(revoke, 204, { params: { keyId } });
     // The revoked key, listed with its revokedAt.
@@ -580,6 +582,7 @@ describe('OpenAPI contract: real responses against GET /openapi.json', () => {
     await hit(deletePermission, 409, { params: { key: 'project:read' } });
     await hit(deletePermission, 400, { params: { key: 'Not-A-Key' } });
     await hit(deletePermission, 403, { params: { key: spare }, key: editor.key });
+    await hit(deletePermission, 412, { params: { key: spare }, headers: { 'If-Match': '"stale"' } });
     await hit(deletePermission, 404, { params: { key: 'unknown:thing' } });
     await hit(deletePermission, 204, { params: { key: spare } });
 
