@@ -4,7 +4,7 @@ import { contended } from './fresh-reads.js';
 import { IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_MAX_LENGTH, invalidIdempotencyKey } from './idempotency.js';
 import { headerRefs, invalid, named, problems, REFUSALS, throttled, type ProblemResponseConfig } from './openapi-responses.js';
 import { EXAMPLES } from './examples.js';
-import { listOf, onePageOf, WholeListQuery } from './schemas.js';
+import { listOf, NoQuery, onePageOf } from './schemas.js';
 
 /**
  * How the routes describe themselves in the OpenAPI document (`GET /openapi.json`). A route
@@ -161,7 +161,8 @@ export function routeFor(tag: Tag) {
   const method =
     <M extends RouteConfig['method']>(method: M) =>
     <P extends string, R extends Operation>(path: P, config: R) =>
-      createRoute(documented({ tags: [tag], security, method, path, ...config }));
+      // A route that declares no query still validates one (NoQuery): its own type is kept as declared.
+      createRoute(documented({ tags: [tag], security, method, path, ...config, request: { query: NoQuery, ...config.request } as R['request'] }));
   const get = method('get');
   return {
     get,
@@ -185,7 +186,7 @@ export function routeFor(tag: Tag) {
     onePage: <I extends z.ZodTypeAny>(item: I, page: string, { examples, ...config }: OnePageOperation<I>) =>
       get('/', {
         ...config,
-        request: { query: WholeListQuery },
+        request: { query: NoQuery },
         responses: { 200: { description: page, content: json(onePageOf(item), { data: examples, nextCursor: null }) }, ...problems() },
       }),
   };

@@ -322,8 +322,11 @@ const cursor = z
 
 export const PageQuery = z.strictObject({ limit, cursor });
 
-/** A collection listed whole (the org's catalog): it takes no query parameter, `limit` and `cursor` included (400). */
-export const WholeListQuery = z.strictObject({});
+/**
+ * The query of every route that declares none: no parameter at all, so an unknown one is a 400 on
+ * every route as on the lists (the catalog lists, always one page, refuse `limit` and `cursor` so).
+ */
+export const NoQuery = z.strictObject({});
 
 /** The page a list request asks for: its `cursor`, and its `limit` or the default size. */
 export function pageRequest(query: { limit?: number; cursor?: string }) {

@@ -92,6 +92,23 @@ describe('400: bad input changes nothing', () => {
   });
 });
 
+describe('unknown query parameters on routes that take none', () => {
+  it('are a 400 on every route, reads and writes, and the write does not happen', async () => {
+    const before = await call(t, 'GET', '/api/projects?limit=100', { key: org.adminKey });
+    const created = await call(t, 'POST', '/api/projects?foo=1', { key: org.adminKey, body: { name: 'Query' } });
+    expectProblem(created, 400);
+    expect(created.body.errors.map((e: { path: string }) => e.path)).toEqual(['query']);
+    expect(created.body.errors[0].message).toContain('foo');
+    expect((await call(t, 'GET', '/api/projects?limit=100', { key: org.adminKey })).body.data).toHaveLength(before.body.data.length);
+    for (const path of [`/api/projects/${projectId}`, `/api/projects/${projectId}/users/me`, `/api/projects/${projectId}/users/${targetId}`, '/api/roles/viewer', '/api/permissions/project:read']) {
+      const res = await call(t, 'GET', `${path}?foo=1`, { key: org.adminKey });
+      expect([path, res.status]).toEqual([path, 400]);
+    }
+    expect((await call(t, 'DELETE', `/api/projects/${projectId}/users/${targetId}?force=true`, { key: org.adminKey })).status).toBe(400);
+    expect(await memberCount()).toBeGreaterThan(1);
+  });
+});
+
 describe('413 and 415', () => {
   it('a body over 64 KiB is 413', async () => {
     const body = JSON.stringify({ _id: 'usr_0000000000aaaaaaaaaaaaaaaa', tags: ['x'], pad: 'y'.repeat(64 * 1024) });
