@@ -36,9 +36,11 @@ const list: RouteHandler<typeof listRoute, AppEnv> = async (c) => {
   const { store } = c.var.services;
   const target = query.userId ?? principal.user.userId;
   authorizeKeyList(orgCallerOf(principal), target);
-  // Keys are listed by user: a user outside the caller's org answers like one with no keys,
-  // before any of its keys (or a cursor naming them) is read.
-  if (target !== principal.user.userId && !(await store.getOrgUser(principal.key.orgId, target))) {
+  // Keys are listed by user: a user outside the caller's org, or being deleted (its keys refused
+  // already, revoked once the deletion ends), answers like one with no keys, before any of its
+  // keys (or a cursor naming them) is read.
+  const targetUser = target === principal.user.userId ? principal.user : await store.getOrgUser(principal.key.orgId, target);
+  if (!targetUser || targetUser.deletingAt) {
     if (query.cursor) {
       await store.cursors.available();
       store.cursors.decode(`user-keys:${target}:${principal.key.projectId ?? ''}`, query.cursor);

@@ -25,7 +25,7 @@ const directoryRefused = refusal(() => authorizeOrgRead(exampleCaller.org('membe
 const listRoute = route.list(OrgUserSchema, 'A page of org users', {
   operationId: 'listUsers',
   summary: 'List the organization users (org owners and admins)',
-  description: 'The directory is for org owners and admins, through any key scope, and `global` keys. Cursor-paginated.',
+  description: 'The directory is for org owners and admins, through any key scope, and `global` keys. Cursor-paginated. A user being deleted is not listed.',
   request: { query: PageQuery },
   example: EXAMPLES.orgUser,
   problems: [directoryRefused],
@@ -35,7 +35,8 @@ const list: RouteHandler<typeof listRoute, AppEnv> = async (c) => {
   const principal = c.get('principal');
   authorizeOrgRead(orgCallerOf(principal));
   const page = await c.var.services.store.listOrgUsers(principal.key.orgId, pageRequest(c.req.valid('query')));
-  return c.json(pageOf(page.items, orgUserView, page.nextCursor), 200);
+  // A user being deleted is gone from the directory, as GET /api/users/:id (404) says.
+  return c.json(pageOf(page.items.filter((user) => !user.deletingAt), orgUserView, page.nextCursor), 200);
 };
 
 const getRoute = route.get('/{userId}', {

@@ -373,8 +373,13 @@ describe('org users and projects', () => {
       const list = await call(t, 'GET', users(p._id), { key: org.adminKey });
       expect(list.text).not.toContain(doomed);
     }
-    // Its keys stop working as soon as deletion begins.
+    // Its keys stop working as soon as deletion begins, and the directory agrees everywhere: the
+    // user is 404, absent from the list, and has no keys to show.
     expect((await call(t, 'GET', '/api/projects', { key: doomedKey })).status).toBe(401);
+    expect((await call(t, 'GET', `/api/users/${doomed}`, { key: org.adminKey })).status).toBe(404);
+    const directory = await call(t, 'GET', '/api/users?limit=100', { key: org.adminKey });
+    expect(directory.body.data.map((u: { _id: string }) => u._id)).not.toContain(doomed);
+    expect((await call(t, 'GET', `/api/keys?userId=${doomed}`, { key: org.adminKey })).body.data).toEqual([]);
 
     const heir = await org.member(owned._id, await org.user(), ['admin']);
     const moved = await call(t, 'POST', `/api/projects/${owned._id}/owner`, { key: org.adminKey, body: { projectUserId: heir._id } });
