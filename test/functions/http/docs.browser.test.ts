@@ -49,7 +49,7 @@ describe('/docs in a browser', () => {
     // The introduction's authentication card opens on the `apiKey` scheme (HTTP Bearer), not on
     // "No authentication selected" (Scalar's `authentication.preferredSecurityScheme`).
     const auth = page.locator('.scalar-reference-intro-auth');
-    await auth.getByText('Bearer Token').waitFor({ state: 'visible', timeout: 10_000 });
+    await auth.getByText('Bearer Token').waitFor({ state: 'visible', timeout: 30_000 });
     const authText = await auth.innerText();
     expect(authText).toContain('apiKey');
     expect(authText).toContain('Authorization: Bearer puk_<keyId>_<secret>');
@@ -68,13 +68,13 @@ describe('/docs in a browser', () => {
       .flatMap(([, operations]) => Object.values(operations).map((operation) => operation.summary));
     expect(summaries).toHaveLength(6);
     for (const summary of summaries) {
-      await page.getByRole('button', { name: summary }).first().waitFor({ state: 'visible', timeout: 10_000 });
+      await page.getByRole('button', { name: summary }).first().waitFor({ state: 'visible', timeout: 30_000 });
     }
 
     await page.getByRole('button', { name: 'Test Request (get /api/projects/{projectId}/users)' }).first().click();
     const client = page.getByRole('dialog');
     const clientToken = client.getByPlaceholder('Token');
-    await clientToken.waitFor({ state: 'visible', timeout: 10_000 });
+    await clientToken.waitFor({ state: 'visible', timeout: 30_000 });
     expect(await client.getByText('No authentication selected').count()).toBe(0);
     expect(await clientToken.inputValue()).toBe(org.adminKey);
     // The path variable's value cell starts with the documented example ID.
@@ -87,7 +87,7 @@ describe('/docs in a browser', () => {
     await page.getByRole('button', { name: /^Send/ }).first().click();
 
     // The response panel shows the list: the owner's project user and a null nextCursor.
-    await page.getByText(project.ownerProjectUserId).first().waitFor({ state: 'visible', timeout: 15_000 });
+    await page.getByText(project.ownerProjectUserId).first().waitFor({ state: 'visible', timeout: 30_000 });
     await page.getByText('200', { exact: false }).first().waitFor({ state: 'visible' });
     await page.screenshot({ path: `${SCREENSHOTS}docs-try-it.png` });
     expect(foreign).toEqual([]);
@@ -95,5 +95,5 @@ describe('/docs in a browser', () => {
       `docs browser test: Bearer preselected, 6 operations listed, Test Request → 200 with the owner ${project.ownerProjectUserId}; screenshots test-output/docs-auth-preselected.png, docs-try-it.png`,
     );
     await page.close();
-  }, 60_000);
+  }, 150_000);
 });
