@@ -315,6 +315,11 @@ export function canSeeKey(caller: OrgCaller, key: { userId: string; projectId?: 
   return key.userId === caller.userId || caller.scope === 'global' || isOrgAdmin(caller);
 }
 
+/** Reading one key: a key the caller could not list is 404, like a key ID nobody has (SPEC §1). */
+export function authorizeKeyRead(caller: OrgCaller, key: { userId: string; projectId?: string | null }): void {
+  if (!canSeeKey(caller, key)) throw errors.notFound();
+}
+
 /**
  * Revoking: a `read` key never writes (403); a key the caller cannot list is 404, the answer for
  * a key ID nobody has (no existence oracle, SPEC §1); another user's key needs org-level rights.

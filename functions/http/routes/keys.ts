@@ -2,15 +2,15 @@ import { z, type RouteHandler } from '@hono/zod-openapi';
 import { formatApiKey, mintSecret } from '../../domain/api-key.js';
 import { newId } from '../../domain/ids.js';
 import type { ApiKey as ApiKeyRecord, Principal } from '../../domain/model.js';
-import { inOrg, keyHolder, requestedKeyExpiry } from '../../domain/org-rules.js';
-import { assertMayHoldKey, authorizeKeyCreate, authorizeKeyList, authorizeKeyRevoke, keyExpiry } from '../../domain/permissions.js';
+import { inOrg, keyHolder, liveOrgUser, requestedKeyExpiry } from '../../domain/org-rules.js';
+import { assertMayHoldKey, authorizeKeyCreate, authorizeKeyList, authorizeKeyRead, authorizeKeyRevoke, keyExpiry } from '../../domain/permissions.js';
 import { keyAuthority } from '../authority.js';
 import { actorOf, orgCallerOf } from '../caller.js';
 import { assertIfMatch, etagOf } from '../etag.js';
 import { withFreshReads } from '../fresh-reads.js';
 import { idempotentWrite, jsonReply, type IdempotencyScope } from '../idempotency.js';
 import { idempotencyParameter, IfMatch, json, routeFor } from '../openapi.js';
-import { createdHeaders, exampleCaller, problems, REFUSALS, refusal } from '../openapi-responses.js';
+import { createdHeaders, etagHeader, exampleCaller, problems, REFUSALS, refusal } from '../openapi-responses.js';
 import { newRouter, type AppEnv } from '../router.js';
 import { EXAMPLES } from '../examples.js';
 import { ApiKey, CreatedKey, CreateKeyBody, EXAMPLE_ID, Ids, KeysQuery, pageRequest } from '../schemas.js';
@@ -50,6 +50,32 @@ const list: RouteHandler<typeof listRoute, AppEnv> = async (c) => {
   // A pinned key sees only keys pinned to its own project: nothing that names another one.
   const page = await store.listKeysOfUser(target, { ...pageRequest(query), pinnedTo: principal.key.projectId });
   return c.json(pageOf(page.items, apiKeyView, page.nextCursor), 200);
+};
+
+const getRoute = route.get('/{keyId}', {
+  operationId: 'getKey',
+  summary: 'Get an API key (never its secret)',
+  description:
+    "The URL a created key's `Location` names. Readable by whoever could list it: its own user, org owners/admins and `global` keys; " +
+    "a key pinned to a project reads only keys pinned to the same project. Any other key, a key of another organization and one whose user is being deleted are 404, as for a key that does not exist. " +
+    'Its `ETag` is what `DELETE` takes in `If-Match`.',
+  request: { params: z.object({ keyId: Ids.key }) },
+  responses: {
+    200: { description: 'The key', headers: etagHeader, content: json(ApiKey, EXAMPLES.apiKey) },
+    ...problems(404),
+  },
+});
+
+const get: RouteHandler<typeof getRoute, AppEnv> = async (c) => {
+  const { keyId } = c.req.valid('param');
+  const principal = c.get('principal');
+  const { store } = c.var.services;
+  const key = inOrg(await store.getApiKey(keyId), principal.key.orgId);
+  authorizeKeyRead(orgCallerOf(principal), key);
+  // Keys are listed by user: one whose user is being deleted (or gone) is listed nowhere.
+  if (key.userId !== principal.user.userId) liveOrgUser(await store.getOrgUser(principal.key.orgId, key.userId));
+  const view = apiKeyView(key);
+  return c.json(view, 200, { ETag: etagOf(view) });
 };
 
 const createKeyRoute = route.post('/', {
@@ -165,5 +191,6 @@ const revoke: RouteHandler<typeof revokeRoute, AppEnv> = async (c) => {
 
 export const keyRoutes = newRouter()
   .openapi(listRoute, list)
+  .openapi(getRoute, get)
   .openapi(createKeyRoute, createKey)
   .openapi(revokeRoute, revoke);

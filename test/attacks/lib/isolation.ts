@@ -313,6 +313,16 @@ export async function isolationMatrix(
       cell: async (c) => ({ path: '/api/keys', body: { userId: c.userId ?? directoryUser, scope: 'read' } }),
     },
     {
+      name: 'GET key (another user’s)',
+      method: 'GET',
+      // Readable by whoever could list it (org admins of A, any scope); hidden like a missing key otherwise.
+      expect: (k) => (ORG_ADMIN.includes(k) && k !== 'globalOtherOrg' ? 200 : 404),
+      cell: async () => {
+        const target = await key(A, directoryUser, 'read');
+        return { path: `/api/keys/${parseApiKey(target)!.keyId}`, missingPath: `/api/keys/${randomId('key')}` };
+      },
+    },
+    {
       name: 'DELETE key (another user’s)',
       method: 'DELETE',
       // A read key never writes (403 first); a key the caller could not list is hidden like a

@@ -283,10 +283,60 @@ describe('API keys', () => {
     expect((await call(t, 'GET', `/api/projects/${here._id}/users`, { key: alsoHere })).status).toBe(401);
   });
 
+  it("GET /api/keys/:id: the created key's Location answers with its ETag; whoever could not list the key gets the 404 of a missing one", async () => {
+    const here = await org.project('Get key here');
+    const userId = await org.user();
+    const own = await org.key(userId, 'read-write');
+    const created = await call(t, 'POST', '/api/keys', { key: own, body: { userId, scope: 'read', name: 'dashboard' } });
+    const location = created.headers.get('Location')!;
+    const got = await call(t, 'GET', location, { key: own });
+    expect(got.status).toBe(200);
+    expect(got.body).toEqual(created.body.key);
+    expect(got.headers.get('ETag')).toBe(created.headers.get('ETag'));
+    expect(got.text).not.toContain('secretHash');
+    expect(got.text).not.toContain(parseApiKey(created.body.secret)!.secret);
+    // A read key of its own user reads it too; org admins and global keys read anyone's.
+    expect((await call(t, 'GET', location, { key: created.body.secret })).status).toBe(200);
+    expect((await call(t, 'GET', location, { key: org.adminKey })).status).toBe(200);
+
+    const missing = await call(t, 'GET', '/api/keys/key_00000000000000000000000000', { key: own });
+    expect(missing.status).toBe(404);
+    const someoneElse = await org.key(await org.user(), 'read-write');
+    const pinnedHere = await org.key(userId, 'read-write', { projectId: here._id });
+    const foreign = await other.key(await other.user({ orgRole: 'admin' }), 'global');
+    for (const stranger of [someoneElse, pinnedHere, foreign]) {
+      const hidden = await call(t, 'GET', location, { key: stranger });
+      expect([hidden.status, hidden.body]).toEqual([404, missing.body]);
+    }
+    const pinnedKeyId = parseApiKey(pinnedHere)!.keyId;
+    expect((await call(t, 'GET', `/api/keys/${pinnedKeyId}`, { key: pinnedHere })).status).toBe(200);
+
+    // Revoked: still readable, with revokedAt and a new ETag, which DELETE takes in If-Match.
+    expect((await call(t, 'DELETE', location, { key: own })).status).toBe(204);
+    const revoked = await call(t, 'GET', location, { key: own });
+    expect(revoked.body.revokedAt).not.toBeNull();
+    expect(revoked.headers.get('ETag')).not.toBe(got.headers.get('ETag'));
+    expect((await call(t, 'DELETE', location, { key: own, headers: { 'If-Match': revoked.headers.get('ETag')! } })).status).toBe(204);
+    expect((await call(t, 'GET', `/api/keys/not-a-key`, { key: own })).status).toBe(400);
+    expect((await call(t, 'GET', `${location}?x=1`, { key: own })).status).toBe(400);
+  });
+
+  it('GET /api/keys/:id of a user being deleted (blocked by a project it owns) is 404, as its listing is empty', async () => {
+    const userId = await org.user({ orgRole: 'admin' });
+    const ownKey = await org.key(userId, 'read-write');
+    await org.project('Owned, so the deletion is blocked', ownKey);
+    const keyId = parseApiKey(ownKey)!.keyId;
+    expect((await call(t, 'GET', `/api/keys/${keyId}`, { key: org.adminKey })).status).toBe(200);
+    expect((await call(t, 'DELETE', `/api/users/${userId}`, { key: org.adminKey })).status).toBe(409);
+    expect((await call(t, 'GET', `/api/keys?userId=${userId}`, { key: org.adminKey })).body.data).toEqual([]);
+    expect((await call(t, 'GET', `/api/keys/${keyId}`, { key: org.adminKey })).status).toBe(404);
+  });
+
   it('keys of another org are 404; expiry must be in the future', async () => {
     const foreignKey = await other.key(await other.user(), 'read');
     const foreignId = parseApiKey(foreignKey)!.keyId;
     expect((await call(t, 'DELETE', `/api/keys/${foreignId}`, { key: org.adminKey })).status).toBe(404);
+    expect((await call(t, 'GET', `/api/keys/${foreignId}`, { key: org.adminKey })).status).toBe(404);
     expect((await call(t, 'POST', '/api/keys', { key: org.adminKey, body: { userId: other.owner.userId, scope: 'read' } })).status).toBe(404);
     const past = await call(t, 'POST', '/api/keys', {
       key: org.adminKey,

@@ -499,6 +499,12 @@ describe('OpenAPI contract: real responses against GET /openapi.json', () => {
     await hit(create, 404, { body: { userId: editor.userId, scope: 'read', projectId: NO_PROJECT } });
 
     const keyId = created.body.key._id as string;
+    const getKey = 'GET /api/keys/{keyId}';
+    await hit(getKey, 200, { params: { keyId } });
+    await hit(getKey, 200, { params: { keyId }, key: editor.key });
+    await hit(getKey, 400, { params: { keyId: 'key_bad' } });
+    await hit(getKey, 404, { params: { keyId }, key: viewer.key });
+    await hit(getKey, 404, { params: { keyId: NO_KEY } });
     await hit(revoke, 400, { params: { keyId: 'key_bad' } });
     // Another user's key, to a caller that cannot list it: the 404 of a key that does not exist.
     await hit(revoke, 404, { params: { keyId: org.adminKey.split('_').slice(1, 3).join('_') }, key: editor.key });

@@ -105,7 +105,7 @@ describe('for code generators and readers', () => {
       [
         'listProjectUsers', 'getMe', 'getProjectUser', 'addProjectUser', 'updateProjectUser', 'removeProjectUser',
         'transferOwnership', 'listAudit', 'check', 'listProjects', 'createProject', 'getProject', 'listUsers',
-        'createUser', 'getUser', 'deleteUser', 'listKeys', 'createKey', 'revokeKey', 'listPermissions',
+        'createUser', 'getUser', 'deleteUser', 'listKeys', 'getKey', 'createKey', 'revokeKey', 'listPermissions',
         'createPermission', 'getPermission', 'deletePermission', 'listRoles', 'createRole', 'getRole', 'updateRole',
         'deleteRole', 'getHealth',
       ].sort(),
