@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
 import type { Context, TypedResponse } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { JSONParsed } from 'hono/utils/types';
@@ -42,6 +43,20 @@ export const invalidIdempotencyKey = () =>
   ]);
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
+/**
+ * The body as a replay compares it: its JSON in canonical form (RFC 8785: keys sorted, no
+ * insignificant whitespace, numbers as JSON.stringify writes them), so a client that retries with
+ * the same JSON written another way (another serializer, key order, spacing) gets the replay, not
+ * a 422. The route has parsed and validated the body before this runs.
+ */
+function canonicalBody(text: string): string {
+  try {
+    return canonicalize(JSON.parse(text)) ?? text;
+  } catch {
+    return text;
+  }
+}
+
 function send<B extends object, S extends ContentfulStatusCode>(
   c: Context<AppEnv>,
   reply: JsonReply<B, S>,
@@ -53,7 +68,7 @@ function send<B extends object, S extends ContentfulStatusCode>(
 /**
  * A POST under `Idempotency-Key`: the first response is stored by the write's own transaction
  * (so concurrent duplicates commit once), and for 24 h the same key with the same method, path
- * and body replays it; with anything else it is a 422. Keys are scoped to the API key.
+ * and JSON body (compared in canonical form) replays it; with anything else it is a 422. Keys are scoped to the API key.
  */
 export async function respondIdempotently<B extends object, S extends ContentfulStatusCode>(
   c: Context<AppEnv>,
@@ -64,7 +79,7 @@ export async function respondIdempotently<B extends object, S extends Contentful
   if (!IDEMPOTENCY_KEY.test(header)) throw invalidIdempotencyKey();
   const apiKeyId = c.get('principal').key.keyId;
   const keyHash = sha256(header);
-  const requestHash = sha256(`${c.req.method} ${c.req.path}\n${await c.req.text()}`);
+  const requestHash = sha256(`${c.req.method} ${c.req.path}\n${canonicalBody(await c.req.text())}`);
   const replay = async () => {
     const stored = await c.var.services.store.getIdempotencyRecord(apiKeyId, keyHash);
     if (!stored) return null;

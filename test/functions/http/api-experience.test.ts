@@ -86,9 +86,16 @@ describe('Idempotency-Key', () => {
     expect(again.headers.get('Location')).toBe(first.headers.get('Location'));
     expect(again.headers.get('Idempotent-Replayed')).toBe('true');
 
+    // The same JSON written another way (a retry through another serializer): still a replay.
+    const rewritten = await send(`{ "roles" : [ "editor" ],\n  "_id": ${JSON.stringify(userId)} }`);
+    expect([rewritten.status, rewritten.headers.get('Idempotent-Replayed')]).toEqual([201, 'true']);
+    expect(rewritten.body).toEqual(first.body);
+
     const other = await send({ _id: userId, roles: ['viewer'] });
     expect(other.status).toBe(422);
     expect(other.body.code).toBe('idempotency_key_reused');
+    // Same members, another order inside an array: another request.
+    expect((await send({ _id: userId, roles: ['editor', 'viewer'] })).status).toBe(422);
 
     // Without the key, the same request is a plain duplicate.
     expect((await call(t, 'POST', path, { key: org.adminKey, body: { _id: userId } })).status).toBe(409);
