@@ -66,8 +66,11 @@ export function createCursorCodec(secret: CursorSecret) {
       const invalid = invalidCursor;
       const [payload, signature, extra] = cursor.split('.');
       if (!payload || !signature || extra !== undefined) throw invalid();
-      const given = Buffer.from(signature, 'base64url');
-      const expected = mac(payload);
+      // The signature's text is compared, not its decoded bytes: base64url decoding is lenient
+      // (padding, the other alphabet, stray characters, unused low bits), so an edited cursor
+      // would still decode to the right MAC.
+      const given = Buffer.from(signature);
+      const expected = Buffer.from(mac(payload).toString('base64url'));
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
       let parsed: unknown;
       try {

@@ -88,6 +88,13 @@ async function seedMembers(
   return seeded;
 }
 
+/** Another base64url character that decodes to the same bits when only its top 2 bits are used (a 32-byte MAC's last character). */
+function lowBitsTwin(last: string): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const index = alphabet.indexOf(last);
+  return alphabet[(index & ~0b1111) | ((index + 1) & 0b1111)]!;
+}
+
 describe('cursor pagination', () => {
   it('walks more than two pages, with and without filters, never skipping or repeating', async () => {
     const project = await org.project('Pages');
@@ -201,6 +208,11 @@ describe('cursor pagination', () => {
       ['forged', `${users(project._id)}?cursor=${forgedPayload}.${mac}`],
       ['other project', `${users(other._id)}?cursor=${encodeURIComponent(cursor)}`],
       ['other filter', `${users(project._id)}?role=admin&cursor=${encodeURIComponent(cursor)}`],
+      // Edits of the signature's text that base64url decoding would forgive.
+      ['padded signature', `${users(project._id)}?cursor=${encodeURIComponent(`${cursor}==`)}`],
+      ['signature in the other alphabet', `${users(project._id)}?cursor=${encodeURIComponent(`${payload}.${Buffer.from(mac!, 'base64url').toString('base64')}`)}`],
+      ['space in the signature', `${users(project._id)}?cursor=${encodeURIComponent(`${payload}.${mac!.slice(0, 5)} ${mac!.slice(5)}`)}`],
+      ['unused low bits of the last character', `${users(project._id)}?cursor=${encodeURIComponent(`${payload}.${mac!.slice(0, -1)}${lowBitsTwin(mac!.at(-1)!)}`)}`],
     ] as const) {
       const res = await call(t, 'GET', path, { key: org.adminKey });
       expect(res.status, label).toBe(400);
