@@ -41,6 +41,7 @@ export function toDomainError(error: unknown): DomainError {
   if (error instanceof HTTPException) {
     if (error.status === 400 && /json/i.test(error.message)) return errors.malformedJson();
     if (error.status === 413) return errors.payloadTooLarge();
+    if (error.status === 415) return errors.unsupportedMediaType();
     return new DomainError(error.status, 'validation_failed', 'Bad request', 'The request could not be processed.');
   }
   return errors.internal();

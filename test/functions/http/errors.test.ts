@@ -128,6 +128,25 @@ describe('413 and 415', () => {
     expect(after.body).toEqual(before.body);
   });
 
+  it('every JSON media type RFC 9110 allows is JSON; the others are 415 unsupported_media_type', async () => {
+    const path = `/api/projects/${projectId}/users/${targetId}`;
+    for (const contentType of [
+      'application/json ; charset=utf-8',
+      'application/json;',
+      'application/json; charset=utf-8;',
+      'Application/JSON',
+      'application/merge-patch+json',
+      'application/vnd.example_v1+json',
+    ]) {
+      const res = await call(t, 'PATCH', path, { key: org.adminKey, body: { tags: ['media'] }, headers: { 'Content-Type': contentType } });
+      expect(res.status, contentType).toBe(200);
+    }
+    for (const contentType of ['text/plain', 'application/jsonx', 'application/x-www-form-urlencoded']) {
+      const res = await call(t, 'PATCH', path, { key: org.adminKey, body: { tags: ['media'] }, headers: { 'Content-Type': contentType } });
+      expect([res.status, res.body.code], contentType).toEqual([415, 'unsupported_media_type']);
+    }
+  });
+
   it('a body that is not JSON is 415', async () => {
     const res = await call(t, 'POST', `/api/projects/${projectId}/users`, {
       key: org.adminKey,
