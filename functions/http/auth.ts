@@ -16,7 +16,8 @@ import type { Store } from '../store/store.js';
  * it turns them into a 401 when the user is gone or being deleted. One sequential round trip before
  * the route's reads instead of two (a write's transaction checks the user again, as always).
  */
-const BEARER = /^Bearer ([\x21-\x7e]+)$/i;
+// RFC 6750 §2.1: `"Bearer" 1*SP b64token`.
+const BEARER = /^Bearer +([\x21-\x7e]+)$/i;
 
 /** The key ID and secret of an `Authorization: Bearer <key>` header, or null (malformed, bad checksum). */
 export function parseAuthorization(header: string | undefined): { keyId: string; secret: string } | null {

@@ -191,7 +191,7 @@ describe('authentication', () => {
       { Authorization: `Bearer ${mistyped}` },
       { Authorization: `Bearer ${revoked}` },
       { Authorization: `Bearer ${expiring}` },
-      { Authorization: `Bearer  ${live}` },
+      { Authorization: `Bearer\t${live}` },
     ]) {
       const res = await call(t, 'GET', '/api/projects', { headers });
       expect(res.status, JSON.stringify(headers)).toBe(401);
@@ -201,6 +201,8 @@ describe('authentication', () => {
     }
     expect(bodies.size).toBe(1);
     expect((await call(t, 'GET', '/api/projects', { key: live })).status).toBe(200);
+    // RFC 6750 §2.1: `"Bearer" 1*SP b64token`.
+    expect((await call(t, 'GET', '/api/projects', { headers: { Authorization: `Bearer   ${live}` } })).status).toBe(200);
   });
 
   it('only a hash of the secret is stored', async () => {
