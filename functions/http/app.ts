@@ -6,7 +6,7 @@ import type { Store } from '../store/store.js';
 import { rejectUnsupportedMethods } from './allowed-methods.js';
 import { createAuthenticator } from './auth.js';
 import { mountDocs } from './docs.js';
-import { authenticate, limitBody, provide, requireCursorSecret, requireJsonBody, trace } from './middleware.js';
+import { authenticate, limitBody, provide, requireCursorSecret, requireJsonBody, requireWellFormedQuery, trace } from './middleware.js';
 import { createObservability } from './observability.js';
 import { documented, json, TAGS } from './openapi.js';
 import { HEADERS } from './openapi-responses.js';
@@ -61,7 +61,7 @@ export function createApp(deps: { store: Store; config: Config }) {
 
   app.use('*', provide(services), trace(observability), rejectUnsupportedMethods(app));
   app.openapi(health, (c) => c.json({ status: 'ok' as const }, 200));
-  app.use('/api/*', requireCursorSecret(observability), authenticate, limitBody, requireJsonBody);
+  app.use('/api/*', requireCursorSecret(observability), authenticate, limitBody, requireJsonBody, requireWellFormedQuery);
 
   const routes = app
     .route('/api/projects/:projectId/users', projectUserRoutes)

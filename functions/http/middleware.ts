@@ -97,6 +97,25 @@ export const requireJsonBody = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 /**
+ * A query whose percent-encoding does not decode to UTF-8 (`%FF`, a lone `%`) is a 400. Hono keeps
+ * such a parameter as its literal text, so `?tag=%FF` would have meant the same as `?tag=%25FF`.
+ */
+export const requireWellFormedQuery = createMiddleware<AppEnv>(async (c, next) => {
+  const url = c.req.url;
+  const start = url.indexOf('?');
+  if (start !== -1) {
+    for (const part of url.slice(start + 1).split('&')) {
+      try {
+        decodeURIComponent(part);
+      } catch {
+        throw errors.validation('The query string is not valid percent-encoded UTF-8.', [{ path: 'query', message: 'invalid percent-encoding' }]);
+      }
+    }
+  }
+  await next();
+});
+
+/**
  * How long a request waits for the cursor secret, from its start: well inside the function's
  * timeout, so that a write never starts late enough to be cut off mid-way.
  */

@@ -90,6 +90,20 @@ describe('400: bad input changes nothing', () => {
     expectProblem(await call(t, 'GET', `/api/projects/${projectId}/users?role=superuser`, { key: org.adminKey }), 400);
     expectProblem(await call(t, 'GET', `/api/projects/${projectId}/users?sort=desc`, { key: org.adminKey }), 400);
   });
+
+  it('a query whose percent-encoding does not decode is 400, not read as literal text', async () => {
+    const path = `/api/projects/${projectId}/users/${targetId}`;
+    expect((await call(t, 'PATCH', path, { key: org.adminKey, body: { tags: ['%FF'] } })).status).toBe(200);
+    const literal = await call(t, 'GET', `/api/projects/${projectId}/users?tag=%25FF`, { key: org.adminKey });
+    expect(literal.body.data.map((u: { _id: string }) => u._id)).toEqual([targetId]);
+    for (const query of ['tag=%FF', 'tag=%', 'tag=%E2%82', 'limit=1&tag=%zz']) {
+      const res = await call(t, 'GET', `/api/projects/${projectId}/users?${query}`, { key: org.adminKey });
+      expectProblem(res, 400);
+      expect(res.body.errors, query).toEqual([{ path: 'query', message: 'invalid percent-encoding' }]);
+    }
+    expectProblem(await call(t, 'DELETE', `${path}?%FF`, { key: org.adminKey }), 400);
+    expect((await call(t, 'GET', path, { key: org.adminKey })).status).toBe(200);
+  });
 });
 
 describe('unknown query parameters on routes that take none', () => {
