@@ -1,6 +1,9 @@
 import { handle } from 'hono/aws-lambda';
 import { app } from './app.js';
+import { errors, type DomainError } from './domain/errors.js';
+import { isWellFormed } from './domain/text.js';
 import { isReadMethod } from './http/middleware.js';
+import { problemBody } from './http/problem.js';
 
 const honoHandler = handle(app);
 type LambdaEvent = Parameters<typeof honoHandler>[0];
@@ -29,6 +32,63 @@ function withoutBodyOnRead<E extends LambdaEvent>(event: E): E {
   return isReadMethod(method) ? { ...event, body: null, isBase64Encoded: false } : event;
 }
 
+/**
+ * API Gateway may hand over the path percent-decoded: a `?` or `#` in it would then end the path
+ * in the URL the adapter builds (`…/users/pu_1%23/x` acting on `pu_1`, a query cut off). Neither
+ * can stand raw in a path, so both are encoded back; the route then sees an ID it refuses.
+ */
+function withPathAsPath<E extends LambdaEvent>(event: E): E {
+  const { rawPath, path } = event as { rawPath?: unknown; path?: unknown };
+  const encode = (value: string) => value.replaceAll('?', '%3F').replaceAll('#', '%23');
+  if (typeof rawPath === 'string' && /[?#]/.test(rawPath)) return { ...event, rawPath: encode(rawPath) };
+  if (typeof path === 'string' && /[?#]/.test(path)) return { ...event, path: encode(path) };
+  return event;
+}
+
+/** Standard base64 with padding, as API Gateway encodes a binary body. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * What the adapter cannot turn into a Request, refused as the app refuses bad input: not an event
+ * at all, a body flagged base64 that is not (the adapter answers a plain-text 500), or a text body
+ * that is not Unicode (a lone surrogate, which encoding would turn into U+FFFD and store).
+ */
+function unreadable(event: unknown): DomainError | null {
+  if (typeof event !== 'object' || event === null) {
+    return errors.validation('The event is not an API Gateway or Function URL request.');
+  }
+  const { body, isBase64Encoded } = event as { body?: unknown; isBase64Encoded?: unknown };
+  if (typeof body !== 'string' || body === '') return null;
+  return (isBase64Encoded ? BASE64.test(body) : isWellFormed(body)) ? null : errors.malformedJson();
+}
+
+type LambdaResult = Awaited<ReturnType<typeof honoHandler>>;
+
+function problemResult(error: DomainError, result?: LambdaResult): LambdaResult {
+  const contentType = 'application/problem+json';
+  const headers =
+    result && 'multiValueHeaders' in result && result.multiValueHeaders
+      ? { multiValueHeaders: { 'content-type': [contentType] } }
+      : { headers: { 'content-type': contentType } };
+  return { ...result, statusCode: error.status, body: JSON.stringify(problemBody(error)), isBase64Encoded: false, ...headers } as LambdaResult;
+}
+
+/**
+ * The adapter's own refusals (a request it cannot build: an invalid method or header value) are
+ * plain text; the app answers every error as problem+json, so only the adapter sends these.
+ */
+function isAdapterRefusal(result: LambdaResult): boolean {
+  if (result.statusCode < 400) return false;
+  const headers = result as { headers?: Record<string, unknown>; multiValueHeaders?: Record<string, unknown[]> };
+  const contentType = String(headers.headers?.['content-type'] ?? headers.multiValueHeaders?.['content-type']?.[0] ?? '');
+  return contentType.startsWith('text/plain');
+}
+
 /** Lambda entry: the same Hono app that `npm start` serves and the tests call. */
-export const handler: typeof honoHandler = (event, lambdaContext) =>
-  honoHandler(withoutBodyOnRead(withParsableHost(event)), lambdaContext);
+export const handler: typeof honoHandler = async (event, lambdaContext) => {
+  const refused = unreadable(event);
+  if (refused) return problemResult(refused);
+  const result = await honoHandler(withoutBodyOnRead(withPathAsPath(withParsableHost(event))), lambdaContext);
+  if (!isAdapterRefusal(result)) return result;
+  return problemResult(result.statusCode >= 500 ? errors.internal() : errors.validation('The request could not be read.'), result);
+};

@@ -15,11 +15,14 @@ const FORBIDDEN = /[\p{Cc}\u2028\u2029\p{Bidi_Control}]/gu;
 const PROSE_WHITESPACE = new Set(['\n', '\r', '\t']);
 const LONE_SURROGATE = /\p{Cs}/u;
 
+/** Whether a string is Unicode text: no unpaired surrogate, so it encodes to UTF-8 as it is. */
+export const isWellFormed = (text: string) => !LONE_SURROGATE.test(text);
+
 export const TEXT_RULE = 'no control, line-separator or bidirectional formatting characters, no unpaired surrogates';
 
 /** Why this text may not be stored, or null. `prose` allows line breaks and tabs. */
 export function textProblem(text: string, options: { prose?: boolean } = {}): string | null {
-  if (LONE_SURROGATE.test(text)) return 'must not contain an unpaired surrogate (U+D800–U+DFFF)';
+  if (!isWellFormed(text)) return 'must not contain an unpaired surrogate (U+D800–U+DFFF)';
   const forbidden = [...text.matchAll(FORBIDDEN)].find(([found]) => !(options.prose && PROSE_WHITESPACE.has(found)));
   if (!forbidden) return null;
   const code = forbidden[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');

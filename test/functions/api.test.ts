@@ -144,4 +144,53 @@ describe.each(Object.entries(frontDoors))('Lambda entry via %s', (_name, build) 
     expect(res.statusCode).toBe(404);
     expect(bodyOf(res).code).toBe('not_found');
   });
+
+  // Never a 500, never plain text: what the adapter cannot read is a 400 problem, and nothing is written.
+  it('a body flagged base64 that is not, or a text body with a lone surrogate, is a 400 problem and writes nothing', async () => {
+    const before = bodyOf(await invoke(build({ method: 'GET', path: '/api/projects', headers: { Authorization: `Bearer ${org.adminKey}` } }))).data.length;
+    for (const [label, body, base64] of [
+      ['JSON flagged base64', '{"name":"x"}', true],
+      ['base64url', Buffer.from('{"name":"x>?"}').toString('base64url'), true],
+      ['lone surrogate', '{"name":"lone\ud800x"}', false],
+    ] as const) {
+      const res = await invoke(
+        build({ method: 'POST', path: '/api/projects', headers: { Authorization: `Bearer ${org.adminKey}`, 'Content-Type': 'application/json' }, body, base64 }),
+      );
+      expect([label, res.statusCode, header(res, 'content-type')]).toEqual([label, 400, 'application/problem+json']);
+      expect(bodyOf(res).code, label).toBe('malformed_json');
+    }
+    const after = bodyOf(await invoke(build({ method: 'GET', path: '/api/projects', headers: { Authorization: `Bearer ${org.adminKey}` } }))).data.length;
+    expect(after).toBe(before);
+  });
+
+  it('a request the adapter cannot build (invalid method, header value) is a 400 problem, not plain text', async () => {
+    for (const request of [
+      { method: 'G ET', path: '/health' },
+      { method: 'GET', path: '/health', headers: { 'X-Broken': 'a\r\nb' } },
+    ]) {
+      const res = await invoke(build(request));
+      expect([res.statusCode, header(res, 'content-type')], JSON.stringify(request)).toEqual([400, 'application/problem+json']);
+      expect(bodyOf(res).status).toBe(400);
+    }
+  });
+
+  it('a ? or # in a decoded path stays in the path: the route sees an ID it refuses, never the one before it', async () => {
+    const auth = { Authorization: `Bearer ${org.adminKey}` };
+    for (const suffix of ['#', '#/x', '?x=1']) {
+      const res = await invoke(build({ method: 'GET', path: `/api/projects/${projectId}/users/${ownerPu}${suffix}`, headers: auth }));
+      expect(res.statusCode, suffix).toBeGreaterThanOrEqual(400);
+      expect(res.statusCode, suffix).toBeLessThan(500);
+    }
+    const filtered = await invoke(build({ method: 'GET', path: `/api/projects/${projectId}/users#`, query: { role: 'editor' }, headers: auth }));
+    expect(filtered.statusCode).toBe(404);
+  });
+});
+
+describe('Lambda entry, not an HTTP event', () => {
+  it('null or a string is a 400 problem, not a rejected promise', async () => {
+    for (const event of [null, 'GET /health']) {
+      const res = await invoke(event);
+      expect([res.statusCode, header(res, 'content-type')]).toEqual([400, 'application/problem+json']);
+    }
+  });
 });
