@@ -15,6 +15,10 @@ const FORBIDDEN = /[\p{Cc}\u2028\u2029\p{Bidi_Control}]/gu;
 const PROSE_WHITESPACE = new Set(['\n', '\r', '\t']);
 const LONE_SURROGATE = /\p{Cs}/u;
 
+/** The text with what {@link textProblem} refuses written as `\uXXXX` escapes: printable on one line. */
+export const escapeForbidden = (text: string) =>
+  text.replace(FORBIDDEN, (found) => `\\u${found.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 /** Whether a string is Unicode text: no unpaired surrogate, so it encodes to UTF-8 as it is. */
 export const isWellFormed = (text: string) => !LONE_SURROGATE.test(text);
 

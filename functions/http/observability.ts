@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Config } from '../config.js';
+import { escapeForbidden } from '../domain/text.js';
 
 /** What is logged for every request: never a secret, only the key's ID. */
 export interface RequestRecord {
@@ -31,7 +32,8 @@ export function createObservability(config: Pick<Config, 'logFormat' | 'logLevel
       if (logger) logger.info('request', { ...record });
       else if (enabled('INFO')) {
         const key = record.keyId ? ` key=${record.keyId}` : '';
-        console.log(`${new Date().toISOString().slice(11, 23)} ${record.method} ${record.path} → ${record.status} ${record.latencyMs}ms${key} [${record.requestId}]`);
+        // The path is the client's: escaped, so that a `%0A` in it cannot start a forged line.
+        console.log(`${new Date().toISOString().slice(11, 23)} ${record.method} ${escapeForbidden(record.path)} → ${record.status} ${record.latencyMs}ms${key} [${record.requestId}]`);
       }
       if (metrics) {
         // One EMF line per request, both metrics under the same dimensions.

@@ -166,6 +166,18 @@ describe('operations', () => {
     expect(lines.join('')).not.toContain(parseApiKey(org.adminKey)!.secret);
   });
 
+  it('the readable local log writes one line per request: control characters of the path are escaped', async () => {
+    const readableApp = testApp({ logFormat: 'pretty', logLevel: 'INFO' });
+    const lines: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
+    const res = await call(readableApp, 'GET', '/api/x%0A08:00:00.000%20DELETE%20/api/users/usr_victim%E2%80%AE%00', { key: org.adminKey });
+    vi.restoreAllMocks();
+    expect(res.status).toBe(404);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toMatch(/[\n\u0000\u202e]/);
+    expect(lines[0]).toContain('/api/x\\u000a08:00:00.000 DELETE /api/users/usr_victim\\u202e\\u0000 → 404');
+  });
+
   it('emits EMF metrics per route and status class when enabled', async () => {
     const metricsApp = testApp({ metricsEnabled: true, logLevel: 'SILENT' });
     const lines: string[] = [];
