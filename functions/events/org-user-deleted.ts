@@ -51,26 +51,26 @@ export function createOrgUserDeletedConsumer(deps: OrgUserDeletedDeps) {
             reason: 'owns projects',
           };
     if (outcome.deleted) return;
-    const { failed } = await putEventsReliably(deps.events, [
-      {
-        ref: userId,
-        orderingKey: userId,
-        entry: {
-          Source: EVENT_SOURCE,
-          DetailType: 'OrgUserDeletionBlocked',
-          EventBusName: deps.busName,
-          Detail: JSON.stringify({
-            eventId: `evt_blocked_${envelope.id ?? userId}`,
-            orgId,
-            userId,
-            reason: outcome.reason,
-            blockedProjects: outcome.blockedProjects,
-            time: new Date().toISOString(),
-          }),
-        },
+    const blocked = {
+      ref: userId,
+      orderingKey: userId,
+      entry: {
+        Source: EVENT_SOURCE,
+        DetailType: 'OrgUserDeletionBlocked',
+        EventBusName: deps.busName,
+        Detail: JSON.stringify({
+          eventId: `evt_blocked_${envelope.id ?? userId}`,
+          orgId,
+          userId,
+          reason: outcome.reason,
+          blockedProjects: outcome.blockedProjects,
+          time: new Date().toISOString(),
+        }),
       },
-    ]);
-    if (failed.length > 0) throw new Error(`could not publish OrgUserDeletionBlocked: ${failed[0]!.error}`);
+    };
+    // Never given up here: the message fails, and SQS redelivers it (then moves it to its dead-letter queue).
+    const { held } = await putEventsReliably(deps.events, [blocked], { giveUp: async () => false });
+    if (held.length > 0) throw new Error(`could not publish OrgUserDeletionBlocked: ${held[0]!.error}`);
   }
 
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { AuditEntry, ProjectUser } from '../domain/model.js';
 import { putEventsReliably, type Outgoing } from './bus.js';
 import { ENTITY, TABLE_DEFINITION } from '../store/keys.js';
-import { EVENT_SOURCE, PUBLISHED_ACTIONS, TTL_PRINCIPAL } from './contract.js';
+import { EVENT_SOURCE, HOLD_FAILING_EVENT_SECONDS, PUBLISHED_ACTIONS, TTL_PRINCIPAL } from './contract.js';
 
 /**
  * The transactional outbox, published: every audit item a write transaction stored reaches the
@@ -115,23 +115,53 @@ export interface PublisherDeps {
   busName: string;
   deadLetterQueueUrl: string | undefined;
   retry?: { attempts?: number; baseDelayMs?: number };
+  /** {@link HOLD_FAILING_EVENT_SECONDS}, unless a test says otherwise. */
+  holdSeconds?: number;
+  now?: () => number;
 }
 
+const sequenceOf = (record: DynamoDBRecord) => BigInt(record.dynamodb?.SequenceNumber ?? '0');
+
 /**
- * Stream batch → events, in stream order. Entries PutEvents still rejects after its retries, and
- * poison records, go to the dead-letter queue with the original record; only if that fails too is
- * the record reported as a batch item failure, so Lambda retries it (and, after bisecting and its
- * retries, the event source's on-failure destination keeps it). Nothing is dropped silently.
+ * Stream batch → events, in stream order, in order per project (SPEC §3).
+ * - A poison record (one that cannot become an event) goes to the dead-letter queue with the
+ *   original record at once: no retry can mend it.
+ * - An entry PutEvents still rejects after its retries is held while its record is younger than
+ *   `holdSeconds`: it is reported as a batch item failure, so Lambda retries the batch from it,
+ *   and its project's later events in the batch are not sent before it. An older one is parked in
+ *   the dead-letter queue with its record, and its project goes on.
+ * - Whatever cannot be parked (the queue unreachable) is held the same way; nothing with a later
+ *   sequence number is published past an unparked poison record. Nothing is dropped silently.
  */
 export function createPublisher(deps: PublisherDeps) {
+  const holdSeconds = deps.holdSeconds ?? HOLD_FAILING_EVENT_SECONDS;
+  const now = deps.now ?? Date.now;
+
+  async function park(record: DynamoDBRecord, reason: string): Promise<boolean> {
+    if (!deps.deadLetterQueueUrl) return false;
+    try {
+      await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.deadLetterQueueUrl, MessageBody: JSON.stringify({ reason, record }) }));
+    } catch {
+      return false;
+    }
+    console.warn(JSON.stringify({ level: 'WARN', message: 'record sent to dead-letter queue', reason, eventID: record.eventID }));
+    return true;
+  }
+
+  /** Whether the record has waited long enough: without a creation time it is not held at all. */
+  const heldLongEnough = (record: DynamoDBRecord) => {
+    const created = record.dynamodb?.ApproximateCreationDateTime;
+    return created === undefined || now() / 1000 - created >= holdSeconds;
+  };
+
   return async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
     const outgoing: Outgoing<DynamoDBRecord>[] = [];
-    const undeliverable: { record: DynamoDBRecord; reason: string }[] = [];
+    const unparked: DynamoDBRecord[] = [];
     for (const record of event.Records) {
       const converted = toEvent(record);
       if ('skip' in converted) continue;
       if ('poison' in converted) {
-        undeliverable.push({ record, reason: converted.poison });
+        if (!(await park(record, converted.poison))) unparked.push(record);
         continue;
       }
       const { detail } = converted.event;
@@ -147,32 +177,17 @@ export function createPublisher(deps: PublisherDeps) {
         },
       });
     }
-    const { failed } = await putEventsReliably(deps.events, outgoing, deps.retry);
-    undeliverable.push(...failed.map((f) => ({ record: f.ref, reason: `PutEvents failed: ${f.error}` })));
-
-    const notParked: DynamoDBRecord[] = [];
-    for (const { record, reason } of undeliverable) {
-      if (!deps.deadLetterQueueUrl) {
-        notParked.push(record);
-        continue;
-      }
-      try {
-        await deps.sqs.send(
-          new SendMessageCommand({
-            QueueUrl: deps.deadLetterQueueUrl,
-            MessageBody: JSON.stringify({ reason, record }),
-          }),
-        );
-        console.warn(JSON.stringify({ level: 'WARN', message: 'record sent to dead-letter queue', reason, eventID: record.eventID }));
-      } catch {
-        notParked.push(record);
-      }
-    }
-    // Lambda retries a stream batch from the lowest failed sequence number.
-    const failedSequences = notParked
-      .map((record) => record.dynamodb?.SequenceNumber)
-      .filter((seq): seq is string => typeof seq === 'string')
-      .sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
-    return { batchItemFailures: failedSequences.slice(0, 1).map((itemIdentifier) => ({ itemIdentifier })) };
+    // Lambda retries from the lowest failed sequence number: nothing after an unparked poison
+    // record is published now (its project is unknown), so the retry publishes it in order.
+    const blockedFrom = unparked.length > 0 ? unparked.map(sequenceOf).reduce((a, b) => (a < b ? a : b)) : null;
+    const sendable = blockedFrom === null ? outgoing : outgoing.filter((o) => sequenceOf(o.ref) < blockedFrom);
+    const { held } = await putEventsReliably(deps.events, sendable, {
+      ...deps.retry,
+      giveUp: ({ ref, error }) => (heldLongEnough(ref) ? park(ref, `PutEvents failed: ${error}`) : Promise.resolve(false)),
+    });
+    unparked.push(...held.map((h) => h.ref));
+    const lowest = unparked.map(sequenceOf).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))[0];
+    const failed = lowest === undefined ? undefined : unparked.find((record) => sequenceOf(record) === lowest);
+    return { batchItemFailures: failed?.dynamodb?.SequenceNumber ? [{ itemIdentifier: failed.dynamodb.SequenceNumber }] : [] };
   };
 }

@@ -8,7 +8,7 @@ import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambd
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { EVENT_SOURCE, ORG_USER_DELETED, PUBLISHED_ACTIONS, TTL_PRINCIPAL } from '../../functions/events/contract.js';
+import { EVENT_SOURCE, HOLD_FAILING_EVENT_SECONDS, ORG_USER_DELETED, PUBLISHED_ACTIONS, TTL_PRINCIPAL } from '../../functions/events/contract.js';
 import { ENTITY, TABLE_DEFINITION } from '../../functions/store/keys.js';
 import { AppFunction } from './app-function.js';
 
@@ -22,9 +22,14 @@ export interface MembershipEventsProps {
   readonly apiEnvironment: Record<string, string>;
 }
 
-/** Publisher: stream batch size, and how often a failing batch is retried (bisected) first. */
+/**
+ * Publisher: stream batch size, and how long a failing record is retried (bisected, in order). The
+ * publisher parks an event it cannot publish in its dead-letter queue once it is older than
+ * HOLD_FAILING_EVENT_SECONDS; retries last well past that, so only a record the queue cannot take
+ * either (or a function that keeps failing) reaches the mapping's on-failure destination.
+ */
 export const STREAM_BATCH_SIZE = 100;
-export const STREAM_RETRY_ATTEMPTS = 10;
+export const STREAM_MAX_RECORD_AGE_SECONDS = 12 * HOLD_FAILING_EVENT_SECONDS;
 /** Consumer: deliveries of one message before it moves to the dead-letter queue. */
 export const MAX_RECEIVE_COUNT = 5;
 
@@ -75,8 +80,9 @@ export class MembershipEvents extends Construct {
         batchSize: STREAM_BATCH_SIZE,
         bisectBatchOnError: true,
         reportBatchItemFailures: true,
-        retryAttempts: STREAM_RETRY_ATTEMPTS,
-        // What exhausts its retries (should the DLQ itself be down) is kept here, as stream metadata.
+        // Retried without a count, until the record is this old: the publisher's hold must end first.
+        maxRecordAge: Duration.seconds(STREAM_MAX_RECORD_AGE_SECONDS),
+        // What is still failing then (should the DLQ itself be down) is kept here, as stream metadata.
         onFailure: new SqsDlq(this.publisherDeadLetters),
         filters: [
           FilterCriteria.filter({

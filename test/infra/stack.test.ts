@@ -9,7 +9,8 @@ import { EVENT_SOURCE, ORG_USER_DELETED, PUBLISHED_ACTIONS, TTL_PRINCIPAL } from
 import { ENTITY, TABLE_DEFINITION } from '../../functions/store/keys.js';
 import { PROJECT_ROOT } from '../../infra/bundling.js';
 import { TABLE_ACTIONS, type AppFunction } from '../../infra/constructs/app-function.js';
-import { MAX_RECEIVE_COUNT, STREAM_BATCH_SIZE, STREAM_RETRY_ATTEMPTS } from '../../infra/constructs/membership-events.js';
+import { MAX_RECEIVE_COUNT, STREAM_BATCH_SIZE, STREAM_MAX_RECORD_AGE_SECONDS } from '../../infra/constructs/membership-events.js';
+import { HOLD_FAILING_EVENT_SECONDS } from '../../functions/events/contract.js';
 import { API_ROUTES, type ProjectUsersStack } from '../../infra/stack.js';
 import { createStageApp } from '../../infra/stage-app.js';
 import { STAGES, STAGE_NAMES, resolveStage, type StageConfig, type StageName } from '../../infra/stages.js';
@@ -645,10 +646,14 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
         StartingPosition: 'TRIM_HORIZON',
         BisectBatchOnFunctionError: true,
         FunctionResponseTypes: ['ReportBatchItemFailures'],
-        MaximumRetryAttempts: STREAM_RETRY_ATTEMPTS,
+        MaximumRecordAgeInSeconds: STREAM_MAX_RECORD_AGE_SECONDS,
         BatchSize: STREAM_BATCH_SIZE,
         DestinationConfig: { OnFailure: { Destination: arn(dlqId) } },
       });
+      // Retried until that age, not a number of times: the publisher's hold of a failing event
+      // (then the dead-letter queue, with its record) ends well before.
+      expect(p.MaximumRetryAttempts).toBeUndefined();
+      expect(STREAM_MAX_RECORD_AGE_SECONDS).toBeGreaterThanOrEqual(10 * HOLD_FAILING_EVENT_SECONDS);
       expect(p.Enabled).not.toBe(false);
       expect(p.FilterCriteria.Filters).toHaveLength(EXPECTED_STREAM_PATTERNS.length);
       const patterns = (p.FilterCriteria.Filters as Json[]).map((f) => JSON.parse(f.Pattern as string));

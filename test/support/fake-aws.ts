@@ -58,6 +58,13 @@ export async function startFakeAws(): Promise<FakeAws> {
       if (target === 'AWSEvents.PutEvents') {
         const entries = body.Entries as PutEventsEntry[];
         fake.calls.push(entries);
+        // AWS refuses the whole call when its entries total 256 KB or more ("Calculating PutEvents
+        // event entry size": Time 14 bytes, Source, DetailType, Detail, Resources), or carry more than 10.
+        const bytes = (text?: string) => (text ? Buffer.byteLength(text) : 0);
+        const total = entries.reduce((sum, e) => sum + (e.Time ? 14 : 0) + bytes(e.Source) + bytes(e.DetailType) + bytes(e.Detail), 0);
+        if (total >= 256 * 1024 || entries.length > 10) {
+          return reply(400, { __type: 'ValidationException', message: 'Total size of the entries in the request is over the limit.' });
+        }
         let failed = 0;
         const results = entries.map((entry) => {
           const code = fake.rejectEntry?.(entry) ?? null;

@@ -68,12 +68,21 @@ async function readNewRecords(): Promise<DynamoDBRecord[]> {
       iterator = out.NextShardIterator;
     }
   }
-  return records.map((r) => ({ ...r, eventSourceARN: streamArn }) as unknown as DynamoDBRecord);
+  // As Lambda delivers them: the SDK reads the creation time as a Date, Lambda sends epoch seconds.
+  return records.map(
+    (r) =>
+      ({
+        ...r,
+        eventSourceARN: streamArn,
+        dynamodb: { ...r.dynamodb, ApproximateCreationDateTime: r.dynamodb?.ApproximateCreationDateTime && r.dynamodb.ApproximateCreationDateTime.getTime() / 1000 },
+      }) as unknown as DynamoDBRecord,
+  );
 }
 
 const streamEvent = (Records: DynamoDBRecord[]): DynamoDBStreamEvent => ({ Records });
 
-function publisher(overrides: { dlq?: string | undefined } = {}) {
+/** The publisher as deployed, but with short retries; `holdSeconds: 0` parks a failing event at once. */
+function publisher(overrides: { dlq?: string | undefined; holdSeconds?: number } = {}) {
   const config = { region, eventBridgeEndpoint: fake.endpoint, sqsEndpoint: fake.endpoint };
   return createPublisher({
     events: createEventBridgeClient(config),
@@ -81,6 +90,7 @@ function publisher(overrides: { dlq?: string | undefined } = {}) {
     busName: 'project-users-test',
     deadLetterQueueUrl: 'dlq' in overrides ? overrides.dlq : `${fake.endpoint}/000000000000/publisher-dlq`,
     retry: { attempts: 3, baseDelayMs: 1 },
+    holdSeconds: overrides.holdSeconds,
   });
 }
 
@@ -156,6 +166,61 @@ describe('publisher: stream → EventBridge', () => {
     expect(ids.slice(4)).toEqual(ids.slice(0, 4));
   });
 
+  it("an event PutEvents keeps refusing holds its project's later events back (batch item failure) until its hold ends", async () => {
+    const org = await newOrg(t, 'Hold');
+    const project = await org.project('Held');
+    const other = await org.project('Not held');
+    const userId = await org.user();
+    const added = await org.member(project._id, userId, ['viewer']);
+    const path = `/api/projects/${project._id}/users/${added._id}`;
+    expect((await call(t, 'PATCH', path, { key: org.adminKey, body: { roles: ['editor'] } })).status).toBe(200);
+    expect((await call(t, 'DELETE', path, { key: org.adminKey })).status).toBe(204);
+    await org.member(other._id, await org.user(), ['viewer']);
+    const records = await readNewRecords();
+    const ofProject = (id: string) => fake.events.filter((e) => JSON.parse(e.Detail).projectId === id).map((e) => e.DetailType);
+    const addedRecord = records.find((r) => r.dynamodb?.NewImage?.action?.S === 'ProjectUserAdded' && r.dynamodb.NewImage.projectId?.S === project._id)!;
+
+    fake.events.length = 0;
+    fake.messages.length = 0;
+    fake.rejectEntry = (entry) => (entry.DetailType === 'ProjectUserAdded' && JSON.parse(entry.Detail).projectId === project._id ? 'ThrottlingException' : null);
+    const held = await publisher()(streamEvent(records));
+    // Lambda retries from the refused event; nothing of its project went past it, nothing was parked.
+    expect(held.batchItemFailures).toEqual([{ itemIdentifier: addedRecord.dynamodb!.SequenceNumber }]);
+    expect(ofProject(project._id)).toEqual(['ProjectCreated']);
+    expect(ofProject(other._id)).toEqual(['ProjectCreated', 'ProjectUserAdded']);
+    expect(fake.messages).toEqual([]);
+
+    // The retry, once PutEvents takes it again: the project's events in their order.
+    fake.rejectEntry = null;
+    const retried = await publisher()(streamEvent(records.filter((r) => BigInt(r.dynamodb!.SequenceNumber!) >= BigInt(addedRecord.dynamodb!.SequenceNumber!))));
+    expect(retried.batchItemFailures).toEqual([]);
+    expect(ofProject(project._id)).toEqual(['ProjectCreated', 'ProjectUserAdded', 'ProjectUserUpdated', 'ProjectUserRemoved']);
+  });
+
+  it('calls stay under PutEvents 256 KB: large events that fit alone are all published, none dead-lettered', async () => {
+    const org = await newOrg(t, 'Big events');
+    // A tag the API accepts (64 graphemes, 1,024 code points): a letter carrying 1,022 variation selectors, ~4 KB.
+    const bigTag = (i: number) => String.fromCodePoint(0x61 + (i % 26), 0x41 + Math.floor(i / 26)) + '\u{E0100}'.repeat(1022);
+    const tags = Array.from({ length: 14 }, (_, i) => bigTag(i));
+    const projects: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const project = await org.project(`Big ${i}`);
+      await org.member(project._id, await org.user(), ['viewer'], tags);
+      projects.push(project._id);
+    }
+    const records = await readNewRecords();
+    fake.events.length = 0;
+    fake.messages.length = 0;
+    fake.calls.length = 0;
+    const result = await publisher()(streamEvent(records));
+    expect(result.batchItemFailures).toEqual([]);
+    expect(fake.messages).toEqual([]);
+    const added = fake.events.filter((e) => e.DetailType === 'ProjectUserAdded' && projects.includes(JSON.parse(e.Detail).projectId));
+    expect(added).toHaveLength(5);
+    expect(Math.min(...added.map((e) => Buffer.byteLength(e.Detail)))).toBeGreaterThan(50_000);
+    expect(fake.calls.every((entries) => entries.reduce((sum, e) => sum + Buffer.byteLength(e.Detail), 0) < 256 * 1024)).toBe(true);
+  });
+
   it('entries that keep failing go to the DLQ with the original record; without a DLQ they are batch item failures', async () => {
     const org = await newOrg(t, 'Poison');
     const project = await org.project('Poison');
@@ -168,13 +233,13 @@ describe('publisher: stream → EventBridge', () => {
 
     fake.messages.length = 0;
     fake.rejectEntry = (entry) => (entry.DetailType === 'ProjectUserAdded' ? 'InternalFailure' : null);
-    const parked = await publisher()(streamEvent([...records, poison]));
+    const parked = await publisher({ holdSeconds: 0 })(streamEvent([...records, poison]));
     expect(parked.batchItemFailures).toEqual([]);
     const bodies = fake.messages.map((m) => JSON.parse(m.MessageBody));
     expect(bodies.map((b) => b.reason)).toEqual([expect.stringContaining('lacks eventId'), expect.stringContaining('PutEvents failed: InternalFailure')]);
     expect(bodies[1].record.dynamodb.NewImage.action.S).toBe('ProjectUserAdded');
 
-    const noDlq = await publisher({ dlq: undefined })(streamEvent(records));
+    const noDlq = await publisher({ dlq: undefined, holdSeconds: 0 })(streamEvent(records));
     const failedRecord = records.find((r) => r.dynamodb?.NewImage?.action?.S === 'ProjectUserAdded')!;
     expect(noDlq.batchItemFailures).toEqual([{ itemIdentifier: failedRecord.dynamodb!.SequenceNumber }]);
     fake.rejectEntry = null;
