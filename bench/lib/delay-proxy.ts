@@ -18,6 +18,8 @@ export interface DelayProxy {
   delayMs: number;
   /** Tag for the calls that arrive from now on (the route being measured). */
   label: string;
+  /** When set, a request it answers a promise for is forwarded only once that settles (a test's race). */
+  gate: ((op: string, body: string) => Promise<void> | undefined) | null;
   calls: ProxyCall[];
   close(): Promise<void>;
 }
@@ -25,7 +27,7 @@ export interface DelayProxy {
 export async function startDelayProxy(upstream: string): Promise<DelayProxy> {
   const target = new URL(upstream);
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-  const proxy: DelayProxy = { endpoint: '', delayMs: 0, label: '', calls: [], close: async () => {} };
+  const proxy: DelayProxy = { endpoint: '', delayMs: 0, label: '', gate: null, calls: [], close: async () => {} };
 
   const server = createServer((req, res) => {
     const start = performance.now();
@@ -54,8 +56,10 @@ export async function startDelayProxy(upstream: string): Promise<DelayProxy> {
         upstreamReq.end(Buffer.concat(chunks));
       };
       const wait = proxy.delayMs - (performance.now() - start);
-      if (wait > 0) setTimeout(forward, wait);
-      else forward();
+      const delayed = () => (wait > 0 ? setTimeout(forward, wait) : forward());
+      const held = proxy.gate?.(op, Buffer.concat(chunks).toString('utf8'));
+      if (held) void held.then(delayed, delayed);
+      else delayed();
     });
   });
   server.keepAliveTimeout = 60_000;

@@ -36,10 +36,20 @@ const MAX_CACHE_ENTRIES = 10_000;
 export function createAuthenticator(store: Store, options: { cacheSeconds: number }) {
   /** keyId → resolved key and user, trusted for reads for at most `cacheSeconds` (≤ KEY_CACHE_MAX_SECONDS). */
   const cache = new Map<string, CacheEntry>();
+  /** Bumped by every `forget`: a read that started before one may not fill the cache. */
+  let forgets = 0;
 
-  function remember(key: ApiKey, user: OrgUser): CacheEntry {
-    const entry = { key, user, cachedUntil: Date.now() + options.cacheSeconds * 1000 };
-    if (options.cacheSeconds > 0) {
+  /** When a resolution's reads started, for {@link remember}. */
+  const started = () => ({ at: Date.now(), forgets });
+
+  /**
+   * Caches what reads that began at `since` found: trusted until `cacheSeconds` after they began
+   * (what they saw may have changed from then on), and not at all if a key was forgotten since
+   * (a revocation on this instance while they were in flight would otherwise be undone).
+   */
+  function remember(key: ApiKey, user: OrgUser, since: { at: number; forgets: number }): CacheEntry {
+    const entry = { key, user, cachedUntil: since.at + options.cacheSeconds * 1000 };
+    if (options.cacheSeconds > 0 && since.forgets === forgets) {
       if (cache.size >= MAX_CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
       cache.set(key.keyId, entry);
     }
@@ -82,8 +92,9 @@ export function createAuthenticator(store: Store, options: { cacheSeconds: numbe
      * user), never from the cache, which it refreshes; or a 401. For a write that must decide again.
      */
     async authenticate(header: string | undefined): Promise<Principal> {
+      const since = started();
       const key = await liveKey(parse(header));
-      const { user } = remember(key, await liveUser(key));
+      const { user } = remember(key, await liveUser(key), since);
       return { key, user };
     },
 
@@ -97,12 +108,13 @@ export function createAuthenticator(store: Store, options: { cacheSeconds: numbe
       const parsed = parse(header);
       const hit = cached(parsed);
       if (hit) return { key: hit.key, user: hit.user };
+      const since = started();
       const key = await liveKey(parsed);
-      if (!key.holder) return { key, user: remember(key, await liveUser(key)).user };
+      if (!key.holder) return { key, user: remember(key, await liveUser(key), since).user };
       const provisional: OrgUser = { ...key.holder, orgId: key.orgId, userId: key.userId };
       const confirmed = liveUser(key).then(
         (user) => {
-          remember(key, user);
+          remember(key, user, since);
           // The holder copy is immutable; an org user changed since (a later version) must not be
           // judged on it. The retry is answered from the item just cached.
           return user.version === provisional.version ? null : errors.unavailable();
@@ -114,10 +126,12 @@ export function createAuthenticator(store: Store, options: { cacheSeconds: numbe
 
     /** A key revoked through this process stops working here at once, not after the cache window. */
     forget(keyId: string) {
+      forgets++;
       cache.delete(keyId);
     },
     /** Same for every key of a user being deleted. */
     forgetUser(userId: string) {
+      forgets++;
       for (const [keyId, entry] of cache) if (entry.user.userId === userId) cache.delete(keyId);
     },
   };

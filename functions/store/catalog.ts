@@ -94,16 +94,23 @@ export function grantChanges(before: Holding | null, after: Holding | null): TxE
 /** Reads may see a role or permission change up to KEY_CACHE_MAX_SECONDS late (SPEC §6); writes never. */
 type CatalogCache = Map<string, { catalog: Catalog; until: number }>;
 
-function remember(cache: CatalogCache, orgId: string, catalog: Catalog): Catalog {
+/**
+ * Caches a catalog read that began at `readAt`: trusted until the window has passed since then (it
+ * may have changed from that moment on), and never in place of a newer version already cached.
+ */
+function remember(cache: CatalogCache, orgId: string, catalog: Catalog, readAt: number): Catalog {
+  const cached = cache.get(orgId);
+  if (cached && cached.catalog.version > catalog.version) return catalog;
   if (cache.size > 1_000) cache.clear();
-  cache.set(orgId, { catalog, until: Date.now() + KEY_CACHE_MAX_SECONDS * 1000 });
+  cache.set(orgId, { catalog, until: readAt + KEY_CACHE_MAX_SECONDS * 1000 });
   return catalog;
 }
 
 const getCatalog = (cache: CatalogCache): Method<'getCatalog'> => ({ table }) => async (orgId, options = {}) => {
+  const readAt = Date.now();
   const cached = cache.get(orgId);
-  if (!options.consistent && cached && cached.until > Date.now()) return cached.catalog;
-  return remember(cache, orgId, catalogOf(await table.getItem<CatalogItem>(keys.catalog(orgId), options.consistent ?? false)));
+  if (!options.consistent && cached && cached.until > readAt) return cached.catalog;
+  return remember(cache, orgId, catalogOf(await table.getItem<CatalogItem>(keys.catalog(orgId), options.consistent ?? false)), readAt);
 };
 
 const roleHolders: Method<'roleHolders'> = ({ table }) => async (roleId) => {
@@ -159,7 +166,7 @@ const writeCatalog = (cache: CatalogCache): Method<'writeCatalog'> => ({ table, 
     ),
   );
   // This instance's reads see its own change at once; other instances within the cache window.
-  return remember(cache, orgId, next);
+  return remember(cache, orgId, next, Date.now());
 };
 
 export const catalogs = (context: StoreContext) => {

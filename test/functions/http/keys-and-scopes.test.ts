@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { API_KEY_PATTERN, SECRET_BODY_LENGTH, formatApiKey, hashSecret, parseApiKey, secretWithChecksum } from '../../../functions/domain/api-key.js';
-import { sequentialDepth } from '../../../bench/lib/delay-proxy.js';
+import { sequentialDepth, startDelayProxy } from '../../../bench/lib/delay-proxy.js';
 import { call, newOrg, testApp } from '../../support/app.js';
 import { recordingClient } from '../../support/recording-client.js';
 
@@ -203,6 +203,58 @@ describe('authentication', () => {
     expect((await call(t, 'GET', '/api/projects', { key: live })).status).toBe(200);
     // RFC 6750 §2.1: `"Bearer" 1*SP b64token`.
     expect((await call(t, 'GET', '/api/projects', { headers: { Authorization: `Bearer   ${live}` } })).status).toBe(200);
+  });
+
+  it('a read that began before a revocation on this instance does not put the revoked key back in its cache', async () => {
+    const proxy = await startDelayProxy(t.config.dynamoEndpoint!);
+    try {
+      const raced = testApp({ dynamoEndpoint: proxy.endpoint });
+      const project = await org.project('Revoked mid-read');
+      const member = await org.memberWithKey(project._id, ['viewer']);
+      const { keyId } = parseApiKey(member.key)!;
+      // The revoking caller's key is cached first, so only the raced read touches the member's user.
+      expect((await call(raced, 'GET', '/api/projects', { key: org.adminKey })).status).toBe(200);
+      let release!: () => void;
+      let caught!: () => void;
+      const userReadHeld = new Promise<void>((resolve) => (caught = resolve));
+      proxy.gate = (op, body) => {
+        if (op !== 'GetItem' || !body.includes(`USER#${member.userId}`)) return undefined;
+        proxy.gate = null;
+        caught();
+        return new Promise<void>((resolve) => (release = resolve));
+      };
+      // The member's first read: its key item is read (live), then its user's item is held.
+      const inFlight = call(raced, 'GET', `/api/projects/${project._id}/users/me`, { key: member.key });
+      await userReadHeld;
+      expect((await call(raced, 'DELETE', `/api/keys/${keyId}`, { key: org.adminKey })).status).toBe(204);
+      release();
+      await inFlight; // began before the revocation: whatever it answers, it must not be remembered
+      const after = await call(raced, 'GET', `/api/projects/${project._id}/users/me`, { key: member.key });
+      expect(after.status).toBe(401);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('the cache window runs from when the key was read, not from when the read finished (SPEC §1: at most 5 s)', async () => {
+    const proxy = await startDelayProxy(t.config.dynamoEndpoint!);
+    try {
+      const raced = testApp({ dynamoEndpoint: proxy.endpoint, keyCacheSeconds: 1 });
+      const project = await org.project('Slow first read');
+      const member = await org.memberWithKey(project._id, ['viewer']);
+      // The user's item answers 1.2 s late: longer than the whole window.
+      proxy.gate = (op, body) => {
+        if (op !== 'GetItem' || !body.includes(`USER#${member.userId}`)) return undefined;
+        proxy.gate = null;
+        return new Promise<void>((resolve) => setTimeout(resolve, 1_200));
+      };
+      expect((await call(raced, 'GET', `/api/projects/${project._id}/users/me`, { key: member.key })).status).toBe(200);
+      // Revoked on another instance: this one must not answer from what it read over a second ago.
+      expect((await call(t, 'DELETE', `/api/keys/${parseApiKey(member.key)!.keyId}`, { key: org.adminKey })).status).toBe(204);
+      expect((await call(raced, 'GET', `/api/projects/${project._id}/users/me`, { key: member.key })).status).toBe(401);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('only a hash of the secret is stored', async () => {
