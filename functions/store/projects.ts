@@ -156,9 +156,11 @@ const transferOwnership: Method<'transferOwnership'> = ({ table, clock }) => asy
         'ProjectOwnershipTransferred',
         { ...about.member(newOwner), orgId: project.orgId },
         input.actor,
+        // The entry is about the new owner (its snapshot: roles, isOwner, the expiry it loses) and
+        // names the old one, whose roles gain `admin`: both memberships' changes in one event.
         {
-          before: { ownerProjectUserId: project.ownerProjectUserId, ownerUserId: project.ownerUserId, oldOwnerRoles },
-          after: { ownerProjectUserId: newOwner.projectUserId, ownerUserId: newOwner.userId, oldOwnerRoles: demotedRoles },
+          before: { ...memberSnapshot(newOwner), ownerProjectUserId: project.ownerProjectUserId, ownerUserId: project.ownerUserId, oldOwnerRoles },
+          after: { ...memberSnapshot(newOwner2), ownerProjectUserId: newOwner.projectUserId, ownerUserId: newOwner.userId, oldOwnerRoles: demotedRoles },
         },
         now,
       ),

@@ -123,11 +123,19 @@ describe('publisher: stream → EventBridge', () => {
       'ProjectUserRemoved',
     ]);
     expect(mine.every((e) => e.Source === 'project-users' && e.EventBusName === 'project-users-test')).toBe(true);
-    const [, add, update, , , remove] = details(mine);
+    const [, add, update, , transfer, remove] = details(mine);
     const adminKeyId = org.adminKey.split('_').slice(1, 3).join('_');
     expect(add).toMatchObject({ projectUserId: added._id, userId, rolesBefore: null, rolesAfter: ['viewer'], actor: { keyId: adminKeyId } });
     expect(update).toMatchObject({ projectUserId: added._id, rolesBefore: ['viewer'], rolesAfter: ['editor'] });
     expect(remove).toMatchObject({ projectUserId: added._id, rolesBefore: ['editor'], rolesAfter: null });
+    // Both memberships a transfer changes: the new owner's roles (kept) and isOwner, and the old owner's roles (+ admin).
+    expect(transfer).toMatchObject({
+      projectUserId: heir._id,
+      rolesBefore: ['admin'],
+      rolesAfter: ['admin'],
+      before: { isOwner: false, ownerProjectUserId: project.ownerProjectUserId, oldOwnerRoles: ['admin'] },
+      after: { isOwner: true, ownerProjectUserId: heir._id, oldOwnerRoles: ['admin'] },
+    });
     expect(new Set(details(mine).map((d) => d.eventId)).size).toBe(6);
     expect(details(mine).every((d) => d.orgId === org.orgId && typeof d.time === 'string')).toBe(true);
 
