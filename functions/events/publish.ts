@@ -117,7 +117,6 @@ export interface PublisherDeps {
   retry?: { attempts?: number; baseDelayMs?: number };
   /** {@link HOLD_FAILING_EVENT_SECONDS}, unless a test says otherwise. */
   holdSeconds?: number;
-  now?: () => number;
 }
 
 const sequenceOf = (record: DynamoDBRecord) => BigInt(record.dynamodb?.SequenceNumber ?? '0');
@@ -135,7 +134,6 @@ const sequenceOf = (record: DynamoDBRecord) => BigInt(record.dynamodb?.SequenceN
  */
 export function createPublisher(deps: PublisherDeps) {
   const holdSeconds = deps.holdSeconds ?? HOLD_FAILING_EVENT_SECONDS;
-  const now = deps.now ?? Date.now;
 
   async function park(record: DynamoDBRecord, reason: string): Promise<boolean> {
     if (!deps.deadLetterQueueUrl) return false;
@@ -151,7 +149,7 @@ export function createPublisher(deps: PublisherDeps) {
   /** Whether the record has waited long enough: without a creation time it is not held at all. */
   const heldLongEnough = (record: DynamoDBRecord) => {
     const created = record.dynamodb?.ApproximateCreationDateTime;
-    return created === undefined || now() / 1000 - created >= holdSeconds;
+    return created === undefined || Date.now() / 1000 - created >= holdSeconds;
   };
 
   return async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
