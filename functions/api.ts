@@ -33,16 +33,33 @@ function withoutBodyOnRead<E extends LambdaEvent>(event: E): E {
 }
 
 /**
- * API Gateway may hand over the path percent-decoded: a `?` or `#` in it would then end the path
- * in the URL the adapter builds (`…/users/pu_1%23/x` acting on `pu_1`, a query cut off). Neither
- * can stand raw in a path, so both are encoded back; the route then sees an ID it refuses.
+ * API Gateway may hand over the path percent-decoded. The URL the adapter builds from it would then
+ * read some characters as syntax, not as the path's text: `?` and `#` would cut the path (an ID
+ * before them acted on), the URL parser drops tabs and line breaks and reads `\` as `/`. Those are
+ * encoded back, so the route sees the text it was sent and refuses it. Characters the parser keeps
+ * (non-ASCII, `%`) pass as they are.
  */
+const READ_AS_URL_SYNTAX = /[\x00-\x20\x7f"#<>?\\^`{|}]/g;
+const encodeAsText = (path: string) =>
+  path.replace(READ_AS_URL_SYNTAX, (found) => `%${found.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+
 function withPathAsPath<E extends LambdaEvent>(event: E): E {
   const { rawPath, path } = event as { rawPath?: unknown; path?: unknown };
-  const encode = (value: string) => value.replaceAll('?', '%3F').replaceAll('#', '%23');
-  if (typeof rawPath === 'string' && /[?#]/.test(rawPath)) return { ...event, rawPath: encode(rawPath) };
-  if (typeof path === 'string' && /[?#]/.test(path)) return { ...event, path: encode(path) };
+  if (typeof rawPath === 'string') return { ...event, rawPath: encodeAsText(rawPath) };
+  if (typeof path === 'string') return { ...event, path: encodeAsText(path) };
   return event;
+}
+
+/**
+ * A `.` or `..` segment in the path as delivered: the URL parser would resolve it and reach another
+ * resource (`/api/keys/x%2F..%2Fkey_1`, decoded, acts on `key_1`). No route has one: a 404.
+ */
+const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i;
+
+function hasDotSegment(event: unknown): boolean {
+  const { rawPath, path } = event as { rawPath?: unknown; path?: unknown };
+  const delivered = typeof rawPath === 'string' ? rawPath : path;
+  return typeof delivered === 'string' && DOT_SEGMENT.test(delivered);
 }
 
 /** Standard base64 with padding, as API Gateway encodes a binary body. */
@@ -50,15 +67,23 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 
 /**
  * What the adapter cannot turn into a Request, refused as the app refuses bad input: not an event
- * at all, a body flagged base64 that is not (the adapter answers a plain-text 500), or a text body
- * that is not Unicode (a lone surrogate, which encoding would turn into U+FFFD and store).
+ * at all, a body flagged base64 that is not (the adapter answers a plain-text 500), a body that is
+ * not a string, or text that is not Unicode (a lone surrogate: in the body, encoding would turn it
+ * into U+FFFD and store it; in REST query parameters the adapter's encoding throws).
  */
 function unreadable(event: unknown): DomainError | null {
   if (typeof event !== 'object' || event === null) {
     return errors.validation('The event is not an API Gateway or Function URL request.');
   }
-  const { body, isBase64Encoded } = event as { body?: unknown; isBase64Encoded?: unknown };
-  if (typeof body !== 'string' || body === '') return null;
+  const { body, isBase64Encoded, queryStringParameters, multiValueQueryStringParameters } = event as Record<string, unknown>;
+  const query = [queryStringParameters, multiValueQueryStringParameters].flatMap((parameters) =>
+    parameters && typeof parameters === 'object' ? Object.entries(parameters).flat(2) : [],
+  );
+  if (query.some((text) => typeof text === 'string' && !isWellFormed(text))) {
+    return errors.validation('The query string is not valid percent-encoded UTF-8.', [{ path: 'query', message: 'invalid percent-encoding' }]);
+  }
+  if (body === undefined || body === null || body === '') return null;
+  if (typeof body !== 'string') return errors.malformedJson();
   return (isBase64Encoded ? BASE64.test(body) : isWellFormed(body)) ? null : errors.malformedJson();
 }
 
@@ -86,7 +111,7 @@ function isAdapterRefusal(result: LambdaResult): boolean {
 
 /** Lambda entry: the same Hono app that `npm start` serves and the tests call. */
 export const handler: typeof honoHandler = async (event, lambdaContext) => {
-  const refused = unreadable(event);
+  const refused = unreadable(event) ?? (hasDotSegment(event) ? errors.notFound() : null);
   if (refused) return problemResult(refused);
   const result = await honoHandler(withoutBodyOnRead(withPathAsPath(withParsableHost(event))), lambdaContext);
   if (!isAdapterRefusal(result)) return result;

@@ -176,13 +176,29 @@ describe.each(Object.entries(frontDoors))('Lambda entry via %s', (_name, build) 
 
   it('a ? or # in a decoded path stays in the path: the route sees an ID it refuses, never the one before it', async () => {
     const auth = { Authorization: `Bearer ${org.adminKey}` };
-    for (const suffix of ['#', '#/x', '?x=1']) {
+    for (const suffix of ['#', '#/x', '?x=1', '\t', '\n', '\r\n', '/x/..', '/./']) {
       const res = await invoke(build({ method: 'GET', path: `/api/projects/${projectId}/users/${ownerPu}${suffix}`, headers: auth }));
       expect(res.statusCode, suffix).toBeGreaterThanOrEqual(400);
       expect(res.statusCode, suffix).toBeLessThan(500);
     }
     const filtered = await invoke(build({ method: 'GET', path: `/api/projects/${projectId}/users#`, query: { role: 'editor' }, headers: auth }));
     expect(filtered.statusCode).toBe(404);
+    // A backslash is not a slash, a dot segment does not climb to another resource.
+    for (const path of [`/api/projects\\${projectId}`, `/api/projects/prj_nope/../${projectId}`, `/api/projects/x/%2e%2e/${projectId}`]) {
+      const res = await invoke(build({ method: 'GET', path, headers: auth }));
+      expect([path, res.statusCode]).toEqual([path, 404]);
+    }
+  });
+
+  it('a body that is not a string, or a lone surrogate in a query parameter, is a 400 problem, never a 500', async () => {
+    const auth = { Authorization: `Bearer ${org.adminKey}`, 'Content-Type': 'application/json' };
+    for (const body of [12345, { name: 'x' }]) {
+      const event = { ...build({ method: 'POST', path: '/api/projects', headers: auth }), body, isBase64Encoded: true };
+      const res = await invoke(event);
+      expect([res.statusCode, header(res, 'content-type')]).toEqual([400, 'application/problem+json']);
+    }
+    const res = await invoke(build({ method: 'GET', path: `/api/projects/${projectId}/users`, query: { tag: 'a\ud800' }, headers: auth }));
+    expect([res.statusCode, header(res, 'content-type')]).toEqual([400, 'application/problem+json']);
   });
 });
 
