@@ -2,6 +2,7 @@ import { z, type RouteHandler } from '@hono/zod-openapi';
 import { formatApiKey, mintSecret } from '../../domain/api-key.js';
 import { newId } from '../../domain/ids.js';
 import type { ApiKey as ApiKeyRecord, Principal } from '../../domain/model.js';
+import type { Store } from '../../store/store.js';
 import { inOrg, keyHolder, liveOrgUser, requestedKeyExpiry } from '../../domain/org-rules.js';
 import { assertMayHoldKey, authorizeKeyCreate, authorizeKeyList, authorizeKeyRead, authorizeKeyRevoke, keyExpiry } from '../../domain/permissions.js';
 import { keyAuthority } from '../authority.js';
@@ -66,14 +67,21 @@ const getRoute = route.get('/{keyId}', {
   },
 });
 
+/**
+ * Keys are listed by user: the key of a user who is being deleted (or gone) is listed nowhere, so
+ * reading or revoking it is the 404 of a key that does not exist.
+ */
+async function assertListed(store: Store, principal: Principal, key: ApiKeyRecord): Promise<void> {
+  if (key.userId !== principal.user.userId) liveOrgUser(await store.getOrgUser(principal.key.orgId, key.userId));
+}
+
 const get: RouteHandler<typeof getRoute, AppEnv> = async (c) => {
   const { keyId } = c.req.valid('param');
   const principal = c.get('principal');
   const { store } = c.var.services;
   const key = inOrg(await store.getApiKey(keyId), principal.key.orgId);
   authorizeKeyRead(orgCallerOf(principal), key);
-  // Keys are listed by user: one whose user is being deleted (or gone) is listed nowhere.
-  if (key.userId !== principal.user.userId) liveOrgUser(await store.getOrgUser(principal.key.orgId, key.userId));
+  await assertListed(store, principal, key);
   const view = apiKeyView(key);
   return c.json(view, 200, { ETag: etagOf(view) });
 };
@@ -178,6 +186,7 @@ const revoke: RouteHandler<typeof revokeRoute, AppEnv> = async (c) => {
   await withFreshReads(c, async (principal) => {
     const key = inOrg(await store.getApiKey(keyId), principal.key.orgId);
     const rule = authorizeKeyRevoke(orgCallerOf(principal), key);
+    await assertListed(store, principal, key);
     assertIfMatch(ifMatch, etagOf(apiKeyView(key)));
     await store.revokeApiKey({
       key: { ...key, revokedAt: key.revokedAt ?? null },

@@ -375,7 +375,7 @@ describe('API keys', () => {
     expect((await call(t, 'GET', `${location}?x=1`, { key: own })).status).toBe(400);
   });
 
-  it('GET /api/keys/:id of a user being deleted (blocked by a project it owns) is 404, as its listing is empty', async () => {
+  it('GET and DELETE /api/keys/:id of a user being deleted (blocked by a project it owns) are 404, as its listing is empty', async () => {
     const userId = await org.user({ orgRole: 'admin' });
     const ownKey = await org.key(userId, 'read-write');
     await org.project('Owned, so the deletion is blocked', ownKey);
@@ -384,6 +384,12 @@ describe('API keys', () => {
     expect((await call(t, 'DELETE', `/api/users/${userId}`, { key: org.adminKey })).status).toBe(409);
     expect((await call(t, 'GET', `/api/keys?userId=${userId}`, { key: org.adminKey })).body.data).toEqual([]);
     expect((await call(t, 'GET', `/api/keys/${keyId}`, { key: org.adminKey })).status).toBe(404);
+    // Nor does revoking it tell that it exists: the same 404, with or without a stale If-Match.
+    const missing = await call(t, 'DELETE', '/api/keys/key_00000000000000000000000000', { key: org.adminKey });
+    for (const headers of [{}, { 'If-Match': '"stale"' }] as Record<string, string>[]) {
+      const revoke = await call(t, 'DELETE', `/api/keys/${keyId}`, { key: org.adminKey, headers });
+      expect([revoke.status, revoke.body]).toEqual([404, missing.body]);
+    }
   });
 
   it('keys of another org are 404; expiry must be in the future', async () => {
