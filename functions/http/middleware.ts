@@ -8,7 +8,8 @@ import { MAX_BODY_BYTES } from '../domain/limits.js';
 import type { Observability } from './observability.js';
 import type { AppEnv, Services } from './router.js';
 
-const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+/** `application/json` or a `+json` subtype, whose name may hold any RFC 9110 token character. */
+const JSON_MEDIA_TYPE = /^application\/([!#$%&'*+.^_`|~0-9a-z-]+\+)?json$/i;
 const CLIENT_REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /** The app's services, for every handler, as `c.var.services`. */
@@ -110,6 +111,8 @@ export const requireWellFormedQuery = createMiddleware<AppEnv>(async (c, next) =
       } catch {
         throw errors.validation('The query string is not valid percent-encoded UTF-8.', [{ path: 'query', message: 'invalid percent-encoding' }]);
       }
+      // Hono drops a parameter without a name (`?=x`): it would pass where any parameter is a 400.
+      if (part.startsWith('=')) throw errors.validation('A query parameter has no name.', [{ path: 'query', message: 'parameter without a name' }]);
     }
   }
   await next();

@@ -102,6 +102,10 @@ describe('400: bad input changes nothing', () => {
       expect(res.body.errors, query).toEqual([{ path: 'query', message: 'invalid percent-encoding' }]);
     }
     expectProblem(await call(t, 'DELETE', `${path}?%FF`, { key: org.adminKey }), 400);
+    // A parameter without a name is no less a parameter.
+    for (const listing of ['/api/roles?=x', '/api/keys?=x', `/api/projects/${projectId}/users?=x`]) {
+      expectProblem(await call(t, 'GET', listing, { key: org.adminKey }), 400);
+    }
     expect((await call(t, 'GET', path, { key: org.adminKey })).status).toBe(200);
   });
 });
@@ -151,6 +155,7 @@ describe('413 and 415', () => {
       'Application/JSON',
       'application/merge-patch+json',
       'application/vnd.example_v1+json',
+      "application/vnd.a!b'c#d+json",
     ]) {
       const res = await call(t, 'PATCH', path, { key: org.adminKey, body: { tags: ['media'] }, headers: { 'Content-Type': contentType } });
       expect(res.status, contentType).toBe(200);
