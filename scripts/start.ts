@@ -7,6 +7,9 @@
  * engine the user runs on purpose; then none is started.
  */
 import { serve } from '@hono/node-server';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PortInUseError, startLocalDynamo, type LocalDynamo } from './dynamodb-local.js';
 import { LOCAL_CREDENTIALS, LocalSetupError, localAdminCommand, localDynamoPort, localRegion, localTableName } from './local-defaults.js';
@@ -28,13 +31,63 @@ function portTakenMessage(dynamoPort: number): string {
     `Port ${dynamoPort} (DYNAMODB_LOCAL_PORT) is already in use on this machine, so \`npm start\` did not start ` +
     `and wrote nothing: it only uses a DynamoDB Local it starts itself, and whatever listens on ${dynamoPort} ` +
     `(another \`npm start\`, another project's engine, any other program) is not that. Stop that program, or ` +
-    `choose another port: \`DYNAMODB_LOCAL_PORT=${dynamoPort === 65535 ? 8001 : dynamoPort + 1} npm start\` ` +
+    `choose other ports for a second copy: \`DYNAMODB_LOCAL_PORT=${dynamoPort === 65535 ? 8001 : dynamoPort + 1} PORT=${port + 1} npm start -- --in-memory\` ` +
     `(and the same DYNAMODB_LOCAL_PORT for \`npm run admin\`). To use an engine you run yourself on purpose, ` +
     `set DYNAMODB_ENDPOINT to its URL instead.`
   );
 }
 
+/** Whether something already listens on the API's port (checked before anything is started or written). */
+function apiPortTaken(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(true));
+    probe.listen(port, () => probe.close(() => resolve(false)));
+  });
+}
+
+/**
+ * One `npm start` per data folder: a second engine on the same files reads them but fails every
+ * write (503). The folder holds the PID of the copy using it; a PID no longer running is stale.
+ */
+function claimDataDir(dataDir: string): () => void {
+  const lock = join(dataDir, 'npm-start.pid');
+  if (existsSync(lock)) {
+    const pid = Number(readFileSync(lock, 'utf8'));
+    let running = false;
+    try {
+      running = Number.isInteger(pid) && pid > 0 && pid !== process.pid && process.kill(pid, 0);
+    } catch {
+      running = false;
+    }
+    if (running) {
+      throw new LocalSetupError(
+        `${dataDir}/ is used by another \`npm start\` (process ${pid}), so this one did not start and wrote nothing: ` +
+          'two engines on the same files would fail every write. Stop that one, or run a second copy on its own data: ' +
+          `\`DYNAMODB_LOCAL_PORT=${localDynamoPort() + 1} PORT=${port + 1} npm start -- --in-memory\` (or \`-- --data-dir <another folder>\`). ` +
+          `If no such copy runs, delete ${lock}.`,
+      );
+    }
+  }
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(lock, String(process.pid));
+  return () => rmSync(lock, { force: true });
+}
+
+let releaseDataDir = () => {};
 let dynamo: LocalDynamo | null = null;
+try {
+  if (await apiPortTaken()) {
+    throw new LocalSetupError(
+      `Port ${port} (PORT) is already in use on this machine, so \`npm start\` did not start and wrote nothing. ` +
+        `Stop that program, or choose another port: \`PORT=${port + 1} npm start\`.`,
+    );
+  }
+  if (!process.env.DYNAMODB_ENDPOINT && !args['in-memory']) releaseDataDir = claimDataDir(args['data-dir']);
+} catch (error) {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+}
 if (!process.env.DYNAMODB_ENDPOINT) {
   try {
     // A fixed port, so `npm run admin` finds the same engine while the server runs.
@@ -47,6 +100,7 @@ if (!process.env.DYNAMODB_ENDPOINT) {
     }
   } catch (error) {
     console.error(error instanceof Error ? error.message : String(error));
+    releaseDataDir();
     process.exit(1);
   }
   process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
@@ -94,12 +148,18 @@ const server = serve({ fetch: app.fetch, port }, (info) => {
 });
 
 let stopping = false;
-async function stop() {
+async function stop(code = 0) {
   if (stopping) return;
   stopping = true;
   server.close();
   await dynamo?.stop();
-  process.exit(0);
+  releaseDataDir();
+  process.exit(code);
 }
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+// Taken between the check at start and now: said plainly, and the engine stopped.
+server.on('error', (error) => {
+  console.error(`The API could not listen on port ${port}: ${error.message}`);
+  void stop(1);
+});
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());

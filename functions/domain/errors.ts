@@ -49,7 +49,7 @@ export const PROBLEMS = {
     codes: { payload_too_large: { title: 'Payload too large', detail: `The request body exceeds ${MAX_BODY_BYTES} bytes.` } },
   },
   415: {
-    means: 'Body is not application/json',
+    means: 'Body is not JSON (application/json or a +json type)',
     codes: { unsupported_media_type: { title: 'Unsupported media type', detail: 'Send the request body as application/json.' } },
   },
   422: {

@@ -24,6 +24,18 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
+/** Runs `npm start`'s script to its exit (one that refuses to start); its exit code and output. */
+async function refusedStart(port: number, dynamoPort: number, args: string[]) {
+  return run(tsx, ['scripts/start.ts', ...args], {
+    cwd: root,
+    env: { ...process.env, PORT: String(port), DYNAMODB_LOCAL_PORT: String(dynamoPort), DYNAMODB_ENDPOINT: '', TABLE_NAME: '' },
+    timeout: 45_000,
+  }).then(
+    () => ({ code: 0, output: '' }),
+    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, output: error.stdout + error.stderr }),
+  );
+}
+
 /** Runs `npm start`'s script until it listens; returns its output so far and a stop function. */
 async function start(port: number, dynamoPort: number) {
   const child = spawn(tsx, ['scripts/start.ts', '--data-dir', dataDir], {
@@ -107,6 +119,25 @@ describe('npm start', () => {
       const newKey = JSON.parse(created.stdout).secret as string;
       const withNewKey = await fetch(`http://127.0.0.1:${port}/api/projects`, { headers: { Authorization: `Bearer ${newKey}` } });
       expect(withNewKey.status).toBe(200);
+
+      // A second copy on the same data folder (its engine would fail every write) and one whose API
+      // port is taken: each says why, starts no engine, writes nothing, and exits 1.
+      const otherEngine = await freePort();
+      const sameData = await refusedStart(await freePort(), otherEngine, ['--data-dir', dataDir]);
+      expect(sameData.code).toBe(1);
+      expect(sameData.output).toMatch(/is used by another `npm start`.*--in-memory/s);
+      const portTaken = await refusedStart(port, otherEngine, ['--in-memory']);
+      expect(portTaken.code).toBe(1);
+      expect(portTaken.output).toContain(`Port ${port} (PORT) is already in use`);
+      expect(portTaken.output).not.toContain('API key:');
+      expect(await portOpen(otherEngine)).toBe(false);
+      // The running copy still writes.
+      const stillWrites = await fetch(`http://127.0.0.1:${port}/api/projects`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: 'Still writable' }),
+      });
+      expect(stillWrites.status).toBe(201);
     } finally {
       expect(await second.stop()).toBe(0);
     }
