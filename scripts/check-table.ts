@@ -54,6 +54,13 @@ try {
   report = values.once ? await inspectTable(options) : await checkTableSettled(options);
 } catch (error) {
   console.error(`check-table: cannot read table ${tableName}: ${(error as Error).name}: ${(error as Error).message}`);
+  if (values.table === undefined && values.endpoint === undefined && (error as { code?: string }).code === 'ECONNREFUSED') {
+    // The local table, and nothing listens: most often `npm start` runs on another DYNAMODB_LOCAL_PORT.
+    console.error(
+      'Is `npm start` running? check-table looks where it runs DynamoDB Local: give both the same DYNAMODB_LOCAL_PORT ' +
+        '(e.g. `DYNAMODB_LOCAL_PORT=8001 npm run check-table`), or name an engine with --endpoint URL.',
+    );
+  }
   process.exit(2);
 }
 

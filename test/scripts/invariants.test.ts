@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../functions/domain/ids.js';
 import { findViolations, inspectTable, WRITE_CLOCK_TOLERANCE_MS } from '../../scripts/invariants/index.js';
+import { freePort } from '../../scripts/dynamodb-local.js';
 import { gsi1, keys, type ItemKey } from '../../functions/store/keys.js';
 import { ensureTable } from '../../functions/store/schema.js';
 import { call, newOrg, testApp } from '../support/app.js';
@@ -230,6 +231,12 @@ describe('check-table', () => {
     expect(ok.stdout).toContain('No violations.');
     const missing = await run('npx', ['tsx', 'scripts/check-table.ts', '--table', 'no-such-table', '--endpoint', endpoint!]).catch((e) => e);
     expect(missing.code).toBe(2);
+    // The local table with nothing on its port: says where it looked and which variable moves it.
+    const port = String(await freePort());
+    const noEngine = await run('npx', ['tsx', 'scripts/check-table.ts'], { env: { ...process.env, DYNAMODB_LOCAL_PORT: port, DYNAMODB_ENDPOINT: '', TABLE_NAME: '' } }).catch((e) => e);
+    expect(noEngine.code).toBe(2);
+    expect(noEngine.stderr).toContain(`127.0.0.1:${port}`);
+    expect(noEngine.stderr).toContain('the same DYNAMODB_LOCAL_PORT');
   }, 60_000);
 
   it('the rules are pure functions of the items: nothing for nothing, an item without entity is reported', () => {
