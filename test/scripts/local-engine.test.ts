@@ -119,7 +119,7 @@ describe('npm start on a taken DynamoDB port', () => {
     expect(result.code, output).not.toBe(0);
     expect(result.code, output).not.toBeNull();
     expect(output).toContain(String(dynamoPort));
-    expect(output).toMatch(/DYNAMODB_LOCAL_PORT=\d+ npm start/);
+    expect(output).toMatch(/DYNAMODB_LOCAL_PORT=\d+ PORT=\d+ npm start -- --in-memory/);
     expect(output).not.toContain('Existing data reused');
     expect(output).not.toContain('API key:');
     expect(output).not.toMatch(/^\s+at /m); // a message, not a stack trace
