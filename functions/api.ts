@@ -2,7 +2,7 @@ import { handle } from 'hono/aws-lambda';
 import { app } from './app.js';
 import { errors, type DomainError } from './domain/errors.js';
 import { isWellFormed } from './domain/text.js';
-import { isReadMethod } from './http/middleware.js';
+import { isReadMethod, malformedQuery } from './http/middleware.js';
 import { problemBody } from './http/problem.js';
 
 const honoHandler = handle(app);
@@ -79,9 +79,7 @@ function unreadable(event: unknown): DomainError | null {
   const query = [queryStringParameters, multiValueQueryStringParameters].flatMap((parameters) =>
     parameters && typeof parameters === 'object' ? Object.entries(parameters).flat(2) : [],
   );
-  if (query.some((text) => typeof text === 'string' && !isWellFormed(text))) {
-    return errors.validation('The query string is not valid percent-encoded UTF-8.', [{ path: 'query', message: 'invalid percent-encoding' }]);
-  }
+  if (query.some((text) => typeof text === 'string' && !isWellFormed(text))) return malformedQuery();
   if (body === undefined || body === null || body === '') return null;
   if (typeof body !== 'string') return errors.malformedJson();
   return (isBase64Encoded ? BASE64.test(body) : isWellFormed(body)) ? null : errors.malformedJson();

@@ -26,12 +26,16 @@ process.env.TABLE_NAME = localTableName();
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.env.AWS_REGION = localRegion();
 
+/** How to run a second copy beside one on these ports: the next ports, and data of its own. */
+const secondCopyCommand = (dynamoPort: number) =>
+  `DYNAMODB_LOCAL_PORT=${dynamoPort === 65535 ? 8001 : dynamoPort + 1} PORT=${port + 1} npm start -- --in-memory`;
+
 function portTakenMessage(dynamoPort: number): string {
   return (
     `Port ${dynamoPort} (DYNAMODB_LOCAL_PORT) is already in use on this machine, so \`npm start\` did not start ` +
     `and wrote nothing: it only uses a DynamoDB Local it starts itself, and whatever listens on ${dynamoPort} ` +
     `(another \`npm start\`, another project's engine, any other program) is not that. Stop that program, or ` +
-    `choose other ports for a second copy: \`DYNAMODB_LOCAL_PORT=${dynamoPort === 65535 ? 8001 : dynamoPort + 1} PORT=${port + 1} npm start -- --in-memory\` ` +
+    `choose other ports for a second copy: \`${secondCopyCommand(dynamoPort)}\` ` +
     `(and the same DYNAMODB_LOCAL_PORT for \`npm run admin\`). To use an engine you run yourself on purpose, ` +
     `set DYNAMODB_ENDPOINT to its URL instead.`
   );
@@ -64,7 +68,7 @@ function claimDataDir(dataDir: string): () => void {
       throw new LocalSetupError(
         `${dataDir}/ is used by another \`npm start\` (process ${pid}), so this one did not start and wrote nothing: ` +
           'two engines on the same files would fail every write. Stop that one, or run a second copy on its own data: ' +
-          `\`DYNAMODB_LOCAL_PORT=${localDynamoPort() + 1} PORT=${port + 1} npm start -- --in-memory\` (or \`-- --data-dir <another folder>\`). ` +
+          `\`${secondCopyCommand(localDynamoPort())}\` (or \`-- --data-dir <another folder>\`). ` +
           `If no such copy runs, delete ${lock}.`,
       );
     }

@@ -121,6 +121,10 @@ export interface PublisherDeps {
 
 const sequenceOf = (record: DynamoDBRecord) => BigInt(record.dynamodb?.SequenceNumber ?? '0');
 
+/** The record with the lowest sequence number: where Lambda's retry of the batch starts. */
+const earliest = (records: DynamoDBRecord[]) =>
+  records.reduce<DynamoDBRecord | undefined>((first, record) => (first && sequenceOf(first) <= sequenceOf(record) ? first : record), undefined);
+
 /**
  * Stream batch → events, in stream order, in order per project (SPEC §3).
  * - A poison record (one that cannot become an event) goes to the dead-letter queue with the
@@ -177,15 +181,13 @@ export function createPublisher(deps: PublisherDeps) {
     }
     // Lambda retries from the lowest failed sequence number: nothing after an unparked poison
     // record is published now (its project is unknown), so the retry publishes it in order.
-    const blockedFrom = unparked.length > 0 ? unparked.map(sequenceOf).reduce((a, b) => (a < b ? a : b)) : null;
-    const sendable = blockedFrom === null ? outgoing : outgoing.filter((o) => sequenceOf(o.ref) < blockedFrom);
+    const blockedAt = earliest(unparked);
+    const sendable = blockedAt ? outgoing.filter((o) => sequenceOf(o.ref) < sequenceOf(blockedAt)) : outgoing;
     const { held } = await putEventsReliably(deps.events, sendable, {
       ...deps.retry,
       giveUp: ({ ref, error }) => (heldLongEnough(ref) ? park(ref, `PutEvents failed: ${error}`) : Promise.resolve(false)),
     });
-    unparked.push(...held.map((h) => h.ref));
-    const lowest = unparked.map(sequenceOf).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))[0];
-    const failed = lowest === undefined ? undefined : unparked.find((record) => sequenceOf(record) === lowest);
+    const failed = earliest([...unparked, ...held.map((h) => h.ref)]);
     return { batchItemFailures: failed?.dynamodb?.SequenceNumber ? [{ itemIdentifier: failed.dynamodb.SequenceNumber }] : [] };
   };
 }

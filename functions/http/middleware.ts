@@ -97,6 +97,10 @@ export const requireJsonBody = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
+/** The answer to a query string that is not percent-encoded UTF-8 (here, and on Lambda before the app: functions/api.ts). */
+export const malformedQuery = () =>
+  errors.validation('The query string is not valid percent-encoded UTF-8.', [{ path: 'query', message: 'invalid percent-encoding' }]);
+
 /**
  * A query whose percent-encoding does not decode to UTF-8 (`%FF`, a lone `%`) is a 400. Hono keeps
  * such a parameter as its literal text, so `?tag=%FF` would have meant the same as `?tag=%25FF`.
@@ -109,7 +113,7 @@ export const requireWellFormedQuery = createMiddleware<AppEnv>(async (c, next) =
       try {
         decodeURIComponent(part);
       } catch {
-        throw errors.validation('The query string is not valid percent-encoded UTF-8.', [{ path: 'query', message: 'invalid percent-encoding' }]);
+        throw malformedQuery();
       }
       // Hono drops a parameter without a name (`?=x`): it would pass where any parameter is a 400.
       if (part.startsWith('=')) throw errors.validation('A query parameter has no name.', [{ path: 'query', message: 'parameter without a name' }]);
