@@ -29,8 +29,9 @@ export const PROBLEMS = {
   },
   405: { means: 'Method not allowed', codes: { method_not_allowed: { title: 'Method not allowed' } } },
   409: {
-    means:
-      'Conflict: already a member, owner protected, unknown role, role or permission in use, built-in entry, e-mail taken, or changed concurrently (retry)',
+    // Its reasons differ by route: the document lists each route's own (its examples' details).
+    means: 'Conflict',
+    listsReasons: true,
     codes: {
       conflict: { title: 'Conflict' },
       already_member: { title: 'Already a member', detail: 'This organization user is already a member of the project.' },
@@ -81,7 +82,7 @@ export const PROBLEMS = {
   },
 } as const satisfies Record<
   number,
-  { means: string; codes: Record<string, { title: string; detail?: string }>; gatewayBody?: { message: string } }
+  { means: string; listsReasons?: boolean; codes: Record<string, { title: string; detail?: string }>; gatewayBody?: { message: string } }
 >;
 
 export type ProblemStatus = keyof typeof PROBLEMS;

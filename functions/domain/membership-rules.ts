@@ -27,6 +27,12 @@ export function liveMember<T extends ProjectUser>(member: T | null): T {
   return member;
 }
 
+/** An add of a user whose membership expired but is not removed yet: the caller may restore that one instead. */
+export const expiredMembershipAwaitsRemoval = (projectUserId: string) =>
+  errors.conflict('This user has an expired membership awaiting removal by TTL; PATCH its expiresAt (a new time or null) to restore it.', {
+    projectUserId,
+  });
+
 export interface AddRequest {
   userId: string;
   roles?: readonly string[];
@@ -43,12 +49,7 @@ export function decideAdd(
   authorizeAdd(caller, request.userId, roles);
   liveOrgUser(found.orgUser);
   if (found.existing && !isExpired(found.existing)) throw errors.alreadyMember();
-  if (found.existing) {
-    throw errors.conflict(
-      'This user has an expired membership awaiting removal by TTL; PATCH its expiresAt (a new time or null) to restore it.',
-      { projectUserId: found.existing.projectUserId },
-    );
-  }
+  if (found.existing) throw expiredMembershipAwaitsRemoval(found.existing.projectUserId);
   return { roles, tags: normalizeTags(request.tags ?? []) };
 }
 

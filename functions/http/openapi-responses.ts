@@ -155,7 +155,7 @@ export interface ProblemResponseConfig {
   content: { 'application/problem+json': { schema: typeof Problem; examples: Record<string, Example> } };
 }
 
-type Example = { summary: string; value: { code: string } };
+export type Example = { summary: string; value: { code: string } };
 
 /** Examples named by problem code (`forbidden`, `forbidden_2`…), each once. */
 export function named(examples: Example[]): Record<string, Example> {
@@ -175,13 +175,25 @@ export function named(examples: Example[]): Record<string, Example> {
 /** Each failure as the server writes it (`problemBody`), summed up by its detail. */
 const namedExamples = (failures: DomainError[]) => named(failures.map((failure) => ({ summary: failure.detail, value: problemBody(failure) })));
 
+/**
+ * What a problem status means on this route. A status whose reasons differ by route (409) lists
+ * the route's own: its examples' details, each the server's words.
+ */
+export function describeProblem(status: ProblemStatus, examples: Record<string, Example>): string {
+  const { means } = PROBLEMS[status];
+  if (!('listsReasons' in PROBLEMS[status])) return means;
+  const reasons = [...new Set(Object.values(examples).map((example) => example.summary))];
+  return [`${means}, when:`, ...reasons.map((reason) => `- ${reason}`)].join('\n');
+}
+
 function problemResponse(status: ProblemStatus, failures: DomainError[]): ProblemResponseConfig {
   const shown = failures.length > 0 ? failures : FIXED[status];
   if (!shown) throw new Error(`OpenAPI: a ${status} needs an example: pass the refusal (refusal(() => rule(...)))`);
+  const examples = namedExamples(shown);
   return {
-    description: PROBLEMS[status].means,
+    description: describeProblem(status, examples),
     headers: headerRefs('X-Request-Id', ...(PROBLEM_HEADERS[status] ?? [])),
-    content: { 'application/problem+json': { schema: Problem, examples: namedExamples(shown) } },
+    content: { 'application/problem+json': { schema: Problem, examples } },
   };
 }
 

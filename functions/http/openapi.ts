@@ -2,7 +2,7 @@ import { createRoute, z, type RouteConfig } from '@hono/zod-openapi';
 import { DomainError, errors, type ProblemStatus } from '../domain/errors.js';
 import { contended } from './fresh-reads.js';
 import { IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_MAX_LENGTH, invalidIdempotencyKey } from './idempotency.js';
-import { headerRefs, invalid, named, problems, REFUSALS, throttled, type ProblemResponseConfig } from './openapi-responses.js';
+import { describeProblem, headerRefs, invalid, named, problems, REFUSALS, throttled, type ProblemResponseConfig } from './openapi-responses.js';
 import { EXAMPLES } from './examples.js';
 import { listOf, NoQuery, onePageOf } from './schemas.js';
 
@@ -78,11 +78,11 @@ type ResponseConfig = RouteConfig['responses'][string];
 type ProblemContent = ProblemResponseConfig['content']['application/problem+json'];
 
 /** One response for a status a route and `routeFor` both document: the route's examples, then the common ones. */
-function merged(own: ResponseConfig | undefined, common: ProblemResponseConfig): ResponseConfig {
+function merged(status: ProblemStatus, own: ResponseConfig | undefined, common: ProblemResponseConfig): ResponseConfig {
   const ownContent = own && 'content' in own ? (own.content?.['application/problem+json'] as ProblemContent | undefined) : undefined;
   if (!ownContent) return own ?? common;
   const examples = named([...Object.values(ownContent.examples), ...Object.values(common.content['application/problem+json'].examples)]);
-  return { ...common, ...own, content: { 'application/problem+json': { ...ownContent, examples } } };
+  return { ...common, ...own, description: describeProblem(status, examples), content: { 'application/problem+json': { ...ownContent, examples } } };
 }
 
 /**
@@ -128,7 +128,7 @@ function documentedResponses<R extends RouteConfig>(route: R, usesStore: boolean
         }
       : response;
   }
-  for (const [status, response] of Object.entries(common)) responses[status] = merged(responses[status], response);
+  for (const [status, response] of Object.entries(common)) responses[status] = merged(Number(status) as ProblemStatus, responses[status], response);
   responses[429] = throttled;
   return responses as R['responses'];
 }

@@ -1,6 +1,6 @@
 import { z, type RouteHandler } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { assertChangeRequested, decideAdd, decideRemove, decideUpdate, liveMember } from '../../domain/membership-rules.js';
+import { assertChangeRequested, decideAdd, decideRemove, decideUpdate, expiredMembershipAwaitsRemoval, liveMember } from '../../domain/membership-rules.js';
 import { isExpired, type Principal, type ProjectUser as ProjectUserRecord } from '../../domain/model.js';
 import type { Catalog } from '../../domain/catalog.js';
 import {
@@ -142,6 +142,7 @@ const addRoute = route.post('/', {
       refusal(() => authorizeAdd({ ...exampleCaller.member([]), membership: null }, EXAMPLE_ID.user, ['editor'])),
       404,
       errors.alreadyMember(),
+      expiredMembershipAwaitsRemoval(EXAMPLE_ID.otherProjectUser),
       refused.unknownRole,
     ),
   },

@@ -150,6 +150,23 @@ describe('for code generators and readers', () => {
     }
   });
 
+  // Regression: every 409 said "already a member, owner protected, unknown role, role or permission
+  // in use, built-in entry, e-mail taken, or changed concurrently", on key routes too.
+  it("describes each route's 409 by the reasons that route gives, no other route's", () => {
+    const conflicts = operations().filter(({ operation }) => operation.responses['409']);
+    expect(conflicts.length).toBeGreaterThan(10);
+    for (const { where, operation } of conflicts) {
+      const { description, content } = operation.responses['409']!;
+      const details = (exampleValues(content!['application/problem+json']!) as { detail: string }[]).map((v) => v.detail);
+      expect(description.split('\n').slice(1), where).toEqual([...new Set(details)].map((detail) => `- ${detail}`));
+    }
+    const revoke = doc.paths['/api/keys/{keyId}']!.delete!.responses['409']!.description;
+    expect(revoke).not.toMatch(/member|owner|role|e-mail/);
+    const add = doc.paths['/api/projects/{projectId}/users']!.post!.responses['409']!.description;
+    expect(add).toMatch(/already a member/);
+    expect(add).toMatch(/expired membership/);
+  });
+
   it('documents the headers: X-Request-Id everywhere the API answers, WWW-Authenticate, Retry-After, Location, ETag, Idempotent-Replayed', () => {
     expect(doc.components.headers).toHaveProperty('X-Request-Id');
     for (const { where, method, operation } of operations()) {
