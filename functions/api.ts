@@ -51,6 +51,29 @@ function withPathAsPath<E extends LambdaEvent>(event: E): E {
 }
 
 /**
+ * A header value with non-ASCII text: the adapter would percent-encode it, turning an invalid
+ * `Idempotency-Key: clé` into a valid `cl%C3%A9`, which `npm start` refuses. Each such character
+ * becomes DEL instead: still ASCII (the adapter keeps it), still no valid character of any header the
+ * app reads, so both surfaces refuse it, at the same step of the order of checks.
+ */
+const NON_ASCII = /[^\x00-\x7f]/;
+const asAscii = (value: unknown) => (typeof value === 'string' ? value.replace(new RegExp(NON_ASCII, 'g'), '\x7f') : value);
+const mapValues = (record: unknown, f: (value: unknown) => unknown) =>
+  record && typeof record === 'object' ? Object.fromEntries(Object.entries(record).map(([name, value]) => [name, f(value)])) : record;
+
+function withAsciiHeaders<E extends LambdaEvent>(event: E): E {
+  const { headers, multiValueHeaders } = event as { headers?: unknown; multiValueHeaders?: unknown };
+  const hasNonAscii = (value: unknown): boolean => (Array.isArray(value) ? value.some(hasNonAscii) : typeof value === 'string' && NON_ASCII.test(value));
+  const any = [headers, multiValueHeaders].some((record) => record && typeof record === 'object' && Object.values(record).some(hasNonAscii));
+  if (!any) return event;
+  return {
+    ...event,
+    ...(headers ? { headers: mapValues(headers, asAscii) } : {}),
+    ...(multiValueHeaders ? { multiValueHeaders: mapValues(multiValueHeaders, (values) => (Array.isArray(values) ? values.map(asAscii) : values)) } : {}),
+  };
+}
+
+/**
  * A `.` or `..` segment in the path as delivered: the URL parser would resolve it and reach another
  * resource (`/api/keys/x%2F..%2Fkey_1`, decoded, acts on `key_1`). No route has one: a 404.
  */
@@ -111,7 +134,7 @@ function isAdapterRefusal(result: LambdaResult): boolean {
 export const handler: typeof honoHandler = async (event, lambdaContext) => {
   const refused = unreadable(event) ?? (hasDotSegment(event) ? errors.notFound() : null);
   if (refused) return problemResult(refused);
-  const result = await honoHandler(withoutBodyOnRead(withPathAsPath(withParsableHost(event))), lambdaContext);
+  const result = await honoHandler(withoutBodyOnRead(withPathAsPath(withAsciiHeaders(withParsableHost(event)))), lambdaContext);
   if (!isAdapterRefusal(result)) return result;
   return problemResult(result.statusCode >= 500 ? errors.internal() : errors.validation('The request could not be read.'), result);
 };

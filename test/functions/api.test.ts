@@ -163,6 +163,24 @@ describe.each(Object.entries(frontDoors))('Lambda entry via %s', (_name, build) 
     expect(after).toBe(before);
   });
 
+  // Regression: the adapter percent-encoded a non-ASCII header value, so `Idempotency-Key: clé-1`
+  // arrived as the valid `cl%C3%A9-1` and was accepted, where npm start (and app.request) refuse it.
+  it('a non-ASCII Idempotency-Key is the 400 npm start answers, after authentication, and writes nothing', async () => {
+    const list = async () => bodyOf(await invoke(build({ method: 'GET', path: '/api/projects', headers: { Authorization: `Bearer ${org.adminKey}` } }))).data.length;
+    const before = await list();
+    const send = { 'Content-Type': 'application/json', 'Idempotency-Key': 'clé-1' };
+    const body = JSON.stringify({ name: 'Idempotent' });
+    for (const authorization of [{ Authorization: `Bearer ${org.adminKey}` }, {}] as Record<string, string>[]) {
+      const headers = { ...send, ...authorization };
+      const viaLambda = await invoke(build({ method: 'POST', path: '/api/projects', headers, body }));
+      const viaApp = await t.app.request('/api/projects', { method: 'POST', headers, body });
+      const expected = (await viaApp.json()) as { status: number; code: string; detail: string };
+      expect(expected.status).toBe('Authorization' in authorization ? 400 : 401);
+      expect([viaLambda.statusCode, bodyOf(viaLambda).code, bodyOf(viaLambda).detail]).toEqual([expected.status, expected.code, expected.detail]);
+    }
+    expect(await list()).toBe(before);
+  });
+
   it('a request the adapter cannot build (invalid method, header value) is a 400 problem, not plain text', async () => {
     for (const request of [
       { method: 'G ET', path: '/health' },
