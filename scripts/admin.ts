@@ -201,7 +201,22 @@ let parsed;
 try {
   parsed = parseArgs({ allowPositionals: true, options: OPTIONS });
 } catch (error) {
-  fail(`${(error as Error).message}\n\n${USAGE}`, 2);
+  // Node's own wording ("To specify a positional argument starting with a '-'…") is about its parser,
+  // not this CLI: name the flag, and the command's usage when the command is known.
+  const loose = parseArgs({ allowPositionals: true, options: OPTIONS, strict: false });
+  const command = loose.positionals[0];
+  const usage = command && COMMANDS[command] ? `Usage: npm run admin -- ${command} ${COMMANDS[command].options}` : USAGE;
+  const code = (error as { code?: string }).code;
+  const flag = /'(--?[^' ]+)/.exec((error as Error).message)?.[1];
+  const what =
+    command && !COMMANDS[command]
+      ? `Unknown command ${command}`
+      : code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && flag
+      ? `${command && COMMANDS[command] ? command : 'npm run admin'} does not take ${flag}`
+      : code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && flag
+        ? `${flag} needs a value`
+        : (error as Error).message;
+  fail(`${what}\n${usage}`, 2);
 }
 const { values, positionals } = parsed;
 const name = positionals[0];

@@ -240,7 +240,9 @@ describe('npm run admin', () => {
       [['bootstrap', '--org-name', ' ', '--owner-name', 'Ops'], /--org-name/],
       [['bootstrap', '--org-name', 'X', '--owner-name', 'Ops', '--owner-email', 'nope'], /--owner-email/],
       [['nosuch-command'], /Unknown command nosuch-command/],
-      [['create-user', '--org', orgId, '--nosuch-flag', 'x'], /--nosuch-flag/],
+      // Named with the command's own usage, not Node's parser text ("To specify a positional argument…").
+      [['create-user', '--org', orgId, '--nosuch-flag', 'x'], /create-user does not take --nosuch-flag\nUsage: npm run admin -- create-user --org ORG --name N/],
+      [['create-user', '--name', 'N', '--org'], /--org needs a value\nUsage: npm run admin -- create-user /],
     ];
     // A few at a time: each is a process of its own.
     for (let i = 0; i < refused.length; i += 4) {
