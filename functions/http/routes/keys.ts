@@ -4,7 +4,7 @@ import { newId } from '../../domain/ids.js';
 import type { ApiKey as ApiKeyRecord, Principal } from '../../domain/model.js';
 import type { Store } from '../../store/store.js';
 import { inOrg, keyHolder, liveOrgUser, requestedKeyExpiry } from '../../domain/org-rules.js';
-import { assertMayHoldKey, authorizeKeyCreate, authorizeKeyList, authorizeKeyRead, authorizeKeyRevoke, keyExpiry } from '../../domain/permissions.js';
+import { assertMayHoldKey, assertWriteScope, authorizeKeyCreate, authorizeKeyList, authorizeKeyRead, authorizeKeyRevoke, keyExpiry } from '../../domain/permissions.js';
 import { keyAuthority } from '../authority.js';
 import { actorOf, orgCallerOf } from '../caller.js';
 import { assertIfMatch, etagOf } from '../etag.js';
@@ -183,6 +183,8 @@ const revoke: RouteHandler<typeof revokeRoute, AppEnv> = async (c) => {
   const { keyId } = c.req.valid('param');
   const ifMatch = c.req.header('If-Match');
   const { store, auth } = c.var.services;
+  // Scope before the lookup: a `read` key gets 403 whether or not the key exists (no existence oracle).
+  assertWriteScope(c.get('principal').key.scope);
   await withFreshReads(c, async (principal) => {
     const key = inOrg(await store.getApiKey(keyId), principal.key.orgId);
     const rule = authorizeKeyRevoke(orgCallerOf(principal), key);

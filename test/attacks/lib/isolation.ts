@@ -378,6 +378,12 @@ export async function isolationMatrix(
           attack.check(withoutRequestId(missing) === withoutRequestId(res), `${where}: the hidden 404 differs from the missing 404`);
           attack.add('hiddenVsMissingCompared');
         }
+        // Scope comes before visibility: a `read` key's write is the same 403 whether the target
+        // exists or not (DELETE /api/keys/:id looked the key up first: 403 told it existed).
+        if (kind === 'read' && route.method !== 'GET' && expected === 403) {
+          attack.check(withoutRequestId(missing) === withoutRequestId(res), `${mwhere}: ${missing.status}, but ${res.status} when it exists`);
+          attack.add('readWriteVsMissingCompared');
+        }
       }
     }
   }
