@@ -45,8 +45,11 @@ export function decideAdd(
   request: AddRequest,
   found: { orgUser: OrgUser | null; existing: Membership | null },
 ): { roles: Role[]; tags: string[] } {
-  const roles = assertKnownRoles(request.roles ?? ['viewer'], caller.catalog);
-  authorizeAdd(caller, request.userId, roles);
+  const requested = request.roles ?? ['viewer'];
+  // Permission (403) before state (409, SPEC order of checks): an unknown role grants no permission,
+  // so authorizing it first refuses only what the caller may not do whatever the catalog holds.
+  authorizeAdd(caller, request.userId, requested);
+  const roles = assertKnownRoles(requested, caller.catalog);
   liveOrgUser(found.orgUser);
   if (found.existing && !isExpired(found.existing)) throw errors.alreadyMember();
   if (found.existing) throw expiredMembershipAwaitsRemoval(found.existing.projectUserId);
@@ -87,11 +90,11 @@ export function decideUpdate(
   // An expired member is hidden from everything but the one change that restores it: a new expiry.
   const target = request.expiresAt === undefined ? liveMember(stored) : stored;
   if (!target) throw errors.notFound();
-  authorizeUpdate(caller, target, {});
+  // Permission (403) before state (409): as in decideAdd, unknown roles are refused after.
+  authorizeUpdate(caller, target, { roles: request.roles, expiresAt: request.expiresAt, tags: request.tags });
   const roles = request.roles === undefined ? undefined : assertKnownRoles(request.roles, caller.catalog);
   // A restored membership must not come back holding a role deleted while it was expired.
   if (roles === undefined && request.expiresAt !== undefined) assertKnownRoles(target.roles, caller.catalog);
-  authorizeUpdate(caller, target, { roles, expiresAt: request.expiresAt, tags: request.tags });
   const tags = request.tags === undefined ? undefined : normalizeTags(request.tags);
   const unchanged =
     (roles === undefined || sameSet(roles, target.roles)) &&

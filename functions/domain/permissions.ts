@@ -152,7 +152,15 @@ export function authorizeAdd(caller: ProjectCaller, targetUserId: string, roles:
     }
     throw errors.notFound();
   }
-  if (isSelf && caller.membership) throw errors.alreadyMember();
+  if (isSelf && caller.membership) {
+    // Already a member (409) only for what the caller could ask anyway: a self-join's `["viewer"]`,
+    // or roles it may grant; asking for more is refused as such first (403 before 409).
+    if (roles.some((role) => role !== 'viewer')) {
+      assertCanManage(caller);
+      assertGrantable(caller, roles);
+    }
+    throw errors.alreadyMember();
+  }
   assertCanManage(caller);
   assertGrantable(caller, roles);
   return 'manage';

@@ -173,6 +173,34 @@ describe('permission matrix by role', () => {
     expect(list.body.data).toHaveLength(1);
   });
 
+  // Regression: the unknown-role and already-member 409s came before the 403s they should follow
+  // (SPEC order of checks: permission 403, then state 409).
+  it('a caller refused the change gets 403 before any 409 about roles or membership', async () => {
+    const project = await org.project('Order');
+    const editor = await org.memberWithKey(project._id, ['editor']);
+    const viewer = await org.memberWithKey(project._id, ['viewer']);
+    const manager = await org.memberWithKey(project._id, ['manager']);
+    const outsiderId = await org.user();
+    const outsiderKey = await org.key(outsiderId, 'read-write');
+    const other = await org.user();
+    const add = (key: string, body: object) => call(t, 'POST', users(project._id), { key, body });
+    const cases: [string, Promise<{ status: number; body: { code: string } }>, number, string][] = [
+      ['self-join with an unknown role', add(outsiderKey, { _id: outsiderId, roles: ['superuser'] }), 403, 'forbidden'],
+      ['an editor adds someone with an unknown role', add(editor.key, { _id: other, roles: ['superuser'] }), 403, 'forbidden'],
+      ['a viewer adds itself as admin', add(viewer.key, { _id: viewer.userId, roles: ['admin'] }), 403, 'forbidden'],
+      ['a manager changes its own roles to an unknown one', call(t, 'PATCH', `${users(project._id)}/${manager.projectUserId}`, { key: manager.key, body: { roles: ['superuser'] } }), 403, 'forbidden'],
+      // What the caller may do, on a state that refuses it: still the 409s.
+      ['a viewer adds itself as viewer', add(viewer.key, { _id: viewer.userId, roles: ['viewer'] }), 409, 'already_member'],
+      ['a manager adds someone with an unknown role', add(manager.key, { _id: other, roles: ['superuser'] }), 409, 'unknown_role'],
+    ];
+    for (const [label, reply, status, code] of cases) {
+      const res = await reply;
+      expect([label, res.status, res.body.code]).toEqual([label, status, code]);
+    }
+    const list = await call(t, 'GET', users(project._id), { key: org.adminKey });
+    expect(list.body.data).toHaveLength(4);
+  });
+
   it('adding an existing member is a 409', async () => {
     const project = await org.project('Dup');
     const userId = await org.user();
