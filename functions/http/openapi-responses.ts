@@ -71,10 +71,8 @@ export const headerRefs = (...names: HeaderName[]) =>
 
 /** A single resource's version. */
 export const etagHeader = headerRefs('ETag');
-/** The headers of a 201 whose resource has a version: that version and where the resource lives. */
+/** The headers of a 201: the version of the created resource and where it lives. */
 export const createdHeaders = headerRefs('ETag', 'Location');
-/** The header of a 201 whose resource has no version (a catalog permission). */
-export const locationHeader = headerRefs('Location');
 
 // ---- problems ----------------------------------------------------------------------------------
 

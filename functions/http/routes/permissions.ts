@@ -8,7 +8,7 @@ import { assertIfMatch, etagOf } from '../etag.js';
 import { withFreshReads } from '../fresh-reads.js';
 import { jsonReply } from '../idempotency.js';
 import { idempotencyParameter, IfMatch, json, routeFor } from '../openapi.js';
-import { etagHeader, locationHeader, problems, REFUSALS, refusal } from '../openapi-responses.js';
+import { createdHeaders, etagHeader, problems, REFUSALS, refusal } from '../openapi-responses.js';
 import { newRouter, type AppEnv } from '../router.js';
 import {
   CATALOG_LIMITS_TEXT,
@@ -65,7 +65,7 @@ const createPermissionRoute = route.post('/', {
     `${CATALOG_WRITE_RULE} ${PERMISSION_KEY_TEXT} 409 \`conflict\` if the org has it already. ${CATALOG_LIMITS_TEXT}`,
   request: { body: { required: true, content: json(CreatePermissionBody, ROLE_EXAMPLES.createPermission) } },
   responses: {
-    201: { description: 'Created', headers: locationHeader, content: json(CatalogPermission, ROLE_EXAMPLES.permission) },
+    201: { description: 'Created', headers: createdHeaders, content: json(CatalogPermission, ROLE_EXAMPLES.permission) },
     ...problems(
       refusal(() => assertPermissionKey('project:publish')),
       REFUSALS.orgWrite,
@@ -80,7 +80,10 @@ const createPermission: RouteHandler<typeof createPermissionRoute, AppEnv> = asy
     assertPermissionKey(body.key);
     return { ...decideCreatePermission(before, body, new Date().toISOString()), action: 'PermissionCreated' };
   };
-  const created = (catalog: Catalog) => jsonReply(201, permissionView(catalog, body.key)!, { Location: `/api/permissions/${body.key}` });
+  const created = (catalog: Catalog) => {
+    const view = permissionView(catalog, body.key)!;
+    return jsonReply(201, view, { Location: `/api/permissions/${body.key}`, ETag: etagOf(view) });
+  };
   return idempotentCatalogChange(c, decide, created);
 };
 

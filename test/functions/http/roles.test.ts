@@ -68,6 +68,9 @@ describe('permissions', () => {
     const got = await call(t, 'GET', `/api/permissions/${key}`, { key: org.adminKey });
     expect(got.status).toBe(200);
     expect(got.body).toEqual(created.body);
+    // Every single resource carries an ETag (SPEC §2), the 201 too: the one a DELETE's If-Match takes.
+    expect(created.headers.get('ETag')).toMatch(/^"[^"]+"$/);
+    expect(created.headers.get('ETag')).toBe(got.headers.get('ETag'));
     expect((await call(t, 'GET', `/api/permissions/${encodeURIComponent(key)}`, { key: org.adminKey })).body).toEqual(created.body);
     const system = await call(t, 'GET', '/api/permissions/members:manage', { key: org.adminKey });
     expect(system.body).toMatchObject({ key: 'members:manage', builtIn: true });
