@@ -13,7 +13,7 @@ export interface Config {
   /** DynamoDB endpoint override (DynamoDB Local); unset on AWS. */
   dynamoEndpoint: string | undefined;
   /**
-   * Signs pagination cursors so a forged cursor is rejected. On Lambda: the Secrets Manager secret
+   * Seals (encrypts and authenticates) pagination cursors, so a cursor is unreadable and an edited one rejected. On Lambda: the Secrets Manager secret
    * at `CURSOR_SECRET_ARN`, as a function that reads it (`loadConfig`): the store calls it once at
    * load, beside the first request, and again only after a failed read. Locally: `CURSOR_SECRET`,
    * or a random secret per process. Never derived from a name.
@@ -53,7 +53,7 @@ function cursorSecretFromEnv(env: NodeJS.ProcessEnv, onLambda: boolean): string 
   }
   if (env.CURSOR_SECRET) return checkedCursorSecret(env.CURSOR_SECRET, 'CURSOR_SECRET');
   if (onLambda) {
-    throw new Error('Missing CURSOR_SECRET_ARN: on Lambda the cursor signing secret comes from Secrets Manager (the stack sets it)');
+    throw new Error('Missing CURSOR_SECRET_ARN: on Lambda the cursor secret comes from Secrets Manager (the stack sets it)');
   }
   // Clearly local (`npm start`, scripts, tests): one random secret per process, shared by every
   // app in it; its cursors end with the process.

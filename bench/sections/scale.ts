@@ -71,7 +71,7 @@ export async function scale(world: World, sizes: number[], samples: number) {
     const t0 = performance.now();
     const seeded = await seedMembers(world.raw, TABLE_NAME, { orgId: org.orgId, projectId: project._id, members: n, spareUsers: warmups + samples, customRoles });
     seeding.push({ members: n, items: seeded.items, seconds: round((performance.now() - t0) / 1000, 1) });
-    // A cursor to the middle of the list, reached through the API (cursors are signed).
+    // A cursor to the middle of the list, reached through the API (cursors are sealed).
     let cursor: string | undefined;
     let seen = 0;
     const half = Math.floor((n + 1) / 2); // the owner is a member too

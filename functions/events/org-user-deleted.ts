@@ -35,7 +35,7 @@ export function createOrgUserDeletedConsumer(deps: OrgUserDeletedDeps) {
       throw new Error('not an OrgUserDeleted event with detail { orgId, userId }');
     }
     if (!isId('org', orgId) || !isId('user', userId)) throw new Error('orgId or userId is not a valid ID');
-    // The cascade pages through memberships (signed cursors): nothing is written before the secret
+    // The cascade pages through memberships (sealed cursors): nothing is written before the secret
     // is known, so a secret that cannot be read fails the record (retried, then the DLQ) untouched.
     await deps.store.cursors.ready();
     const user = await deps.store.getOrgUser(orgId, userId, true);

@@ -176,7 +176,7 @@ export const listOf = <T extends z.ZodTypeAny>(item: T) =>
     nextCursor: z
       .string()
       .nullable()
-      .openapi({ description: 'Pass as `cursor` for the next page; null on the last page. Opaque, valid for this listing only.' }),
+      .openapi({ description: 'Pass as `cursor` for the next page; null when nothing follows. A page may be short, even empty, while more follow (a filter or hidden items left it short): follow it until null. Opaque (encrypted), valid for this listing only.' }),
   });
 
 /** A small collection (the org's catalog: MAX_CATALOG_SIZE) is always one page, `nextCursor` null. */

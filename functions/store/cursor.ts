@@ -1,19 +1,55 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { errors } from '../domain/errors.js';
 import { TABLE_DEFINITION } from './keys.js';
 
 /**
- * Opaque pagination cursors: the DynamoDB start key plus the listing it belongs to, signed with
- * HMAC-SHA256. A cursor from another listing, another project or another filter, or an edited
- * one, is rejected with 400 instead of leaking or skipping data.
+ * Opaque pagination cursors: the DynamoDB start key and the listing it belongs to, encrypted and
+ * authenticated (AES-256-GCM). A cursor from another listing, another project or another filter,
+ * or an edited one, is rejected with 400 instead of leaking or skipping data; and none can be read:
+ * a start key may name an item the caller cannot see (a filtered listing stops on the last item it
+ * read, hidden or not), and the table's key layout is nobody's business.
  */
 export type StartKey = Record<string, string>;
 
-const MAC_BYTES = 16;
+const CIPHER = 'aes-256-gcm';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+/** The cursor key, derived from the secret (so the secret could serve another purpose unharmed). */
+export const cursorKeyOf = (secret: string) => Buffer.from(hkdfSync('sha256', secret, '', 'project-users pagination cursor', 32));
+
+/** What a cursor carries: the listing it resumes and where. */
+export interface CursorContent {
+  l: string;
+  k: StartKey;
+}
+
+export function sealCursor(key: Buffer, content: CursorContent): string {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv(CIPHER, key, iv);
+  const sealed = Buffer.concat([cipher.update(JSON.stringify(content), 'utf8'), cipher.final()]);
+  return Buffer.concat([iv, sealed, cipher.getAuthTag()]).toString('base64url');
+}
+
+/** The content of a cursor sealed with this key, or null for anything else (edited, foreign, garbled). */
+export function openCursor(key: Buffer, cursor: string): unknown {
+  const bytes = Buffer.from(cursor, 'base64url');
+  // Base64url decoding is lenient (padding, the other alphabet, stray characters, unused low bits):
+  // only the one text that sealCursor writes for these bytes is a cursor.
+  if (bytes.length <= IV_BYTES + TAG_BYTES || bytes.toString('base64url') !== cursor) return null;
+  try {
+    const decipher = createDecipheriv(CIPHER, key, bytes.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES });
+    decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
+    const plain = Buffer.concat([decipher.update(bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES)), decipher.final()]);
+    return JSON.parse(plain.toString('utf8'));
+  } catch {
+    return null;
+  }
+}
 
 /** The one answer to any cursor that cannot be used: garbled, forged, or not for this listing. */
-export function invalidCursor() {
-  return errors.validation('The cursor is not valid for this listing.', [{ path: 'cursor', message: 'invalid cursor' }]);
+export function invalidCursor(detail = 'The cursor is not valid for this listing.') {
+  return errors.validation(detail, [{ path: 'query.cursor', message: 'invalid cursor' }]);
 }
 
 /**
@@ -25,12 +61,12 @@ export type CursorSecret = string | (() => Promise<string>);
 const READY = Promise.resolve();
 
 export function createCursorCodec(secret: CursorSecret) {
-  let key = typeof secret === 'string' ? secret : undefined;
+  let key = typeof secret === 'string' ? cursorKeyOf(secret) : undefined;
   let reading: Promise<void> | undefined;
   const read = (source: () => Promise<string>) =>
     (reading ??= source().then(
       (value) => {
-        key = value;
+        key = cursorKeyOf(value);
       },
       (error: unknown) => {
         // Read again by the next `ready()`, not remembered as failed for the life of the instance.
@@ -39,9 +75,9 @@ export function createCursorCodec(secret: CursorSecret) {
       },
     ));
   if (typeof secret === 'function') read(secret).catch(() => undefined);
-  const mac = (payload: string) => {
+  const cursorKey = () => {
     if (key === undefined) throw new Error('The cursor secret is not read yet: await ready() before encode() or decode()');
-    return createHmac('sha256', key).update(payload).digest().subarray(0, MAC_BYTES);
+    return key;
   };
 
   const ready = (): Promise<void> => (key !== undefined || typeof secret === 'string' ? READY : read(secret));
@@ -51,7 +87,7 @@ export function createCursorCodec(secret: CursorSecret) {
     ready,
     /** Whether the secret is known now (nothing to wait for). */
     known: () => key !== undefined,
-    /** `ready()` for code that signs or checks a cursor: a failed read is a 503 (http/middleware.ts logs why). */
+    /** `ready()` for code that seals or opens a cursor: a failed read is a 503 (http/middleware.ts logs why). */
     available: (): Promise<void> =>
       key !== undefined
         ? READY
@@ -59,28 +95,14 @@ export function createCursorCodec(secret: CursorSecret) {
             throw errors.unavailable();
           }),
     encode(listing: string, startKey: StartKey): string {
-      const payload = Buffer.from(JSON.stringify({ l: listing, k: startKey })).toString('base64url');
-      return `${payload}.${mac(payload).toString('base64url')}`;
+      return sealCursor(cursorKey(), { l: listing, k: startKey });
     },
     decode(listing: string, cursor: string): StartKey {
       const invalid = invalidCursor;
-      const [payload, signature, extra] = cursor.split('.');
-      if (!payload || !signature || extra !== undefined) throw invalid();
-      // The signature's text is compared, not its decoded bytes: base64url decoding is lenient
-      // (padding, the other alphabet, stray characters, unused low bits), so an edited cursor
-      // would still decode to the right MAC.
-      const given = Buffer.from(signature);
-      const expected = Buffer.from(mac(payload).toString('base64url'));
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-      } catch {
-        throw invalid();
-      }
+      const parsed = openCursor(cursorKey(), cursor);
       if (typeof parsed !== 'object' || parsed === null) throw invalid();
       const { l, k } = parsed as { l?: unknown; k?: unknown };
-      if (l !== listing || typeof k !== 'object' || k === null) throw invalid();
+      if (l !== listing || typeof k !== 'object' || k === null || Array.isArray(k)) throw invalid();
       const entries = Object.entries(k);
       if (entries.length === 0 || entries.some(([, v]) => typeof v !== 'string')) throw invalid();
       return k as StartKey;
@@ -95,11 +117,11 @@ const MAX_SORT_KEY_BYTES = 1024;
 const PARTITION_KEYS = new Set<string>([TABLE_DEFINITION.partitionKey, ...TABLE_DEFINITION.globalSecondaryIndexes.map((g) => g.partitionKey)]);
 
 /**
- * Whether a signed start key can resume this listing's Query (`<pk> = :pk AND <sk> BETWEEN :from AND
+ * Whether a cursor's start key can resume this listing's Query (`<pk> = :pk AND <sk> BETWEEN :from AND
  * :to`): exactly the listing's key attributes, each a non-empty string within DynamoDB's key size
  * limits, in the queried partition and inside the sort-key range. DynamoDB answers any other
  * `ExclusiveStartKey` with a ValidationException, so the caller refuses it as an invalid cursor
- * first. Our own cursors always fit; one that does not was signed for something else.
+ * first. Our own cursors always fit; one that does not was sealed for something else.
  */
 export function startKeyFitsQuery(
   startKey: StartKey,

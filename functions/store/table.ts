@@ -161,7 +161,7 @@ function resumeRange(input: Omit<QueryCommandInput, 'TableName'>, startKey: Star
   const values = input.ExpressionAttributeValues;
   if (!startKey || !values || !(':from' in values) || !(':to' in values)) return {};
   const sortKey = startKey[input.IndexName === GSI1 ? 'GSI1SK' : 'SK'];
-  // Only a key inside the range narrows it (our own signed cursors always are).
+  // Only a key inside the range narrows it (our own cursors always are).
   if (typeof sortKey !== 'string' || sortKey < String(values[':from']) || sortKey > String(values[':to'])) return {};
   const bound = input.ScanIndexForward === false ? ':to' : ':from';
   return { ExpressionAttributeValues: { ...values, [bound]: sortKey } };

@@ -194,7 +194,7 @@ export interface CreateApiKeyInput extends Authorized, Omit<ApiKey, 'createdAt' 
 }
 
 export interface Store {
-  /** Signs and checks the pagination cursors of every listing. */
+  /** Seals and opens the pagination cursors of every listing. */
   cursors: CursorCodec;
 
   // ---- reads ----------------------------------------------------------------------------------

@@ -8,5 +8,5 @@ process.env.AWS_REGION = DEFAULT_LOCAL_REGION;
 // Lambda runs Node 22; this machine's Node 20 warning is noise in test output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.LOG_LEVEL = 'SILENT';
-// Every app instance of a worker signs and accepts the same cursors (a cursor from one works on another).
+// Every app instance of a worker seals and accepts the same cursors (a cursor from one works on another).
 process.env.CURSOR_SECRET = 'test-cursor-secret-shared-by-every-app-in-the-tests';

@@ -12,6 +12,7 @@ import { newRouter, type AppEnv } from '../router.js';
 import { EXAMPLES } from '../examples.js';
 import { CreateProjectBody, EXAMPLE_ID, PageQuery, pageRequest, Project, ProjectParams } from '../schemas.js';
 import { pageOf, projectView } from '../views.js';
+import { invalidCursor } from '../../store/cursor.js';
 
 /** `/api/projects`: the projects of the caller's organization. */
 const route = routeFor('Projects');
@@ -37,7 +38,7 @@ const list: RouteHandler<typeof listRoute, AppEnv> = async (c) => {
     const [context, catalog] = await Promise.all([store.projectContext(key.projectId, user.userId), store.getCatalog(key.orgId)]);
     const caller = projectCallerOf(principal, key.projectId, context.project, context.callerMembership, catalog);
     const readable = caller && mayRead(caller) ? [context.project!] : [];
-    if (cursor) throw errors.validation('A pinned key lists one page; this cursor is not valid.', [{ path: 'query.cursor', message: 'invalid cursor' }]);
+    if (cursor) throw invalidCursor('A pinned key lists one page; this cursor is not valid.');
     return c.json(pageOf(readable, projectView, null), 200);
   }
   if (key.scope === 'global') {
