@@ -1,4 +1,4 @@
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { matchedRoutes } from 'hono/route';
 import { TrieRouter } from 'hono/router/trie-router';
@@ -39,8 +39,7 @@ export const rejectUnsupportedMethods = (app: Hono<any>) => {
   return createMiddleware(async (c, next) => {
     // Hono has already matched this request: when a route of its method is among the matches (the
     // common case) nothing needs looking up.
-    const method = c.req.method === 'HEAD' ? 'GET' : c.req.method;
-    if (matchedRoutes(c).some((route) => route.method === method)) return next();
+    if (routeMatched(c)) return next();
     // Built on the first request, when every router is mounted and the docs routes are added.
     allowedAt ??= methodsOf(app);
     const allowed = allowedAt(c.req.path);
@@ -48,3 +47,18 @@ export const rejectUnsupportedMethods = (app: Hono<any>) => {
     await next();
   });
 };
+
+/** Whether a route of this request's method (HEAD: GET's) matched: Hono has already matched it. */
+function routeMatched(c: Context): boolean {
+  const method = c.req.method === 'HEAD' ? 'GET' : c.req.method;
+  return matchedRoutes(c).some((route) => route.method === method);
+}
+
+/**
+ * A path no route has is a 404 as soon as the caller is authenticated, before any check of the
+ * body (it was a 415 for a POST without JSON, a 413 for a large one): nothing is there to take it.
+ */
+export const unknownPathIsNotFound = createMiddleware(async (c, next) => {
+  if (!routeMatched(c)) throw errors.notFound();
+  await next();
+});

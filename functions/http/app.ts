@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import { errors } from '../domain/errors.js';
 import { readableStack } from '../stack-trace.js';
 import type { Store } from '../store/store.js';
-import { rejectUnsupportedMethods } from './allowed-methods.js';
+import { rejectUnsupportedMethods, unknownPathIsNotFound } from './allowed-methods.js';
 import { createAuthenticator } from './auth.js';
 import { mountDocs } from './docs.js';
 import { authenticate, limitBody, provide, requireCursorSecret, requireJsonBody, requireWellFormedQuery, trace } from './middleware.js';
@@ -61,7 +61,7 @@ export function createApp(deps: { store: Store; config: Config }) {
 
   app.use('*', provide(services), trace(observability), rejectUnsupportedMethods(app));
   app.openapi(health, (c) => c.json({ status: 'ok' as const }, 200));
-  app.use('/api/*', requireCursorSecret(observability), authenticate, limitBody, requireJsonBody, requireWellFormedQuery);
+  app.use('/api/*', requireCursorSecret(observability), authenticate, unknownPathIsNotFound, limitBody, requireJsonBody, requireWellFormedQuery);
 
   const routes = app
     .route('/api/projects/:projectId/users', projectUserRoutes)

@@ -117,7 +117,6 @@ describe('unknown paths stay 404', () => {
     ['POST', '/api/projects/x/members'],
   ]) {
     it(`${method} ${path} → 404 with a key, 401 without (authentication first, as for any /api path)`, async () => {
-      // A JSON body on writes, so the media-type gate (415) does not answer first.
       const body = method === 'GET' || method === 'DELETE' ? undefined : {};
       const res = await call(t, method!, path!, { key: org.adminKey, body });
       expect(res.status).toBe(404);
@@ -125,6 +124,17 @@ describe('unknown paths stay 404', () => {
       expect(res.headers.get('Allow')).toBeNull();
       expect(res.body.code).toBe('not_found');
       expect((await call(t, method!, path!)).status).toBe(401);
+      if (body === undefined) return;
+      // Regression: a write without a JSON body (or with one over the limit) got 415 (413) there:
+      // nothing is at that path to take a body.
+      for (const [label, headers, sent] of [
+        ['no body', {}, undefined],
+        ['text', { 'Content-Type': 'text/plain' }, 'hello'],
+        ['over 64 KiB', { 'Content-Type': 'application/json' }, JSON.stringify({ x: 'y'.repeat(70_000) })],
+      ] as const) {
+        const other = await t.app.request(path!, { method, headers: { Authorization: `Bearer ${org.adminKey}`, ...headers }, body: sent });
+        expect([label, other.status]).toEqual([label, 404]);
+      }
     });
   }
 
