@@ -162,6 +162,9 @@ const check: RouteHandler<typeof checkRoute, AppEnv> = async (c) => {
   if (body.principal) {
     const org = orgCallerOf(principal);
     if (org.scope !== 'global' && !isOrgAdmin(org)) {
+      // Visibility (404) before permission (403): a project this caller cannot see stays the 404 of a
+      // missing one (the one round trip a check of itself would make).
+      await callerSubject(store, principal, projectId);
       throw otherPrincipalRefused();
     }
   }

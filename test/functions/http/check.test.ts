@@ -186,6 +186,23 @@ describe('POST /api/projects/:projectId/check', () => {
     expect((await check(org.adminKey, { principal: { userId: stranger }, permissions: ['project:read'] })).body.results[0].reason).toBe('not_a_member');
   });
 
+  // Regression: the 403 came before visibility, for a missing project, another org's, or one outside the pin.
+  it('a caller that may not check others gets the 404 of a project it cannot see before that 403', async () => {
+    const member = await org.memberWithKey(projectId, ['admin']);
+    const body = { principal: { userId: member.userId }, permissions: ['project:read'] };
+    const other = await newOrg(t, 'Check elsewhere');
+    const foreign = await other.project('Foreign');
+    const own = await org.project('Not a member of it');
+    const at = (project: string) => call(t, 'POST', `/api/projects/${project}/check`, { key: member.key, body });
+    const missing = await at('prj_00000000000000000000000000');
+    expect([missing.status, missing.body.code]).toEqual([404, 'not_found']);
+    for (const project of [foreign._id, own._id]) {
+      const res = await at(project);
+      expect([res.status, res.body]).toEqual([404, missing.body]);
+    }
+    expect((await at(projectId)).status).toBe(403);
+  });
+
   it('an org admin asking about another principal must see the project: its non-member key gets the 404 of a missing project', async () => {
     const member = await org.memberWithKey(projectId, ['editor']);
     const orgAdminKey = await org.key(await org.user({ orgRole: 'admin' }), 'read-write');
