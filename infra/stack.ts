@@ -79,6 +79,8 @@ export class ProjectUsersStack extends Stack {
   readonly api: HttpApi;
   readonly apiFunction: AppFunction;
   readonly events: MembershipEvents;
+  /** Receives every alarm of the stage and its recovery. */
+  readonly alarmTopic: Topic;
 
   constructor(scope: Construct, id: string, props: ProjectUsersStackProps) {
     const { stage: stageName, config: override, ...stackProps } = props;
@@ -205,27 +207,30 @@ export class ProjectUsersStack extends Stack {
     // The consumer shares the API's environment and builds the same store: it reads the secret too.
     this.events.consumer.grantSecretValue(this.cursorSecret);
 
-    // --- Alarms ---
-    const alarms = [...this.createAlarms(config), ...this.events.alarms];
-    if (config.alarms.email) {
-      const topic = new Topic(this, 'AlarmTopic', { displayName: `Project Users alarms (${this.stage})`, enforceSSL: true });
-      topic.addSubscription(new EmailSubscription(config.alarms.email));
-      Validations.of(topic).acknowledge({
-        id: 'AwsSolutions-SNS2',
-        reason:
-          'Alarm notifications carry no customer data. CloudWatch alarms cannot publish to a topic encrypted with the AWS managed SNS key, and a customer managed KMS key only for alarms is not worth its cost.',
-      });
-      const action = new SnsAction(topic);
-      for (const alarm of alarms) {
-        alarm.addAlarmAction(action);
-        alarm.addOkAction(action);
-      }
+    // --- Alarms: every one notifies this stage's topic, in every stage. On-call subscribes to it
+    // from outside the repo (AlarmTopicArn output), so no address needs committing; a stage may
+    // still subscribe an e-mail from its config.
+    this.alarmTopic = new Topic(this, 'AlarmTopic', { displayName: `Project Users alarms (${this.stage})`, enforceSSL: true });
+    if (config.alarms.email) this.alarmTopic.addSubscription(new EmailSubscription(config.alarms.email));
+    Validations.of(this.alarmTopic).acknowledge({
+      id: 'AwsSolutions-SNS2',
+      reason:
+        'Alarm notifications carry no customer data. CloudWatch alarms cannot publish to a topic encrypted with the AWS managed SNS key, and a customer managed KMS key only for alarms is not worth its cost.',
+    });
+    const action = new SnsAction(this.alarmTopic);
+    for (const alarm of [...this.createAlarms(config), ...this.events.alarms]) {
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
     }
 
     // --- Outputs ---
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'Base URL of the HTTP API (no trailing slash)' });
     new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'DynamoDB table (for the admin CLI)' });
     new CfnOutput(this, 'EventBusName', { value: this.events.bus.eventBusName, description: 'EventBridge bus of membership events' });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.alarmTopic.topicArn,
+      description: 'SNS topic every alarm of the stage notifies (alarm and recovery): subscribe on-call to it',
+    });
 
   }
 

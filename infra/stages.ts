@@ -33,7 +33,10 @@ export interface StageConfig {
   /** X-Ray active tracing on the functions. */
   readonly tracing: boolean;
   readonly alarms: {
-    /** Optional: an SNS topic with this e-mail subscription receives every alarm and its recovery. */
+    /**
+     * Optional: subscribes this e-mail to the stage's alarm topic (which exists in every stage and
+     * receives every alarm and its recovery; its ARN is the `AlarmTopicArn` output).
+     */
     readonly email?: string;
     /** 5xx responses as a percentage of requests, over 5 minutes. */
     readonly serverErrorRatePercent: number;
