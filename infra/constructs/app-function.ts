@@ -11,6 +11,13 @@ import { Construct } from 'constructs';
 import { NODE_ARGS, NODE_MAJOR, PROJECT_ROOT, nodejsBundling, type BundleAsset } from '../bundling.js';
 
 /**
+ * The DynamoDB operations the deployed functions call (functions/store/table.ts: Get, BatchGet,
+ * Query, TransactWrite; `ensureTable` in schema.ts runs only locally). The throttle alarm watches
+ * exactly these; a stack test fails when functions/ starts sending another command.
+ */
+export const TABLE_OPERATIONS = ['GetItem', 'BatchGetItem', 'Query', 'TransactWriteItems'] as const;
+
+/**
  * The DynamoDB actions a function may be granted: item reads and writes, queries (also on the
  * indexes) and condition checks. Transactions need no actions of their own (they are authorized
  * per item action). No `Scan`, no table management, no stream access.

@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { App, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -8,7 +10,7 @@ import type { AuditEntry } from '../../functions/domain/model.js';
 import { EVENT_SOURCE, ORG_USER_DELETED, PUBLISHED_ACTIONS, TTL_PRINCIPAL } from '../../functions/events/contract.js';
 import { ENTITY, TABLE_DEFINITION } from '../../functions/store/keys.js';
 import { PROJECT_ROOT } from '../../infra/bundling.js';
-import { TABLE_ACTIONS, type AppFunction } from '../../infra/constructs/app-function.js';
+import { TABLE_ACTIONS, TABLE_OPERATIONS, type AppFunction } from '../../infra/constructs/app-function.js';
 import { MAX_RECEIVE_COUNT, STREAM_BATCH_SIZE, STREAM_MAX_RECORD_AGE_SECONDS } from '../../infra/constructs/membership-events.js';
 import { HOLD_FAILING_EVENT_SECONDS } from '../../functions/events/contract.js';
 import { API_ROUTES, type ProjectUsersStack } from '../../infra/stack.js';
@@ -176,6 +178,24 @@ function acknowledgments(root: IConstruct): Array<[string, string, string]> {
     }
   }
   return found;
+}
+
+/**
+ * A CloudWatch metric-math sum of `id` and `FILL(id, 0)` terms, evaluated for one period where
+ * only the series in `values` have a datapoint. As in CloudWatch, a sum with a missing term is
+ * missing (undefined), which `TreatMissingData: notBreaching` treats as OK.
+ */
+function sparseSum(expression: string, values: Record<string, number>): number | undefined {
+  let sum = 0;
+  for (const term of expression.split('+').map((t) => t.trim())) {
+    const filled = /^FILL\((\w+),\s*0\)$/.exec(term);
+    const id = filled ? filled[1]! : term;
+    if (!/^\w+$/.test(id)) throw new Error(`not a sum of series: ${expression}`);
+    const value = values[id] ?? (filled ? 0 : undefined);
+    if (value === undefined) return undefined;
+    sum += value;
+  }
+  return sum;
 }
 
 /** Resource types whose CloudFormation schema has no `Tags`. */
@@ -585,14 +605,37 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
     }
     const dynamo = alarms.TableThrottlesAlarm!;
     expect(dynamo.Threshold).toBe(a.dynamoThrottles);
-    const throttled = (dynamo.Metrics as Json[]).filter((m) => m.MetricStat?.Metric?.MetricName === 'ThrottledRequests');
-    expect(throttled.length).toBeGreaterThanOrEqual(TABLE_ACTIONS.readWrite.length - 1);
-    for (const m of throttled) {
-      expect(m.MetricStat.Metric.Namespace).toBe('AWS/DynamoDB');
+    const inputs = (dynamo.Metrics as Json[]).filter((m) => m.MetricStat);
+    for (const m of inputs) {
+      expect(m.MetricStat).toMatchObject({ Metric: { Namespace: 'AWS/DynamoDB' }, Period: 300, Stat: 'Sum' });
       expect(m.MetricStat.Metric.Dimensions).toContainEqual({ Name: 'TableName', Value: { Ref: tableId } });
     }
-    const ops = throttled.map((m) => m.MetricStat.Metric.Dimensions.find((d: Json) => d.Name === 'Operation').Value);
-    expect(ops).toEqual(expect.arrayContaining(['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'TransactWriteItems']));
+    const dimension = (m: Json, name: string) => m.MetricStat.Metric.Dimensions.find((d: Json) => d.Name === name)?.Value;
+    const throttled = inputs.filter((m) => m.MetricStat.Metric.MetricName === 'ThrottledRequests');
+    // Exactly the operations the functions send, each in its own series.
+    expect(throttled.map((m) => dimension(m, 'Operation')).sort()).toEqual([...TABLE_OPERATIONS].sort());
+    // ... and every GSI's read and write throttle events.
+    const indexes = inputs.filter((m) => dimension(m, 'GlobalSecondaryIndexName') !== undefined);
+    expect(indexes.map((m) => `${dimension(m, 'GlobalSecondaryIndexName')} ${m.MetricStat.Metric.MetricName}`).sort()).toEqual(
+      TABLE_DEFINITION.globalSecondaryIndexes.flatMap((g) => [`${g.indexName} ReadThrottleEvents`, `${g.indexName} WriteThrottleEvents`]).sort(),
+    );
+    expect(inputs).toHaveLength(throttled.length + indexes.length);
+  });
+
+  it('alarms: the DynamoDB throttle alarm fires when any one operation or index throttles, the others having no datapoint', () => {
+    const [, dynamo] = ofType(s(), 'AWS::CloudWatch::Alarm').find(([id]) => id.startsWith('TableThrottlesAlarm'))!;
+    const metrics = dynamo.Properties.Metrics as Json[];
+    const [expression] = metrics.filter((m) => m.Expression);
+    expect(expression?.ReturnData).not.toBe(false);
+    const ids = metrics.filter((m) => m.MetricStat).map((m) => m.Id as string);
+    const threshold = config.alarms.dynamoThrottles;
+    // ThrottledRequests and the throttle events are published only for a period with a throttle.
+    for (const id of ids) {
+      const value = sparseSum(expression!.Expression, { [id]: threshold });
+      expect(value, `${id} alone at ${threshold}: the sum has no value, the alarm stays OK`).toBeDefined();
+      expect(value!, `${id} alone at ${threshold}`).toBeGreaterThanOrEqual(threshold);
+    }
+    expect(sparseSum(expression!.Expression, {}) ?? 0).toBeLessThan(threshold);
   });
 
   it('alarms: a message in either dead-letter queue raises an alarm (threshold 1)', () => {
@@ -833,6 +876,50 @@ describe('a stage with an alarm e-mail', () => {
   it('passes cdk-nag', () => {
     const { app, nag } = s();
     expect(nag.validateScope(app).violations).toEqual([]);
+  });
+});
+
+describe('the DynamoDB operations the functions send', () => {
+  /** `@aws-sdk/lib-dynamodb` and client command names → DynamoDB operations (IAM actions and metrics). */
+  const OPERATION_OF: Record<string, string> = {
+    GetCommand: 'GetItem',
+    GetItemCommand: 'GetItem',
+    BatchGetCommand: 'BatchGetItem',
+    BatchGetItemCommand: 'BatchGetItem',
+    QueryCommand: 'Query',
+    ScanCommand: 'Scan',
+    PutCommand: 'PutItem',
+    PutItemCommand: 'PutItem',
+    UpdateCommand: 'UpdateItem',
+    UpdateItemCommand: 'UpdateItem',
+    DeleteCommand: 'DeleteItem',
+    DeleteItemCommand: 'DeleteItem',
+    BatchWriteCommand: 'BatchWriteItem',
+    BatchWriteItemCommand: 'BatchWriteItem',
+    TransactGetCommand: 'TransactGetItems',
+    TransactGetItemsCommand: 'TransactGetItems',
+    TransactWriteCommand: 'TransactWriteItems',
+    TransactWriteItemsCommand: 'TransactWriteItems',
+    ExecuteStatementCommand: 'PartiQLSelect',
+  };
+  /** Other services' commands, and the table management only `npm start` and the admin CLI run (schema.ts). */
+  const NOT_TABLE_DATA = ['GetSecretValueCommand', 'PutEventsCommand', 'SendMessageCommand'];
+  const LOCAL_ONLY = 'functions/store/schema.ts';
+
+  it('are exactly TABLE_OPERATIONS, which the IAM grants and the throttle alarm follow', () => {
+    const files = readdirSync(path.join(PROJECT_ROOT, 'functions'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => path.posix.join('functions', f.split(path.sep).join('/')))
+      .filter((f) => f !== LOCAL_ONLY);
+    const sent = new Set<string>();
+    for (const file of files) {
+      for (const [, name] of readFileSync(path.join(PROJECT_ROOT, file), 'utf8').matchAll(/new (\w+Command)\(/g)) {
+        if (NOT_TABLE_DATA.includes(name!)) continue;
+        expect(OPERATION_OF[name!], `${name} in ${file}`).toBeDefined();
+        sent.add(OPERATION_OF[name!]!);
+      }
+    }
+    expect([...sent].sort()).toEqual([...TABLE_OPERATIONS].sort());
   });
 });
 
