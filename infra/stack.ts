@@ -203,6 +203,7 @@ export class ProjectUsersStack extends Stack {
       removalPolicy,
       tracing: config.tracing,
       apiEnvironment,
+      functionErrorsAlarm: config.alarms.functionErrors,
     });
     // The consumer shares the API's environment and builds the same store: it reads the secret too.
     this.events.consumer.grantSecretValue(this.cursorSecret);

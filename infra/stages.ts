@@ -42,7 +42,10 @@ export interface StageConfig {
     readonly serverErrorRatePercent: number;
     /** p99 of API Gateway `Latency`, in milliseconds, over 5 minutes. */
     readonly p99LatencyMs: number;
-    /** Function errors in 5 minutes (uncaught exceptions and timeouts, not 4xx/5xx answers). */
+    /**
+     * Errors of each function (API, events publisher, OrgUserDeleted consumer) in 5 minutes:
+     * uncaught exceptions and timeouts, not 4xx/5xx answers or records the publisher holds.
+     */
     readonly functionErrors: number;
     /** Throttled function invocations in 5 minutes. */
     readonly functionThrottles: number;

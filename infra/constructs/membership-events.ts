@@ -1,5 +1,5 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, Stats, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Match, Rule } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
@@ -20,6 +20,8 @@ export interface MembershipEventsProps {
   readonly tracing: boolean;
   /** Environment the consumer shares with the API (table name, cursor secret...). */
   readonly apiEnvironment: Record<string, string>;
+  /** Function errors in 5 minutes that raise an alarm (the stage's, as for the API function). */
+  readonly functionErrorsAlarm: number;
 }
 
 /**
@@ -32,6 +34,23 @@ export const STREAM_BATCH_SIZE = 100;
 export const STREAM_MAX_RECORD_AGE_SECONDS = 12 * HOLD_FAILING_EVENT_SECONDS;
 /** Consumer: deliveries of one message before it moves to the dead-letter queue. */
 export const MAX_RECEIVE_COUNT = 5;
+export const CONSUMER_TIMEOUT_SECONDS = 120;
+/** Lambda's guidance: at least six times the function timeout. */
+export const CONSUMER_VISIBILITY_TIMEOUT_SECONDS = 6 * CONSUMER_TIMEOUT_SECONDS;
+
+/**
+ * Publisher IteratorAge alarm: a stream record this old has outlived any hold of a failing event
+ * (which legitimately keeps the iterator back for up to HOLD_FAILING_EVENT_SECONDS before the
+ * event is parked), so the publisher is not getting through at all (crashing, throttled, or
+ * unable to park). Raised after minutes, not when maxRecordAge finally sends it to the DLQ.
+ */
+export const PUBLISHER_ITERATOR_AGE_ALARM_SECONDS = 2 * HOLD_FAILING_EVENT_SECONDS;
+/**
+ * OrgUserDeleted queue age alarm: a message the consumer failed once becomes visible again after
+ * the visibility timeout; one still there after two of them has failed again, or the consumer is
+ * not keeping up. Raised long before MAX_RECEIVE_COUNT receives move it to the DLQ.
+ */
+export const ORG_USER_DELETED_QUEUE_AGE_ALARM_SECONDS = 2 * CONSUMER_VISIBILITY_TIMEOUT_SECONDS;
 
 /**
  * Membership events in and out (SPEC §3):
@@ -39,7 +58,8 @@ export const MAX_RECEIVE_COUNT = 5;
  *   TTL removals of project users → publisher function → PutEvents on the stage's bus;
  * - in: a rule for `OrgUserDeleted` on that bus → SQS queue → consumer function, which removes the
  *   user's memberships everywhere.
- * Every failure path ends in a dead-letter queue with an alarm on its depth.
+ * Every failure path ends in a dead-letter queue with an alarm on its depth; function errors, a
+ * stream that falls behind and a queue that is not drained raise alarms before that.
  */
 export class MembershipEvents extends Construct {
   readonly bus: EventBus;
@@ -111,11 +131,9 @@ export class MembershipEvents extends Construct {
 
     // --- in: rule → queue → consumer ---
     this.consumerDeadLetters = new Queue(this, 'ConsumerDeadLetters', { ...queueDefaults, retentionPeriod: retention });
-    const consumerTimeoutSeconds = 120;
     this.consumerQueue = new Queue(this, 'OrgUserDeletedQueue', {
       ...queueDefaults,
-      // Lambda's guidance: at least six times the function timeout.
-      visibilityTimeout: Duration.seconds(consumerTimeoutSeconds * 6),
+      visibilityTimeout: Duration.seconds(CONSUMER_VISIBILITY_TIMEOUT_SECONDS),
       deadLetterQueue: { queue: this.consumerDeadLetters, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
     new Rule(this, 'OrgUserDeletedRule', {
@@ -129,7 +147,7 @@ export class MembershipEvents extends Construct {
       entry: 'functions/events/org-user-deleted-handler.ts',
       description: `Removes a deleted org user's memberships (${props.stage})`,
       memoryMb: 256,
-      timeoutSeconds: consumerTimeoutSeconds,
+      timeoutSeconds: CONSUMER_TIMEOUT_SECONDS,
       logRetention: props.logRetention,
       logRemovalPolicy: props.removalPolicy,
       tracing: props.tracing,
@@ -139,21 +157,58 @@ export class MembershipEvents extends Construct {
     this.bus.grantPutEventsTo(this.consumer.function);
     this.consumer.function.addEventSource(new SqsEventSource(this.consumerQueue, { batchSize: 10, reportBatchItemFailures: true }));
 
-    // --- alarms: anything in a dead-letter queue needs a person ---
+    // --- alarms: anything in a dead-letter queue needs a person; so does a pipeline that stalls ---
+    const alarm = (alarmId: string, metric: IMetric, threshold: number, description: string) =>
+      new Alarm(this, alarmId, {
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription: `${description} (${props.stage})`,
+      });
+    const fiveMinutes = Duration.minutes(5);
+    const oneMinute = Duration.minutes(1);
+    const errors = props.functionErrorsAlarm;
     this.alarms = [
-      ['PublisherDeadLettersAlarm', this.publisherDeadLetters, 'Membership events that could not be published'],
-      ['ConsumerDeadLettersAlarm', this.consumerDeadLetters, 'OrgUserDeleted messages that could not be processed'],
-    ].map(
-      ([alarmId, queue, what]) =>
-        new Alarm(this, alarmId as string, {
-          metric: (queue as Queue).metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
-          threshold: 1,
-          evaluationPeriods: 1,
-          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          treatMissingData: TreatMissingData.NOT_BREACHING,
-          alarmDescription: `${what as string}: dead-letter queue not empty (${props.stage})`,
-        }),
-    );
+      ...(
+        [
+          ['PublisherDeadLettersAlarm', this.publisherDeadLetters, 'Membership events that could not be published'],
+          ['ConsumerDeadLettersAlarm', this.consumerDeadLetters, 'OrgUserDeleted messages that could not be processed'],
+        ] as const
+      ).map(([alarmId, queue, what]) =>
+        alarm(
+          alarmId,
+          queue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: Stats.MAXIMUM }),
+          1,
+          `${what}: dead-letter queue not empty`,
+        ),
+      ),
+      alarm(
+        'PublisherErrorsAlarm',
+        this.publisher.function.metricErrors({ period: fiveMinutes, statistic: Stats.SUM }),
+        errors,
+        `Events publisher function errors >= ${errors} in 5 minutes`,
+      ),
+      alarm(
+        'PublisherIteratorAgeAlarm',
+        this.publisher.function.metric('IteratorAge', { period: oneMinute, statistic: Stats.MAXIMUM }),
+        PUBLISHER_ITERATOR_AGE_ALARM_SECONDS * 1000, // IteratorAge is in milliseconds
+        `Membership events not published for ${PUBLISHER_ITERATOR_AGE_ALARM_SECONDS / 60} minutes: the table stream is falling behind`,
+      ),
+      alarm(
+        'ConsumerErrorsAlarm',
+        this.consumer.function.metricErrors({ period: fiveMinutes, statistic: Stats.SUM }),
+        errors,
+        `OrgUserDeleted consumer function errors >= ${errors} in 5 minutes`,
+      ),
+      alarm(
+        'OrgUserDeletedQueueAgeAlarm',
+        this.consumerQueue.metricApproximateAgeOfOldestMessage({ period: oneMinute, statistic: Stats.MAXIMUM }),
+        ORG_USER_DELETED_QUEUE_AGE_ALARM_SECONDS,
+        `OrgUserDeleted message waiting ${ORG_USER_DELETED_QUEUE_AGE_ALARM_SECONDS / 60} minutes: the consumer keeps failing or is not keeping up`,
+      ),
+    ];
 
     for (const deadLetters of [this.publisherDeadLetters, this.consumerDeadLetters]) {
       Validations.of(deadLetters).acknowledge({

@@ -11,7 +11,13 @@ import { EVENT_SOURCE, ORG_USER_DELETED, PUBLISHED_ACTIONS, TTL_PRINCIPAL } from
 import { ENTITY, TABLE_DEFINITION } from '../../functions/store/keys.js';
 import { PROJECT_ROOT } from '../../infra/bundling.js';
 import { TABLE_ACTIONS, TABLE_OPERATIONS, type AppFunction } from '../../infra/constructs/app-function.js';
-import { MAX_RECEIVE_COUNT, STREAM_BATCH_SIZE, STREAM_MAX_RECORD_AGE_SECONDS } from '../../infra/constructs/membership-events.js';
+import {
+  MAX_RECEIVE_COUNT,
+  ORG_USER_DELETED_QUEUE_AGE_ALARM_SECONDS,
+  PUBLISHER_ITERATOR_AGE_ALARM_SECONDS,
+  STREAM_BATCH_SIZE,
+  STREAM_MAX_RECORD_AGE_SECONDS,
+} from '../../infra/constructs/membership-events.js';
 import { HOLD_FAILING_EVENT_SECONDS } from '../../functions/events/contract.js';
 import { API_ROUTES, type ProjectUsersStack } from '../../infra/stack.js';
 import { createStageApp } from '../../infra/stage-app.js';
@@ -239,7 +245,7 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
       'AWS::Events::Rule': 1,
       'AWS::SQS::Queue': 3, // publisher DLQ, consumer queue, consumer DLQ
       'AWS::SQS::QueuePolicy': 3,
-      'AWS::CloudWatch::Alarm': 7,
+      'AWS::CloudWatch::Alarm': 11, // 5 API and table, 6 events pipeline
       'AWS::SecretsManager::Secret': 1, // the cursor signing secret
       'AWS::SecretsManager::RotationSchedule': 0,
       'AWS::SNS::Topic': 1, // alarm notifications, in every stage
@@ -257,7 +263,7 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
   it('tags every taggable resource with the stage', () => {
     const all = Object.entries(s().resources);
     const taggable = all.filter(([, r]) => !UNTAGGABLE.has(r.Type));
-    expect(taggable.length).toBe(29);
+    expect(taggable.length).toBe(33);
     for (const [id, r] of taggable) {
       const tags: Json | undefined = r.Properties?.Tags;
       expect(tags, id).toBeDefined();
@@ -558,7 +564,11 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
       'ApiFunctionThrottlesAlarm',
       'ApiLatencyP99Alarm',
       'EventsConsumerDeadLettersAlarm',
+      'EventsConsumerErrorsAlarm',
+      'EventsOrgUserDeletedQueueAgeAlarm',
       'EventsPublisherDeadLettersAlarm',
+      'EventsPublisherErrorsAlarm',
+      'EventsPublisherIteratorAgeAlarm',
       'TableThrottlesAlarm',
     ]);
     const a = config.alarms;
@@ -656,6 +666,48 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
         EvaluationPeriods: 1,
       });
     }
+  });
+
+  it('alarms: the events pipeline raises an alarm on function errors, a stream falling behind and an undrained queue', () => {
+    const alarms = Object.fromEntries(ofType(s(), 'AWS::CloudWatch::Alarm').map(([id, a]) => [id.replace(/[0-9A-F]{8}$/, ''), a.Properties]));
+    const publisher = functionResources(s(), 'publisher');
+    const consumer = functionResources(s(), 'consumer');
+    const [queueId, queue] = resourceOf(s(), s().stack.events.consumerQueue, 'AWS::SQS::Queue');
+    const onFunction = (fnId: string) => ({ Namespace: 'AWS/Lambda', Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId } }] });
+    for (const [id, fnId] of [
+      ['EventsPublisherErrorsAlarm', publisher.fnId],
+      ['EventsConsumerErrorsAlarm', consumer.fnId],
+    ] as const) {
+      expect(alarms[id], id).toMatchObject({
+        ...onFunction(fnId),
+        MetricName: 'Errors',
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: config.alarms.functionErrors,
+      });
+    }
+    expect(alarms.EventsPublisherIteratorAgeAlarm).toMatchObject({
+      ...onFunction(publisher.fnId),
+      MetricName: 'IteratorAge',
+      Statistic: 'Maximum',
+      Period: 60,
+      Threshold: PUBLISHER_ITERATOR_AGE_ALARM_SECONDS * 1000, // milliseconds
+    });
+    // A held failing event keeps the iterator back for up to the hold: that alone must not page,
+    // and the alarm must come long before the mapping gives records up.
+    expect(PUBLISHER_ITERATOR_AGE_ALARM_SECONDS).toBeGreaterThanOrEqual(2 * HOLD_FAILING_EVENT_SECONDS);
+    expect(PUBLISHER_ITERATOR_AGE_ALARM_SECONDS).toBeLessThanOrEqual(STREAM_MAX_RECORD_AGE_SECONDS / 4);
+    expect(alarms.EventsOrgUserDeletedQueueAgeAlarm).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [{ Name: 'QueueName', Value: getAtt(queueId, 'QueueName') }],
+      Statistic: 'Maximum',
+      Period: 60,
+      Threshold: ORG_USER_DELETED_QUEUE_AGE_ALARM_SECONDS,
+    });
+    // Not on one failed delivery (retried after the visibility timeout), well before the DLQ.
+    expect(ORG_USER_DELETED_QUEUE_AGE_ALARM_SECONDS).toBeGreaterThan(queue.Properties.VisibilityTimeout);
+    expect(ORG_USER_DELETED_QUEUE_AGE_ALARM_SECONDS).toBeLessThan(MAX_RECEIVE_COUNT * queue.Properties.VisibilityTimeout);
   });
 
   it('every alarm notifies the alarm topic, when it fires and when it recovers', () => {
