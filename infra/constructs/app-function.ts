@@ -1,6 +1,5 @@
 import path from 'node:path';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import type { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
@@ -8,6 +7,7 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { TABLE_DEFINITION } from '../../functions/store/keys.js';
 import { NODE_ARGS, NODE_MAJOR, PROJECT_ROOT, nodejsBundling, type BundleAsset } from '../bundling.js';
 
 /**
@@ -18,9 +18,11 @@ import { NODE_ARGS, NODE_MAJOR, PROJECT_ROOT, nodejsBundling, type BundleAsset }
 export const TABLE_OPERATIONS = ['GetItem', 'BatchGetItem', 'Query', 'TransactWriteItems'] as const;
 
 /**
- * The DynamoDB actions a function may be granted: item reads and writes, queries (also on the
- * indexes) and condition checks. Transactions need no actions of their own (they are authorized
- * per item action). No `Scan`, no table management, no stream access.
+ * The DynamoDB actions a function may be granted on the table: item reads and writes, queries and
+ * condition checks. Transactions need no actions of their own: TransactWriteItems is authorized per
+ * item action (Put, Update, Delete, ConditionCheck), which is why those are here although the
+ * functions never send them alone. No batch writes (never sent), no `Scan`, no table management,
+ * no stream access. On the indexes only INDEX_ACTIONS.
  */
 export const TABLE_ACTIONS = {
   read: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'],
@@ -32,9 +34,11 @@ export const TABLE_ACTIONS = {
     'dynamodb:PutItem',
     'dynamodb:UpdateItem',
     'dynamodb:DeleteItem',
-    'dynamodb:BatchWriteItem',
   ],
 } as const;
+
+/** On each GSI, by name: queries only (items are only ever read or written through the table). */
+export const INDEX_ACTIONS = ['dynamodb:Query'] as const;
 
 export interface AppFunctionProps {
   /** Handler module, relative to the repository root, e.g. `functions/api.ts` (export `handler`). */
@@ -121,15 +125,13 @@ export class AppFunction extends Construct {
     Grant.addToPrincipal({ grantee: this.function, actions: ['secretsmanager:GetSecretValue'], resourceArns: [secret.secretArn] });
   }
 
-  /** Least-privilege data access to one table and its indexes. */
+  /** Least-privilege data access to one table (built from TABLE_DEFINITION) and its indexes. */
   grantTable(table: ITable, access: keyof typeof TABLE_ACTIONS): void {
-    table.grant(this.function, ...TABLE_ACTIONS[access]);
-    const stack = Stack.of(this);
-    const tableLogicalId = stack.resolve(stack.getLogicalId(table.node.defaultChild as CfnTable)) as string;
-    Validations.of(this.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${tableLogicalId}.Arn>/index/*]`,
-      reason:
-        "Index access: the function queries the table's GSIs, whose ARNs are `<table ARN>/index/<name>`; the wildcard covers this table's indexes only.",
+    Grant.addToPrincipal({ grantee: this.function, actions: [...TABLE_ACTIONS[access]], resourceArns: [table.tableArn] });
+    Grant.addToPrincipal({
+      grantee: this.function,
+      actions: [...INDEX_ACTIONS],
+      resourceArns: TABLE_DEFINITION.globalSecondaryIndexes.map((gsi) => `${table.tableArn}/index/${gsi.indexName}`),
     });
   }
 }
