@@ -1,4 +1,5 @@
 import { DOCS_SCRIPT_ASSET } from '../functions/http/docs.js';
+import { STAGE_ENV } from '../functions/http/observability.js';
 import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
 import { CorsHttpMethod, HttpApi, HttpMethod, HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -138,6 +139,7 @@ export class ProjectUsersStack extends Stack {
       TABLE_NAME: this.table.tableName,
       KEY_CACHE_SECONDS: String(config.api.keyCacheSeconds),
       CURSOR_SECRET_ARN: this.cursorSecret.secretArn,
+      [STAGE_ENV]: this.stage,
     };
     this.apiFunction = new AppFunction(this, 'ApiFunction', {
       entry: 'functions/api.ts',

@@ -15,6 +15,13 @@ export interface RequestRecord {
 }
 
 const SERVICE = 'project-users';
+
+/**
+ * The stage the stack deploys this function to (infra/stack.ts sets it), read once at load: a
+ * dimension of every metric, so stages sharing an account and region never share a series.
+ */
+export const STAGE_ENV = 'STAGE';
+const STAGE = process.env[STAGE_ENV] || 'local';
 const LEVELS = { DEBUG: 0, INFO: 1, WARN: 2, ERROR: 3, SILENT: 4 } as const;
 
 /**
@@ -24,7 +31,9 @@ const LEVELS = { DEBUG: 0, INFO: 1, WARN: 2, ERROR: 3, SILENT: 4 } as const;
 export function createObservability(config: Pick<Config, 'logFormat' | 'logLevel' | 'metricsEnabled'>) {
   const json = config.logFormat === 'json';
   const logger = json ? new Logger({ serviceName: SERVICE, logLevel: config.logLevel }) : null;
-  const metrics = config.metricsEnabled ? new Metrics({ namespace: 'ProjectUsers', serviceName: SERVICE }) : null;
+  const metrics = config.metricsEnabled
+    ? new Metrics({ namespace: 'ProjectUsers', serviceName: SERVICE, defaultDimensions: { stage: STAGE } })
+    : null;
   const enabled = (level: keyof typeof LEVELS) => LEVELS[level] >= LEVELS[config.logLevel];
 
   return {

@@ -19,6 +19,7 @@ import {
   STREAM_MAX_RECORD_AGE_SECONDS,
 } from '../../infra/constructs/membership-events.js';
 import { HOLD_FAILING_EVENT_SECONDS } from '../../functions/events/contract.js';
+import { STAGE_ENV } from '../../functions/http/observability.js';
 import { API_ROUTES, type ProjectUsersStack } from '../../infra/stack.js';
 import { createStageApp } from '../../infra/stage-app.js';
 import { STAGES, STAGE_NAMES, resolveStage, type StageConfig, type StageName } from '../../infra/stages.js';
@@ -354,8 +355,10 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
     const { fn } = functionResources(s(), 'api');
     expect(fn.Properties).toMatchObject({ MemorySize: config.api.memoryMb, Timeout: config.api.timeoutSeconds });
     const env = fn.Properties.Environment.Variables;
-    expect(Object.keys(env).sort()).toEqual(['CURSOR_SECRET_ARN', 'KEY_CACHE_SECONDS', 'TABLE_NAME']);
+    expect(Object.keys(env).sort()).toEqual(['CURSOR_SECRET_ARN', 'KEY_CACHE_SECONDS', STAGE_ENV, 'TABLE_NAME'].sort());
     expect(env.TABLE_NAME).toEqual({ Ref: tableId });
+    // The stage, a dimension of every custom metric: stages in one account never share a series.
+    expect(env[STAGE_ENV]).toBe(stage);
     expect(env.KEY_CACHE_SECONDS).toBe(String(config.api.keyCacheSeconds));
     // The secret's ARN (a secret's Ref), never its value: the function reads the value at cold start.
     expect(env.CURSOR_SECRET_ARN).toEqual({ Ref: secretId });
