@@ -52,6 +52,8 @@ export const API_ROUTES = [
 /** One HTTP API access log line per request, as JSON. */
 const ACCESS_LOG_FORMAT = {
   requestId: '$context.requestId',
+  // The Lambda request ID: function log lines carry it as function_request_id.
+  lambdaRequestId: '$context.integration.requestId',
   ip: '$context.identity.sourceIp',
   requestTime: '$context.requestTime',
   httpMethod: '$context.httpMethod',

@@ -5,7 +5,7 @@ import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { errors } from '../domain/errors.js';
 import { MAX_BODY_BYTES } from '../domain/limits.js';
-import type { Observability } from './observability.js';
+import type { InvocationContext, Observability } from './observability.js';
 import type { AppEnv, Services } from './router.js';
 
 /** `application/json` or a `+json` subtype, whose name may hold any RFC 9110 token character. */
@@ -19,19 +19,25 @@ export const provide = (services: Services) =>
     await next();
   });
 
-/** X-Request-Id on every response (the client's, if sane), and one log line + metrics per request. */
+/**
+ * X-Request-Id on every response (the client's, if sane), and one log line + metrics per request.
+ * On Lambda the lines also carry API Gateway's and Lambda's request IDs, which the client cannot
+ * choose: they join them to the access log.
+ */
 export const trace = (observability: Observability) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const started = performance.now();
+    const lambda = c.env as { event?: { requestContext?: { requestId?: string } }; lambdaContext?: InvocationContext } | undefined;
+    observability.invocation(lambda?.lambdaContext);
     const given = c.req.header('X-Request-Id');
-    const lambdaRequestId = (c.env as { event?: { requestContext?: { requestId?: string } } } | undefined)?.event?.requestContext
-      ?.requestId;
-    const requestId = given && CLIENT_REQUEST_ID.test(given) ? given : (lambdaRequestId ?? randomUUID());
+    const apiRequestId = lambda?.event?.requestContext?.requestId;
+    const requestId = given && CLIENT_REQUEST_ID.test(given) ? given : (apiRequestId ?? randomUUID());
     c.set('requestId', requestId);
     await next();
     c.res.headers.set('X-Request-Id', requestId);
     observability.request({
       requestId,
+      ...(apiRequestId ? { apiRequestId } : {}),
       method: c.req.method,
       route: routePath(c),
       path: c.req.path,

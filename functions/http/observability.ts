@@ -5,7 +5,10 @@ import { escapeForbidden } from '../domain/text.js';
 
 /** What is logged for every request: never a secret, only the key's ID. */
 export interface RequestRecord {
+  /** The X-Request-Id answered: the client's if it sent a sane one, so not a join key. */
   requestId: string;
+  /** On API Gateway: its request ID, the access log's `requestId`, whatever the client sent. */
+  apiRequestId?: string;
   method: string;
   route: string;
   path: string;
@@ -22,6 +25,9 @@ const SERVICE = 'project-users';
  */
 export const STAGE_ENV = 'STAGE';
 const STAGE = process.env[STAGE_ENV] || 'local';
+
+/** The Lambda invocation context (hono/aws-lambda passes it as `lambdaContext`). */
+export type InvocationContext = Parameters<Logger['addContext']>[0];
 const LEVELS = { DEBUG: 0, INFO: 1, WARN: 2, ERROR: 3, SILENT: 4 } as const;
 
 /**
@@ -37,6 +43,14 @@ export function createObservability(config: Pick<Config, 'logFormat' | 'logLevel
   const enabled = (level: keyof typeof LEVELS) => LEVELS[level] >= LEVELS[config.logLevel];
 
   return {
+    /**
+     * At the start of each Lambda invocation: every line logged until the next one carries its
+     * `function_request_id` (the access log's `lambdaRequestId`) and `cold_start`. Lambda runs one
+     * invocation at a time per instance, so lines never mix invocations.
+     */
+    invocation(context: InvocationContext | undefined) {
+      if (logger && context) logger.addContext(context);
+    },
     request(record: RequestRecord) {
       if (logger) logger.info('request', { ...record });
       else if (enabled('INFO')) {

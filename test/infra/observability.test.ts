@@ -1,5 +1,8 @@
+import { handle } from 'hono/aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { STAGE_ENV, type RequestRecord } from '../../functions/http/observability.js';
+import { testApp } from '../support/app.js';
+import { FRONT_DOORS, invoke, lambdaContext, type LambdaHandler } from '../support/aws-events.js';
 
 /**
  * What the deployed API function writes to CloudWatch, as an operator queries it: EMF metrics
@@ -65,5 +68,32 @@ describe('custom metrics (EMF)', () => {
       series.push(JSON.stringify({ Namespace, dims }));
     }
     expect(new Set(series).size).toBe(2);
+  });
+});
+
+describe('request log lines on Lambda', () => {
+  it("carry API Gateway's and Lambda's request IDs, whatever X-Request-Id the client sends: they join the access log", async () => {
+    // As functions/api.ts builds it, with the JSON log the functions write on Lambda.
+    const handler = handle(testApp({ logFormat: 'json', logLevel: 'INFO', metricsEnabled: false }).app) as unknown as LambdaHandler;
+    const door = FRONT_DOORS[0]!; // the HTTP API
+    const request = { method: 'GET', path: '/health', headers: { 'X-Request-Id': 'chosen-by-the-client' } };
+    const apiRequestId = (door.toEvent(request) as { requestContext: { requestId: string } }).requestContext.requestId;
+    expect(apiRequestId).toMatch(/\S/);
+    let status = 0;
+    const lines = await stdoutLines(async () => {
+      status = (await invoke(handler, door, request)).status;
+    });
+    expect(status).toBe(200);
+    const entry = lines.find((l) => l.message === 'request');
+    expect(entry).toMatchObject({
+      // The access log's `lambdaRequestId` ($context.integration.requestId) ...
+      function_request_id: lambdaContext.awsRequestId,
+      // ... and its `requestId` ($context.requestId).
+      apiRequestId,
+      // The answered X-Request-Id stays the client's, logged as such.
+      requestId: 'chosen-by-the-client',
+      route: '/health',
+      status: 200,
+    });
   });
 });

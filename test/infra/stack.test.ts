@@ -540,7 +540,8 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
     });
     const format = JSON.parse(stageResource.Properties.AccessLogSettings.Format);
     expect(format).toMatchObject({
-      requestId: '$context.requestId',
+      requestId: '$context.requestId', // the function's lines: apiRequestId
+      lambdaRequestId: '$context.integration.requestId', // the function's lines: function_request_id
       status: '$context.status',
       routeKey: '$context.routeKey',
       responseLatency: '$context.responseLatency',
