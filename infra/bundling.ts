@@ -63,19 +63,26 @@ export interface BundleAsset {
   readonly to: string;
 }
 
+/** What `NodejsFunction` writes for an ESM bundle, and esbuild beside it. */
+export const BUNDLE_FILE = 'index.mjs';
+export const SOURCE_MAP_FILE = `${BUNDLE_FILE}.map`;
+
 /** `NodejsFunction` `bundling` props: local esbuild (devDependency), never Docker. */
 export function nodejsBundling(assets: readonly BundleAsset[] = []): BundlingOptions {
+  const sh = (value: string) => `"${value.replace(/(["\\$`])/g, '\\$1')}"`;
   return {
-    ...(assets.length > 0
-      ? {
-          commandHooks: {
-            beforeBundling: () => [],
-            beforeInstall: () => [],
-            afterBundling: (inputDir: string, outputDir: string) =>
-              assets.map((asset) => `cp "${path.join(inputDir, asset.from)}" "${path.join(outputDir, asset.to)}"`),
-          },
-        }
-      : {}),
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (inputDir: string, outputDir: string) => [
+        // Map sources relative to the project root: the asset hash is then the same whatever the
+        // checkout path and the -o directory (infra/relative-source-map.mjs).
+        [process.execPath, path.join(PROJECT_ROOT, 'infra', 'relative-source-map.mjs'), inputDir, path.join(outputDir, SOURCE_MAP_FILE)]
+          .map(sh)
+          .join(' '),
+        ...assets.map((asset) => `cp ${sh(path.join(inputDir, asset.from))} ${sh(path.join(outputDir, asset.to))}`),
+      ],
+    },
     format: OutputFormat.ESM,
     target: BUNDLE.target,
     minify: BUNDLE.minify,
