@@ -72,7 +72,9 @@ const ACCESS_LOG_FORMAT = {
 
 /**
  * `ProjectUsers-<stage>`: the table, the API function, the HTTP API, logs and alarms of one stage.
- * No physical names: CloudFormation names every resource, so stages and accounts never collide.
+ * No physical names we choose: CloudFormation names every resource, except the event bus, which
+ * needs a name and gets one CDK derives from the construct path (it carries the stage), so stages
+ * and accounts never collide.
  */
 export class ProjectUsersStack extends Stack {
   readonly stage: StageName;
