@@ -371,7 +371,7 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
     expect(secret.Properties.SecretString).toBeUndefined();
     expect(secret.Properties.Name).toBeUndefined();
     expect(secret.Properties.KmsKeyId).toBeUndefined(); // the AWS managed key: GetSecretValue needs no KMS grant
-    expect(secret.Properties.Description).toBe(`Signs the pagination cursors of the Project Users API (${stage})`);
+    expect(secret.Properties.Description).toBe(`Seals the pagination cursors of the Project Users API (${stage})`);
     // Like the table: kept on prod when the stack or the resource goes, deleted on the other stages.
     expect([secret.DeletionPolicy, secret.UpdateReplacePolicy]).toEqual([removal, removal]);
     if (stage === 'prod') expect(secret.DeletionPolicy).toBe('Retain');
