@@ -5,19 +5,13 @@ import { CorsHttpMethod, HttpApi, HttpMethod, HttpStage } from 'aws-cdk-lib/aws-
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
-import {
-  Alarm,
-  ComparisonOperator,
-  MathExpression,
-  Stats,
-  TreatMissingData,
-  type IMetric,
-} from 'aws-cdk-lib/aws-cloudwatch';
+import { MathExpression, Stats, type Alarm, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
+import { alarmAtLeast } from './constructs/alarm.js';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { TABLE_DEFINITION } from '../functions/store/keys.js';
@@ -234,6 +228,10 @@ export class ProjectUsersStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'Base URL of the HTTP API (no trailing slash)' });
     new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'DynamoDB table (for the admin CLI)' });
     new CfnOutput(this, 'EventBusName', { value: this.events.bus.eventBusName, description: 'EventBridge bus of membership events' });
+    new CfnOutput(this, 'StreamFailuresBucket', {
+      value: this.events.streamFailures.bucketName,
+      description: 'Membership-event batches the stream mapping gave up on, records included (docs/deployment.md, dead-letter runbooks)',
+    });
     new CfnOutput(this, 'AlarmTopicArn', {
       value: this.alarmTopic.topicArn,
       description: 'SNS topic every alarm of the stage notifies (alarm and recovery): subscribe on-call to it',
@@ -279,15 +277,7 @@ export class ProjectUsersStack extends Stack {
   private createAlarms(config: StageConfig): Alarm[] {
     const period = Duration.minutes(5);
     const fn = this.apiFunction.function;
-    const alarm = (id: string, metric: IMetric, threshold: number, description: string) =>
-      new Alarm(this, id, {
-        metric,
-        threshold,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-        alarmDescription: `${description} (${this.stage})`,
-      });
+    const alarm = (id: string, metric: IMetric, threshold: number, description: string) => alarmAtLeast(this, id, this.stage, metric, threshold, description);
 
     const serverErrorRate = new MathExpression({
       expression: 'IF(requests > 0, 100 * FILL(errors, 0) / requests, 0)',

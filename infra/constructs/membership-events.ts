@@ -1,13 +1,17 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, Stats, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { Duration, RemovalPolicy, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import { Metric, Stats, type Alarm, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Match, Rule } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
-import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { DynamoEventSource, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { DlqDestinationConfig, IEventSourceDlq, IFunction } from 'aws-cdk-lib/aws-lambda';
+import { BlockPublicAccess, Bucket, BucketEncryption, type IBucket } from 'aws-cdk-lib/aws-s3';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { alarmAtLeast } from './alarm.js';
 import { EVENT_SOURCE, HOLD_FAILING_EVENT_SECONDS, ORG_USER_DELETED, PUBLISHED_ACTIONS, TTL_PRINCIPAL } from '../../functions/events/contract.js';
 import { ENTITY, TABLE_DEFINITION } from '../../functions/store/keys.js';
 import { AppFunction } from './app-function.js';
@@ -32,6 +36,12 @@ export interface MembershipEventsProps {
  */
 export const STREAM_BATCH_SIZE = 100;
 export const STREAM_MAX_RECORD_AGE_SECONDS = 12 * HOLD_FAILING_EVENT_SECONDS;
+/**
+ * How long the stream mapping's last-resort records (whole batches, records included) are kept in
+ * their bucket: long enough to be noticed (the bucket's alarm) and replayed, as the queues' 14 days.
+ */
+export const STREAM_FAILURE_RETENTION_DAYS = 14;
+const STREAM_FAILURES_METRICS_ID = 'EntireBucket';
 /** Consumer: deliveries of one message before it moves to the dead-letter queue. */
 export const MAX_RECEIVE_COUNT = 5;
 export const CONSUMER_TIMEOUT_SECONDS = 120;
@@ -53,12 +63,36 @@ export const PUBLISHER_ITERATOR_AGE_ALARM_SECONDS = 2 * HOLD_FAILING_EVENT_SECON
 export const ORG_USER_DELETED_QUEUE_AGE_ALARM_SECONDS = 2 * CONSUMER_VISIBILITY_TIMEOUT_SECONDS;
 
 /**
+ * An S3 bucket as a stream mapping's on-failure destination, granting the function only what Lambda
+ * needs to write there (s3:PutObject, s3:ListBucket); CDK's S3OnFailureDestination grants read and
+ * delete as well.
+ */
+class S3WriteOnlyDestination implements IEventSourceDlq {
+  constructor(private readonly bucket: IBucket) {}
+
+  bind(_target: unknown, handler: IFunction): DlqDestinationConfig {
+    handler.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [this.bucket.arnForObjects('*')] }));
+    handler.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }));
+    const stack = Stack.of(this.bucket);
+    const bucketLogicalId = stack.resolve(stack.getLogicalId(this.bucket.node.defaultChild as CfnElement)) as string;
+    if (handler.role) {
+      Validations.of(handler.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/*]`,
+        reason: 'Lambda names the objects it writes to the stream failures bucket; the wildcard covers the objects of that one bucket, for s3:PutObject only.',
+      });
+    }
+    return { destination: this.bucket.bucketArn };
+  }
+}
+
+/**
  * Membership events in and out (SPEC §3):
  * - out: the table stream, filtered by the event source (not in code) to audit-item inserts and
  *   TTL removals of project users → publisher function → PutEvents on the stage's bus;
  * - in: a rule for `OrgUserDeleted` on that bus → SQS queue → consumer function, which removes the
  *   user's memberships everywhere.
- * Every failure path ends in a dead-letter queue with an alarm on its depth; function errors, a
+ * Every failure path ends in a dead-letter queue with an alarm on its depth, or (the stream mapping's
+ * last resort) in a bucket with an alarm on every write, records kept whole; function errors, a
  * stream that falls behind and a queue that is not drained raise alarms before that.
  */
 export class MembershipEvents extends Construct {
@@ -66,6 +100,8 @@ export class MembershipEvents extends Construct {
   readonly publisher: AppFunction;
   readonly consumer: AppFunction;
   readonly publisherDeadLetters: Queue;
+  /** Where the stream mapping puts what it gives up on: the whole invocation, records included. */
+  readonly streamFailures: Bucket;
   readonly consumerQueue: Queue;
   readonly consumerDeadLetters: Queue;
   readonly alarms: Alarm[];
@@ -79,6 +115,19 @@ export class MembershipEvents extends Construct {
 
     // --- out: stream → publisher → bus ---
     this.publisherDeadLetters = new Queue(this, 'PublisherDeadLetters', { ...queueDefaults, retentionPeriod: retention });
+    this.streamFailures = new Bucket(this, 'StreamFailures', {
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      removalPolicy: props.removalPolicy,
+      lifecycleRules: [{ expiration: Duration.days(STREAM_FAILURE_RETENTION_DAYS) }],
+      // Request metrics, so that a single record written here raises an alarm within minutes.
+      metrics: [{ id: STREAM_FAILURES_METRICS_ID }],
+    });
+    Validations.of(this.streamFailures).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'Written only by the Lambda service for the publisher, read by operators; its request metrics raise an alarm on every write. Server access logs would need a second bucket for nothing more.',
+    });
     this.publisher = new AppFunction(this, 'Publisher', {
       entry: 'functions/events/publisher-handler.ts',
       description: `Publishes membership changes to EventBridge (${props.stage})`,
@@ -102,8 +151,10 @@ export class MembershipEvents extends Construct {
         reportBatchItemFailures: true,
         // Retried without a count, until the record is this old: the publisher's hold must end first.
         maxRecordAge: Duration.seconds(STREAM_MAX_RECORD_AGE_SECONDS),
-        // What is still failing then (should the DLQ itself be down) is kept here, as stream metadata.
-        onFailure: new SqsDlq(this.publisherDeadLetters),
+        // What is still failing then (the DLQ itself down, or a function that keeps crashing): an SQS
+        // destination would keep only the shard and sequence numbers, which the stream forgets after
+        // 24 h; S3 keeps the whole invocation, records included, in a store other than that DLQ.
+        onFailure: new S3WriteOnlyDestination(this.streamFailures),
         filters: [
           FilterCriteria.filter({
             eventName: FilterRule.isEqual('INSERT'),
@@ -159,14 +210,7 @@ export class MembershipEvents extends Construct {
 
     // --- alarms: anything in a dead-letter queue needs a person; so does a pipeline that stalls ---
     const alarm = (alarmId: string, metric: IMetric, threshold: number, description: string) =>
-      new Alarm(this, alarmId, {
-        metric,
-        threshold,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-        alarmDescription: `${description} (${props.stage})`,
-      });
+      alarmAtLeast(this, alarmId, props.stage, metric, threshold, description);
     const fiveMinutes = Duration.minutes(5);
     const oneMinute = Duration.minutes(1);
     const errors = props.functionErrorsAlarm;
@@ -183,6 +227,18 @@ export class MembershipEvents extends Construct {
           1,
           `${what}: dead-letter queue not empty`,
         ),
+      ),
+      alarm(
+        'StreamFailuresAlarm',
+        new Metric({
+          namespace: 'AWS/S3',
+          metricName: 'PutRequests',
+          dimensionsMap: { BucketName: this.streamFailures.bucketName, FilterId: STREAM_FAILURES_METRICS_ID },
+          period: fiveMinutes,
+          statistic: Stats.SUM,
+        }),
+        1,
+        'Membership events the stream mapping gave up on: kept whole in the stream-failures bucket, to be replayed',
       ),
       alarm(
         'PublisherErrorsAlarm',

@@ -17,6 +17,7 @@ import {
   PUBLISHER_ITERATOR_AGE_ALARM_SECONDS,
   STREAM_BATCH_SIZE,
   STREAM_MAX_RECORD_AGE_SECONDS,
+  STREAM_FAILURE_RETENTION_DAYS,
 } from '../../infra/constructs/membership-events.js';
 import { HOLD_FAILING_EVENT_SECONDS } from '../../functions/events/contract.js';
 import { STAGE_ENV } from '../../functions/http/observability.js';
@@ -216,6 +217,7 @@ const UNTAGGABLE = new Set([
   'AWS::Lambda::Permission',
   'AWS::SQS::QueuePolicy',
   'AWS::SNS::TopicPolicy',
+  'AWS::S3::BucketPolicy',
 ]);
 
 describe.each(STAGE_NAMES)('stage %s', (stage) => {
@@ -249,7 +251,9 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
       'AWS::Events::Rule': 1,
       'AWS::SQS::Queue': 3, // publisher DLQ, consumer queue, consumer DLQ
       'AWS::SQS::QueuePolicy': 3,
-      'AWS::CloudWatch::Alarm': 11, // 5 API and table, 6 events pipeline
+      'AWS::CloudWatch::Alarm': 12, // 5 API and table, 7 events pipeline
+      'AWS::S3::Bucket': 1, // what the stream mapping gives up on, records included
+      'AWS::S3::BucketPolicy': 1, // TLS only
       'AWS::SecretsManager::Secret': 1, // the cursor signing secret
       'AWS::SecretsManager::RotationSchedule': 0,
       'AWS::SNS::Topic': 1, // alarm notifications, in every stage
@@ -267,7 +271,7 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
   it('tags every taggable resource with the stage', () => {
     const all = Object.entries(s().resources);
     const taggable = all.filter(([, r]) => !UNTAGGABLE.has(r.Type));
-    expect(taggable.length).toBe(33);
+    expect(taggable.length).toBe(35);
     for (const [id, r] of taggable) {
       const tags: Json | undefined = r.Properties?.Tags;
       expect(tags, id).toBeDefined();
@@ -471,10 +475,11 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
     );
   });
 
-  it("IAM: the publisher role may read this table's stream (no table data), PutEvents on this bus, send to its DLQ, write its log group", () => {
+  it("IAM: the publisher role may read this table's stream (no table data), PutEvents on this bus, send to its DLQ, put objects in the stream failures bucket, write its log group", () => {
     const [tableId] = only(s(), 'AWS::DynamoDB::Table');
     const [busId] = only(s(), 'AWS::Events::EventBus');
     const [dlqId] = resourceOf(s(), s().stack.events.publisherDeadLetters, 'AWS::SQS::Queue');
+    const [bucketId] = resourceOf(s(), s().stack.events.streamFailures, 'AWS::S3::Bucket');
     const { policy, logsId } = functionResources(s(), 'publisher');
     expect(grants(policy)).toEqual(
       expectedGrants(
@@ -483,6 +488,9 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
         [['dynamodb:ListStreams'], '*'],
         [['events:PutEvents'], [arn(busId)]],
         [SQS_SEND, [arn(dlqId)]],
+        // Write only (CDK's S3OnFailureDestination would grant read and delete too).
+        [['s3:PutObject'], [{ 'Fn::Join': ['', [arn(bucketId), '/*']] }]],
+        [['s3:ListBucket'], [arn(bucketId)]],
         ...(config.tracing ? [[XRAY, '*'] as [string[], '*']] : []),
       ),
     );
@@ -596,6 +604,7 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
       'EventsPublisherDeadLettersAlarm',
       'EventsPublisherErrorsAlarm',
       'EventsPublisherIteratorAgeAlarm',
+      'EventsStreamFailuresAlarm',
       'TableThrottlesAlarm',
     ]);
     const a = config.alarms;
@@ -765,7 +774,7 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
     template.hasOutput('TableName', { Value: { Ref: tableId } });
     template.hasOutput('EventBusName', { Value: { Ref: busId } }); // an event bus's Ref is its name
     template.hasOutput('AlarmTopicArn', { Value: { Ref: topicId } }); // a topic's Ref is its ARN
-    expect(Object.keys(template.toJSON().Outputs).sort()).toEqual(['AlarmTopicArn', 'ApiUrl', 'EventBusName', 'TableName']);
+    expect(Object.keys(template.toJSON().Outputs).sort()).toEqual(['AlarmTopicArn', 'ApiUrl', 'EventBusName', 'StreamFailuresBucket', 'TableName']);
   });
 
   describe('membership events', () => {
@@ -779,10 +788,10 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
       expect(bus.Properties.Policy).toBeUndefined();
     });
 
-    it("the publisher reads this table's stream: TRIM_HORIZON, bisect, partial batch failures, retries, DLQ, filter", () => {
+    it("the publisher reads this table's stream: TRIM_HORIZON, bisect, partial batch failures, retries, a bucket for what fails, filter", () => {
       const [tableId] = only(s(), 'AWS::DynamoDB::Table');
       const { fnId } = functionResources(s(), 'publisher');
-      const [dlqId] = resourceOf(s(), s().stack.events.publisherDeadLetters, 'AWS::SQS::Queue');
+      const [bucketId] = resourceOf(s(), s().stack.events.streamFailures, 'AWS::S3::Bucket');
       const mappings = mappingsOf(s(), fnId);
       expect(mappings).toHaveLength(1);
       const p = mappings[0]![1].Properties;
@@ -793,7 +802,9 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
         FunctionResponseTypes: ['ReportBatchItemFailures'],
         MaximumRecordAgeInSeconds: STREAM_MAX_RECORD_AGE_SECONDS,
         BatchSize: STREAM_BATCH_SIZE,
-        DestinationConfig: { OnFailure: { Destination: arn(dlqId) } },
+        // S3, not the SQS DLQ: an SQS destination keeps only shard and sequence numbers, which the
+        // stream forgets after 24 h; S3 keeps the invocation with its records.
+        DestinationConfig: { OnFailure: { Destination: arn(bucketId) } },
       });
       // Retried until that age, not a number of times: the publisher's hold of a failing event
       // (then the dead-letter queue, with its record) ends well before.
@@ -803,6 +814,31 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
       expect(p.FilterCriteria.Filters).toHaveLength(EXPECTED_STREAM_PATTERNS.length);
       const patterns = (p.FilterCriteria.Filters as Json[]).map((f) => JSON.parse(f.Pattern as string));
       expect(patterns).toEqual(EXPECTED_STREAM_PATTERNS);
+    });
+
+    it('the stream failures bucket: private, encrypted, TLS only, objects kept 14 days, an alarm on any write, its name an output', () => {
+      const [bucketId, bucket] = resourceOf(s(), s().stack.events.streamFailures, 'AWS::S3::Bucket');
+      expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
+      expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      expect(bucket.Properties.LifecycleConfiguration.Rules).toEqual([{ ExpirationInDays: STREAM_FAILURE_RETENTION_DAYS, Status: 'Enabled' }]);
+      expect(bucket.DeletionPolicy).toBe(stage === 'prod' ? 'Retain' : 'Delete');
+      const [, policy] = ofType(s(), 'AWS::S3::BucketPolicy').find(([, r]) => JSON.stringify(r.Properties.Bucket) === JSON.stringify({ Ref: bucketId }))!;
+      expect(JSON.stringify(policy.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
+      const metricsId = bucket.Properties.MetricsConfigurations[0].Id;
+      const [, alarm] = ofType(s(), 'AWS::CloudWatch::Alarm').find(([, r]) => r.Properties.MetricName === 'PutRequests')!;
+      expect(alarm.Properties).toMatchObject({ Namespace: 'AWS/S3', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+      expect(alarm.Properties.Dimensions).toEqual(
+        expect.arrayContaining([
+          { Name: 'BucketName', Value: { Ref: bucketId } },
+          { Name: 'FilterId', Value: metricsId },
+        ]),
+      );
+      expect(s().template.toJSON().Outputs.StreamFailuresBucket.Value).toEqual({ Ref: bucketId });
     });
 
     it('a rule on the bus sends OrgUserDeleted from any other source to the queue, with a dead-letter queue', () => {
@@ -901,7 +937,9 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
     expect([...new Set(normalized.map(([, id]) => id))].sort()).toEqual([
       'AwsSolutions-APIG4',
       'AwsSolutions-IAM5[Resource::*]',
+      `AwsSolutions-IAM5[Resource::<${logicalIdOf(s(), stack.events.streamFailures)}.Arn>/*]`,
       'AwsSolutions-L1',
+      'AwsSolutions-S1',
       'AwsSolutions-SMG4',
       'AwsSolutions-SNS2',
       'AwsSolutions-SQS3',
@@ -916,6 +954,8 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
       config.tracing ? paths(api.role, events.publisher.role, events.consumer.role) : paths(events.publisher.role),
     );
     expect(where('AwsSolutions-SQS3')).toEqual(paths(events.publisherDeadLetters, events.consumerDeadLetters));
+    expect(where('AwsSolutions-S1')).toEqual(paths(events.streamFailures));
+    expect(where(`AwsSolutions-IAM5[Resource::<${logicalIdOf(s(), events.streamFailures)}.Arn>/*]`)).toEqual(paths(events.publisher.role));
     expect(where('AwsSolutions-SMG4')).toEqual(paths(stack.cursorSecret));
     expect(where('AwsSolutions-SNS2')).toEqual(paths(stack.alarmTopic));
     expect(where('AwsSolutions-APIG4')).toHaveLength(API_ROUTES.length);
