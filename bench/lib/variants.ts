@@ -21,7 +21,7 @@ const stub = (name: string, filter: RegExp, contents: string, importer?: RegExp)
 
 /** Powertools Logger and Metrics, as if replaced by a few lines writing the same JSON / EMF lines. */
 export const withoutPowertools = [
-  stub('powertools-logger', /^@aws-lambda-powertools\/logger$/, 'export class Logger { info(){} error(){} }'),
+  stub('powertools-logger', /^@aws-lambda-powertools\/logger$/, 'export class Logger { info(){} error(){} addContext(){} }'),
   stub(
     'powertools-metrics',
     /^@aws-lambda-powertools\/metrics$/,
