@@ -9,6 +9,7 @@ import { createDocumentClient } from '../functions/store/client.js';
 import { partitions, prefixes, type ItemKey } from '../functions/store/keys.js';
 import { rangeQuery } from '../functions/store/queries.js';
 import { DEFAULT_LOCAL_REGION } from '../scripts/local-defaults.js';
+import { closedLoop } from './lib/load.js';
 import { startWindowProfile } from './lib/window-profile.js';
 
 interface Job {
@@ -40,33 +41,11 @@ process.once('message', async (job: Job) => {
       : job.mode === 'batch'
         ? new BatchGetCommand({ RequestItems: { [job.tableName]: { Keys: job.keys! } } })
         : new QueryCommand({ TableName: job.tableName, ...users, Limit: job.limit });
-  let latencies: number[] = [];
-  let errors = 0;
-  const run = async (seconds: number) => {
-    const deadline = performance.now() + seconds * 1000;
-    const worker = async () => {
-      while (performance.now() < deadline) {
-        const t0 = performance.now();
-        try {
-          await client.send(command() as never);
-          latencies.push(performance.now() - t0);
-        } catch {
-          errors++;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: job.connections }, worker));
-  };
+  const send = () => client.send(command() as never).then(() => true);
   // A fresh process per run: its JIT warms up before the measured part, as the API server's has.
-  if (job.warmupSeconds) await run(job.warmupSeconds);
-  latencies = [];
-  errors = 0;
+  if (job.warmupSeconds) await closedLoop(job.connections, job.warmupSeconds, send);
   const profiler = job.profileFile ? await startWindowProfile() : null;
-  const started = performance.now();
-  await run(job.seconds);
-  const elapsed = (performance.now() - started) / 1000;
+  const result = await closedLoop(job.connections, job.seconds, send);
   await profiler?.stop(job.profileFile!);
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-  process.send!({ requests: latencies.length, errors, rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) }, () => process.exit(0));
+  process.send!(result, () => process.exit(0));
 });

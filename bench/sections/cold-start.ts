@@ -57,7 +57,7 @@ export interface ColdStartFigures {
 }
 
 /** The what-if rows, by what they change. */
-export type WhatIfId = 'lambda' | 'floor' | 'noPowertools' | 'oneRouter' | 'noZod';
+export type WhatIfId = 'lambda' | 'floor' | 'noPowertools' | 'oneRouter' | 'noZod' | 'allThree';
 
 export interface ColdStartResult {
   samples: number;
@@ -87,6 +87,8 @@ export async function coldStart(world: World, samples: number): Promise<{ result
   const noPowertools = await variantBundle('api-without-powertools', 'functions/api.ts', withoutPowertools);
   const oneRouter = await variantBundle('api-one-router', 'functions/api.ts', onlyRouter('project-users'));
   const noZod = await variantBundle('api-without-zod', 'functions/api.ts', withoutZod);
+  // The three directions at once: what all of them together could save, since each alone is far off.
+  const allThree = await variantBundle('api-without-all-three', 'functions/api.ts', [...withoutZod, ...withoutPowertools, ...onlyRouter('project-users')]);
   const setup = appFor(world.config);
   const fixture = await orgWithProject(setup, 'cold start');
   setup.client.destroy();
@@ -120,7 +122,7 @@ export async function coldStart(world: World, samples: number): Promise<{ result
   const runs: { bundle: Bundle; variant: (typeof variants)[number] }[] = [];
   for (const variant of variants.slice(0, 2)) for (const b of [api, baseline]) runs.push({ bundle: b, variant });
   runs.push({ bundle: api, variant: variants[2] });
-  for (const b of [floor, noPowertools, oneRouter, noZod]) runs.push({ bundle: b, variant: variants[0] });
+  for (const b of [floor, noPowertools, oneRouter, noZod, allThree]) runs.push({ bundle: b, variant: variants[0] });
   const results = new Map<string, Sample[]>();
   try {
     // Warm the OS file cache and DynamoDB Local; then rotate the order, so drift hits all alike.
@@ -206,6 +208,12 @@ export async function coldStart(world: World, samples: number): Promise<{ result
       name: 'API without zod: `zod` and `@hono/zod-openapi` stubbed out ([`bench/lib/stubs/`](lib/stubs/)), nothing validated: the most validators compiled ahead of time could save',
       bundle: noZod,
       figures: figures(`deployed/${noZod.name}`),
+    },
+    {
+      id: 'allThree' as WhatIfId,
+      name: 'API without zod, without Powertools and with only the cold request\'s router (the three rows above at once): the most all three directions together could save',
+      bundle: allThree,
+      figures: figures(`deployed/${allThree.name}`),
     },
   ].map((w) => ({ id: w.id, name: w.name, bytes: w.bundle.bytes, ...w.figures, ratio: round(w.figures.totalMs / deployed.baseline.totalMs, 2) }));
   const info = (b: Bundle) => ({

@@ -1,9 +1,9 @@
-import autocannon from 'autocannon';
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { bundle, CACHE_DIR } from '../lib/bundles.js';
 import { cpuMeter, findDynamoLocalPid } from '../lib/cpu.js';
+import { httpLoad, type LoadResult } from '../lib/load.js';
 import { STAGES, stagesOf, totalOf, type Stage } from '../lib/profile.js';
 import type { ProfileRequest } from '../lib/window-profile.js';
 import { seedMembers } from '../lib/seed.js';
@@ -69,12 +69,7 @@ async function stopServer(child: ChildProcess): Promise<void> {
   await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
 }
 
-interface LimitResult {
-  requests: number;
-  errors: number;
-  rps: number;
-  p50: number;
-  p99: number;
+interface LimitResult extends LoadResult {
   /** % of one core used by DynamoDB Local and by the SDK process during the run. */
   cpu: Record<string, number>;
 }
@@ -143,12 +138,26 @@ function stagesTable(rows: ThroughputRow[]): string {
   );
 }
 
-async function cannon(url: string, path: string, key: string, connections: number, seconds: number) {
-  return autocannon({ url: `${url}${path}`, connections, duration: seconds, headers: { authorization: `Bearer ${key}` } });
+/**
+ * A route's load on a bench server: keep-alive connections opened by the warm-up and kept for every
+ * measured run after it (bench/lib/load.ts says why), each run checked to have started on them all.
+ */
+function routeLoad(url: string, path: string, key: string, connections: number) {
+  const load = httpLoad(url, connections);
+  const headers = { authorization: `Bearer ${key}` };
+  return {
+    warmUp: (seconds: number) => load.run(path, headers, seconds),
+    async measure(seconds: number): Promise<LoadResult> {
+      const open = load.openConnections();
+      if (open !== connections) throw new Error(`${open} of ${connections} connections open before a measured run of ${path}`);
+      return load.run(path, headers, seconds);
+    },
+    close: () => load.close(),
+  };
 }
 
 /**
- * The bundled API as an HTTP server (`node`, Lambda's environment defaults) under autocannon, next
+ * The bundled API as an HTTP server (`node`, Lambda's environment defaults) under a closed-loop load, next
  * to the rate the same SDK reaches alone against the same DynamoDB Local with the same requests in
  * flight. The server's resident memory is sampled throughout; its peak is reported.
  */
@@ -245,26 +254,31 @@ export async function throughput(
       // alternating runs (limit, API, API, limit, ...): drift on the shared machine hits both, and the
       // ratio is the median of the paired runs' ratios.
       await runLimit(limit.outfile, { ...job, seconds: opts.warmupSeconds }, dynamoPid);
-      await cannon(url, r.path, r.key ?? fixture.adminKey, opts.connections, opts.warmupSeconds);
+      const load = routeLoad(url, r.path, r.key ?? fixture.adminKey, opts.connections);
+      await load.warmUp(opts.warmupSeconds);
       const slice = opts.seconds / opts.rounds;
       const ceilings: LimitResult[] = [];
-      const runs: { result: Awaited<ReturnType<typeof cannon>>; cpu: Record<string, number> }[] = [];
+      const runs: { result: LoadResult; cpu: Record<string, number> }[] = [];
       const measureApi = async () => {
-        const meter = cpuMeter({ 'DynamoDB Local': dynamoPid, server: child.pid, autocannon: process.pid });
-        const result = await cannon(url, r.path, r.key ?? fixture.adminKey, opts.connections, slice);
+        const meter = cpuMeter({ 'DynamoDB Local': dynamoPid, server: child.pid, 'load client': process.pid });
+        const result = await load.measure(slice);
         runs.push({ result, cpu: meter() });
       };
       const measureLimit = async () => {
         ceilings.push(await runLimit(limit.outfile, { ...job, seconds: slice, warmupSeconds: LIMIT_WARMUP_SECONDS }, dynamoPid));
       };
-      for (let i = 0; i < opts.rounds; i++) {
-        if (i % 2 === 0) await measureLimit().then(measureApi);
-        else await measureApi().then(measureLimit);
+      try {
+        for (let i = 0; i < opts.rounds; i++) {
+          if (i % 2 === 0) await measureLimit().then(measureApi);
+          else await measureApi().then(measureLimit);
+        }
+      } finally {
+        load.close();
       }
       const diagnosis = r.diagnosis
         ? await runLimit(limit.outfile, { ...baseJob, ...r.diagnosis.job, seconds: opts.seconds, warmupSeconds: LIMIT_WARMUP_SECONDS }, dynamoPid)
         : undefined;
-      const apiRps = runs.map((run) => run.result.requests.total / slice);
+      const apiRps = runs.map((run) => run.result.rps);
       const rps = mean(apiRps);
       const ceiling = {
         rps: mean(ceilings.map((c) => c.rps)),
@@ -275,16 +289,16 @@ export async function throughput(
       };
       const apiCpu = meanOf(runs.map((run) => run.cpu));
       const result = {
-        requests: { total: runs.reduce((n, run) => n + run.result.requests.total, 0) },
-        latency: { p50: median(runs.map((run) => run.result.latency.p50)), p99: Math.max(...runs.map((run) => run.result.latency.p99)) },
+        requests: { total: runs.reduce((n, run) => n + run.result.requests, 0) },
+        latency: { p50: median(runs.map((run) => run.result.p50)), p99: Math.max(...runs.map((run) => run.result.p99)) },
       };
-      const errors = runs.reduce((n, run) => n + run.result.errors + run.result.timeouts + run.result.non2xx, 0);
+      const errors = runs.reduce((n, run) => n + run.result.errors, 0);
       const ratio = round(median(apiRps.map((x, i) => x / ceilings[i]!.rps)), 2);
       rows.push({
         route: r.route,
         rps: round(rps, 0),
-        p50: result.latency.p50,
-        p99: result.latency.p99,
+        p50: round(result.latency.p50, 1),
+        p99: round(result.latency.p99, 1),
         requests: result.requests.total,
         errors,
         limitCall: r.limitCall,
@@ -314,13 +328,17 @@ export async function throughput(
     const floor = await startServer(world, floorServer.outfile, nodeArgs);
     try {
       const r = routes[0]!;
-      await cannon(floor.url, r.path, fixture.adminKey, opts.connections, opts.warmupSeconds);
-      const meter = cpuMeter({ 'DynamoDB Local': dynamoPid, server: floor.child.pid, autocannon: process.pid });
-      const result = await cannon(floor.url, r.path, fixture.adminKey, opts.connections, opts.seconds);
-      const cpu = meter();
-      const rps = result.requests.total / opts.seconds;
-      const row = rows[0]!;
-      row.floor = { rps: round(rps, 0), p50: result.latency.p50, p99: result.latency.p99, ratio: round(rps / row.limitRps, 2), cpu };
+      const load = routeLoad(floor.url, r.path, fixture.adminKey, opts.connections);
+      try {
+        await load.warmUp(opts.warmupSeconds);
+        const meter = cpuMeter({ 'DynamoDB Local': dynamoPid, server: floor.child.pid, 'load client': process.pid });
+        const result = await load.measure(opts.seconds);
+        const cpu = meter();
+        const row = rows[0]!;
+        row.floor = { rps: round(result.rps, 0), p50: round(result.p50, 1), p99: round(result.p99, 1), ratio: round(result.rps / row.limitRps, 2), cpu };
+      } finally {
+        load.close();
+      }
     } finally {
       await stopServer(floor.child);
     }
@@ -338,16 +356,17 @@ export async function throughput(
       const r = routes[index]!;
       const key = r.key ?? fixture.adminKey;
       const profiled = await startServer(world, file, nodeArgs);
+      const load = routeLoad(profiled.url, r.path, key, opts.connections);
       try {
-        await cannon(profiled.url, r.path, key, opts.connections, opts.warmupSeconds);
+        await load.warmUp(opts.warmupSeconds);
         const out = path.join(dir, `${index}-${name}.cpuprofile`);
         await askProfiler(profiled.child, { profile: 'start' });
-        const result = await cannon(profiled.url, r.path, key, opts.connections, opts.profileSeconds);
+        const result = await load.measure(opts.profileSeconds);
         await askProfiler(profiled.child, { profile: 'stop', file: out });
-        const failed = result.errors + result.timeouts + result.non2xx;
-        if (failed > 0) throw new Error(`profiled run of ${r.route} (${name}): ${failed} failed requests`);
-        return roundStages(stagesOf(out, file, result.requests.total));
+        if (result.errors > 0) throw new Error(`profiled run of ${r.route} (${name}): ${result.errors} failed requests`);
+        return roundStages(stagesOf(out, file, result.requests));
       } finally {
+        load.close();
         await stopServer(profiled.child);
       }
     };

@@ -70,11 +70,15 @@ export interface TxEntry {
 }
 
 const STRIP = new Set(['PK', 'SK', 'GSI1PK', 'GSI1SK', 'entity', 'ttl']);
-/** Storage details (keys, entity, TTL) never leave the store. */
+/**
+ * Storage details (keys, entity, TTL) never leave the store. A `for…in` copy, not
+ * `Object.entries`: a list page runs this for every item, and the pairs array per item was a tenth
+ * of the list route's own CPU (bench/PERFORMANCE.md).
+ */
 function toRecord<T>(item: Record<string, unknown> | undefined | null): T | null {
   if (!item) return null;
   const record: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(item)) if (!STRIP.has(name)) record[name] = value;
+  for (const name in item) if (!STRIP.has(name)) record[name] = item[name];
   return record as T;
 }
 
