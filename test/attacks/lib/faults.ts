@@ -307,12 +307,12 @@ async function startEngine(port: number, path: string): Promise<Engine> {
 /** How long a stopped engine may take to exit before it is killed: long enough for a loaded JVM's shutdown. */
 const STOP_GRACE_MS = 30_000;
 
-/** Stops the engine with `signal`; says how long that took and whether it had to be SIGKILLed after all. */
-function kill(engine: Engine, signal: NodeJS.Signals = 'SIGKILL'): Promise<{ ms: number; escalated: boolean }> {
+/** Stops the engine with `signal`; says when the signal went, how long the stop took and whether it had to be SIGKILLed after all. */
+function kill(engine: Engine, signal: NodeJS.Signals = 'SIGKILL'): Promise<{ at: number; ms: number; escalated: boolean }> {
   const started = Date.now();
   let escalated = false;
   return new Promise((r) => {
-    const done = () => r({ ms: Date.now() - started, escalated });
+    const done = () => r({ at: started, ms: Date.now() - started, escalated });
     if (engine.child.exitCode !== null || engine.child.signalCode !== null) return done();
     engine.child.once('exit', done);
     engine.child.kill(signal);
@@ -346,6 +346,8 @@ export async function stopAndRestart(load: { rounds: number; parallel: number; o
     const org = await newOrg(t, 'Restart');
     const project = await org.project('Restart');
     const outcomes = new Map<string, number[]>(); // userId → statuses of its add
+    const acknowledgedAt = new Map<string, number>(); // userId → when its 201 arrived
+    const stops: { round: number; at: number; ms: number }[] = [];
     const patches: { status: number; version?: number; tag: string }[] = [];
     const patchTarget = await org.member(project._id, await org.user(), ['viewer']);
     for (let round = 0; round < load.rounds; round++) {
@@ -367,6 +369,7 @@ export async function stopAndRestart(load: { rounds: number; parallel: number; o
             const userId = pool[next++]!;
             res = await attack.send(t, 'POST', usersOf(project._id), { key: org.adminKey, body: { _id: userId } });
             outcomes.set(userId, [...(outcomes.get(userId) ?? []), res.status]);
+            if (res.status === 201) acknowledgedAt.set(userId, Date.now());
             check(res, 'POST');
             if (res.status === 503) pool.push(userId); // tried again later: 201, or 409 if the first one committed after all
           }
@@ -384,6 +387,7 @@ export async function stopAndRestart(load: { rounds: number; parallel: number; o
       outage = true;
       attack.add('kills');
       attack.note(`round${round}StopMs`, stopped.ms);
+      stops.push({ round, at: stopped.at, ms: stopped.ms });
       // A SIGKILLed DynamoDB Local loses acknowledged writes by itself, so the durability checks below
       // would then blame the app for the engine: say so instead.
       attack.check(!stopped.escalated || load.signal === 'SIGKILL', `round ${round}: DynamoDB Local did not stop within ${STOP_GRACE_MS / 1000} s of ${load.signal} and was SIGKILLed; the durability checks of this run do not hold`);
@@ -410,7 +414,11 @@ export async function stopAndRestart(load: { rounds: number; parallel: number; o
       const present = (m?.pu ?? 0) > 0;
       const acknowledged = statuses.includes(201);
       const refused = statuses.every((s) => s >= 400 && s < 500 && s !== 409);
-      if (acknowledged) attack.check(present, `an acknowledged add of ${userId} (${statuses}) is missing after the restart: ${JSON.stringify(m ?? {})}`);
+      if (acknowledged && !present) {
+        const at = acknowledgedAt.get(userId)!;
+        const when = stops.map((stop) => `${at - stop.at} ms after round ${stop.round}'s SIGTERM (stop took ${stop.ms} ms)`).join(', ');
+        attack.violation(`an acknowledged add of ${userId} (${statuses}) is missing after the restart: ${JSON.stringify(m ?? {})}; its 201 arrived ${when}`);
+      }
       if (refused) attack.check(!present, `a refused add of ${userId} (${statuses}) was written`);
       if (present) attack.check(m!.pu === 1 && m!.guard === 1 && m!.added === 1, `${userId} is half-written: ${JSON.stringify(m)}`);
       if (!acknowledged && statuses.includes(503)) attack.add(present ? 'ambiguousCommitted' : 'ambiguousNotCommitted');
