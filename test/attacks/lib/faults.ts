@@ -14,7 +14,8 @@ import { ensureTable } from '../../../functions/store/schema.js';
 import { createStore } from '../../../functions/store/store.js';
 import { freePort } from '../../../scripts/dynamodb-local.js';
 import { inspectTable } from '../../../scripts/invariants/index.js';
-import { keys, partitions, prefixes } from '../../../functions/store/keys.js';
+import { createDocumentClient } from '../../../functions/store/client.js';
+import { ENTITY, keys, partitions, prefixes, TABLE_DEFINITION } from '../../../functions/store/keys.js';
 import { startDynamoProxy, type Fault } from './dynamo-proxy.js';
 import { newOrg, testApp, type Reply, type TestApp } from '../../support/app.js';
 import { Attack, instances, problemIssues, sleep, tally, users } from '../../support/attack.js';
@@ -307,6 +308,28 @@ async function startEngine(port: number, path: string): Promise<Engine> {
 /** How long a stopped engine may take to exit before it is killed: long enough for a loaded JVM's shutdown. */
 const STOP_GRACE_MS = 30_000;
 
+/**
+ * The store's DynamoDB client, noting every org user whose ProjectUser a TransactWriteItems put
+ * and DynamoDB acknowledged (the call resolved, after the SDK's own retries).
+ */
+function acknowledgedAdds(client: DynamoDBDocumentClient) {
+  const users = new Set<string>();
+  // Document form, or DynamoDB JSON if the marshalling ran first.
+  const plain = (value: unknown) => (value !== null && typeof value === 'object' && 'S' in value ? (value as { S: unknown }).S : value);
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const out = await next(args);
+      const input = args.input as { TransactItems?: { Put?: { Item?: Record<string, unknown> } }[] };
+      for (const { Put } of input.TransactItems ?? []) {
+        if (Put?.Item && plain(Put.Item[TABLE_DEFINITION.entityAttribute]) === ENTITY.projectUser) users.add(String(plain(Put.Item.userId)));
+      }
+      return out;
+    },
+    { step: 'initialize', name: 'acknowledgedAdds' },
+  );
+  return { client, users };
+}
+
 /** Stops the engine with `signal`; says when the signal went, how long the stop took and whether it had to be SIGKILLed after all. */
 function kill(engine: Engine, signal: NodeJS.Signals = 'SIGKILL'): Promise<{ at: number; ms: number; escalated: boolean }> {
   const started = Date.now();
@@ -342,7 +365,9 @@ export async function stopAndRestart(load: { rounds: number; parallel: number; o
   const doc = DynamoDBDocumentClient.from(raw);
   try {
     await ensureTable(raw, tableName);
-    const t = testApp({ dynamoEndpoint: engine.endpoint, tableName });
+    const settings = { dynamoEndpoint: engine.endpoint, tableName };
+    const engineAcknowledged = acknowledgedAdds(createDocumentClient(testApp(settings).config));
+    const t = testApp(settings, engineAcknowledged.client);
     const org = await newOrg(t, 'Restart');
     const project = await org.project('Restart');
     const outcomes = new Map<string, number[]>(); // userId → statuses of its add
@@ -414,10 +439,19 @@ export async function stopAndRestart(load: { rounds: number; parallel: number; o
       const present = (m?.pu ?? 0) > 0;
       const acknowledged = statuses.includes(201);
       const refused = statuses.every((s) => s >= 400 && s < 500 && s !== 409);
+      // The app answers 201 only after DynamoDB acknowledged the transaction that writes the member.
+      if (acknowledged) attack.check(engineAcknowledged.users.has(userId), `the add of ${userId} answered 201, but DynamoDB never acknowledged a transaction writing it`);
       if (acknowledged && !present) {
         const at = acknowledgedAt.get(userId)!;
         const when = stops.map((stop) => `${at - stop.at} ms after round ${stop.round}'s SIGTERM (stop took ${stop.ms} ms)`).join(', ');
-        attack.violation(`an acknowledged add of ${userId} (${statuses}) is missing after the restart: ${JSON.stringify(m ?? {})}; its 201 arrived ${when}`);
+        const what = `an acknowledged add of ${userId} (${statuses}) is missing after the restart: ${JSON.stringify(m ?? {})}; its 201 arrived ${when}`;
+        // DynamoDB acknowledged that very transaction (checked above), so the engine lost it after
+        // saying it committed (DynamoDB Local is not durable across every stop: faults.test.ts).
+        // Reported, not blamed on the app; a 201 without that acknowledgement is a violation above.
+        if (engineAcknowledged.users.has(userId)) {
+          attack.add('lostByEngineAfterAcknowledging');
+          attack.note(`lostByEngine ${userId}`, what);
+        }
       }
       if (refused) attack.check(!present, `a refused add of ${userId} (${statuses}) was written`);
       if (present) attack.check(m!.pu === 1 && m!.guard === 1 && m!.added === 1, `${userId} is half-written: ${JSON.stringify(m)}`);
