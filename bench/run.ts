@@ -83,7 +83,7 @@ try {
       scale:
         'Org with 50 custom permissions and 50 custom roles created through the API; members seeded with parallel BatchWriteItem in the store item shape, two in three holding a custom role (with its grant item); in-process app straight to DynamoDB Local; sizes interleaved each round; list pages of 5; middle cursor reached through the API; checks of 10 permissions about a custom-role holder, by user ID and by its key; SDK-only rows replay the list route DynamoDB calls without the app.',
       throughput:
-        'bench/server.ts bundled like the Lambda and run by node with the heap limits Lambda sets for 128 MB; closed-loop keep-alive HTTP load in-process (bench/lib/load.ts: connections opened by the warm-up and kept for every measured slice); limit = bench/limit.ts (the same closed loop) (createDocumentClient, same bundling) with the same concurrency against the same DynamoDB Local; CPU per process from /proc; peak RSS = VmHWM of the server.',
+        'bench/server.ts bundled like the Lambda and run by node with the heap limits Lambda sets for 128 MB; closed-loop keep-alive HTTP load in-process (bench/lib/load.ts: connections opened by the warm-up and kept for every measured slice); limit = bench/limit.ts (the same closed loop, createDocumentClient, same bundling) with the same concurrency against the same DynamoDB Local; CPU per process from /proc; peak RSS = VmHWM of the server.',
       capacity:
         'Store client with an SDK middleware setting ReturnConsumedCapacity=TOTAL and recording items; RCU/WCU modelled from item sizes per DynamoDB pricing (reads 0.5/1 per 4 KB per item, transactions 2 WCU per KB per item); DynamoDB Local figure kept as reported.',
     },

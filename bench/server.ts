@@ -6,16 +6,13 @@
  */
 import { serve } from '@hono/node-server';
 import { app } from '../functions/app.js';
-import type { Server } from 'node:http';
-import { KEEP_ALIVE_MS } from './lib/load.js';
+import { keepIdleConnections } from './lib/load.js';
 import { serveProfileRequests } from './lib/window-profile.js';
 
 const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
   process.send?.({ port: info.port });
 });
-// The load client keeps its connections between measured runs (bench/lib/load.ts): Node's default
-// of 5 s would close them while the SDK-alone run between two of them goes on.
-(server as Server).keepAliveTimeout = KEEP_ALIVE_MS;
+keepIdleConnections(server);
 // The bench profiles its measured windows only (never start-up or warm-up).
 serveProfileRequests();
 process.on('disconnect', () => {

@@ -1,4 +1,5 @@
-import { Agent, request } from 'node:http';
+import type { ServerType } from '@hono/node-server';
+import { Agent, request, type Server } from 'node:http';
 
 /**
  * The bench's load: `workers` loops, each sending its next request when the last one is answered
@@ -21,12 +22,7 @@ export async function closedLoop(workers: number, seconds: number, send: () => P
   const worker = async () => {
     while (performance.now() < deadline) {
       const t0 = performance.now();
-      let ok = false;
-      try {
-        ok = await send();
-      } catch {
-        ok = false;
-      }
+      const ok = await send().catch(() => false);
       if (ok) latencies.push(performance.now() - t0);
       else errors++;
     }
@@ -39,7 +35,15 @@ export async function closedLoop(workers: number, seconds: number, send: () => P
 }
 
 /** How long the bench servers keep an idle connection: longer than anything between two runs. */
-export const KEEP_ALIVE_MS = 10 * 60_000;
+const KEEP_ALIVE_MS = 10 * 60_000;
+
+/**
+ * For a bench server: the load client keeps its connections between measured runs (`httpLoad`
+ * below), and Node's default of 5 s would close them while the SDK-alone run between two goes on.
+ */
+export function keepIdleConnections(server: ServerType) {
+  (server as Server).keepAliveTimeout = KEEP_ALIVE_MS;
+}
 
 /**
  * An HTTP client that keeps its connections: one per worker, opened by the first (unmeasured) run
@@ -56,7 +60,7 @@ export function httpLoad(baseUrl: string, connections: number) {
   const get = (path: string, headers: Record<string, string>) =>
     new Promise<boolean>((resolve, reject) => {
       const req = request({ host: url.hostname, port: url.port, path, headers, agent }, (res) => {
-        res.on('data', () => undefined);
+        res.resume();
         res.on('end', () => resolve(res.statusCode !== undefined && res.statusCode < 300));
         res.on('error', reject);
       });

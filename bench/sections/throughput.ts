@@ -288,18 +288,14 @@ export async function throughput(
         cpu: meanOf(ceilings.map((c) => c.cpu)),
       };
       const apiCpu = meanOf(runs.map((run) => run.cpu));
-      const result = {
-        requests: { total: runs.reduce((n, run) => n + run.result.requests, 0) },
-        latency: { p50: median(runs.map((run) => run.result.p50)), p99: Math.max(...runs.map((run) => run.result.p99)) },
-      };
       const errors = runs.reduce((n, run) => n + run.result.errors, 0);
       const ratio = round(median(apiRps.map((x, i) => x / ceilings[i]!.rps)), 2);
       rows.push({
         route: r.route,
         rps: round(rps, 0),
-        p50: round(result.latency.p50, 1),
-        p99: round(result.latency.p99, 1),
-        requests: result.requests.total,
+        p50: round(median(runs.map((run) => run.result.p50)), 1),
+        p99: round(Math.max(...runs.map((run) => run.result.p99)), 1),
+        requests: runs.reduce((n, run) => n + run.result.requests, 0),
         errors,
         limitCall: r.limitCall,
         limitRps: round(ceiling.rps, 0),
