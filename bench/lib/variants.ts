@@ -74,10 +74,17 @@ export function onlyRouter(kept: string): Plugin[] {
   ];
 }
 
-export async function variantBundle(name: string, entry: string, plugins: Plugin[]): Promise<Bundle> {
+/**
+ * The baseline (bench/baseline-handler.ts) reading its item `count` times in a row: what the
+ * sequential round trips of a cold first request cost before any feature is added.
+ */
+export const sequentialReads = (count: number) => ({ define: { BASELINE_SEQUENTIAL_READS: String(count) } });
+
+export async function variantBundle(name: string, entry: string, plugins: Plugin[], options: { define?: Record<string, string> } = {}): Promise<Bundle> {
   const dir = path.join(CACHE_DIR, name);
   mkdirSync(dir, { recursive: true });
   const outfile = path.join(dir, 'index.mjs');
-  await build({ ...esbuildOptions(entry, outfile), plugins });
+  const deployed = esbuildOptions(entry, outfile);
+  await build({ ...deployed, plugins, define: { ...deployed.define, ...options.define } });
   return { name, entry, outfile, bytes: statSync(outfile).size, mapBytes: statSync(`${outfile}.map`).size, byPackage: [] };
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { NODE_ARGS } from '../../infra/bundling.js';
 import { bundle, CACHE_DIR, type Bundle } from '../lib/bundles.js';
 import { summarizeProfile } from '../lib/profile.js';
-import { onlyRouter, variantBundle, withoutPowertools, withoutZod } from '../lib/variants.js';
+import { onlyRouter, sequentialReads, variantBundle, withoutPowertools, withoutZod } from '../lib/variants.js';
 import { fmt, kb, markdownTable, median, pass, round } from '../lib/stats.js';
 import { appFor, orgWithProject, type World } from '../lib/world.js';
 import { FRONT_DOORS } from '../../test/support/aws-events.js';
@@ -57,7 +57,7 @@ export interface ColdStartFigures {
 }
 
 /** The what-if rows, by what they change. */
-export type WhatIfId = 'lambda' | 'floor' | 'noPowertools' | 'oneRouter' | 'noZod' | 'allThree';
+export type WhatIfId = 'lambda' | 'twoReads' | 'floor' | 'noPowertools' | 'oneRouter' | 'noZod' | 'allThree';
 
 export interface ColdStartResult {
   samples: number;
@@ -84,6 +84,8 @@ export async function coldStart(world: World, samples: number): Promise<{ result
   const baseline = await bundle('baseline', 'bench/baseline-handler.ts');
   // For the diagnosis: the baseline's route on this project's libraries, and the API without Powertools.
   const floor = await bundle('stack-floor', 'bench/stack-floor-handler.ts');
+  // The baseline with a second round trip after its first: the two a cold first request may make.
+  const twoReads = await variantBundle('baseline-two-reads', 'bench/baseline-handler.ts', [], sequentialReads(2));
   const noPowertools = await variantBundle('api-without-powertools', 'functions/api.ts', withoutPowertools);
   const oneRouter = await variantBundle('api-one-router', 'functions/api.ts', onlyRouter('project-users'));
   const noZod = await variantBundle('api-without-zod', 'functions/api.ts', withoutZod);
@@ -122,7 +124,7 @@ export async function coldStart(world: World, samples: number): Promise<{ result
   const runs: { bundle: Bundle; variant: (typeof variants)[number] }[] = [];
   for (const variant of variants.slice(0, 2)) for (const b of [api, baseline]) runs.push({ bundle: b, variant });
   runs.push({ bundle: api, variant: variants[2] });
-  for (const b of [floor, noPowertools, oneRouter, noZod, allThree]) runs.push({ bundle: b, variant: variants[0] });
+  for (const b of [twoReads, floor, noPowertools, oneRouter, noZod, allThree]) runs.push({ bundle: b, variant: variants[0] });
   const results = new Map<string, Sample[]>();
   try {
     // Warm the OS file cache and DynamoDB Local; then rotate the order, so drift hits all alike.
@@ -189,6 +191,12 @@ export async function coldStart(world: World, samples: number): Promise<{ result
       name: 'API as on Lambda: its cursor secret read beside the first request (`GetSecretValue`, from a local Secrets Manager stand-in: no TLS, no network latency)',
       bundle: api,
       figures: lambda,
+    },
+    {
+      id: 'twoReads' as WhatIfId,
+      name: 'baseline reading its item twice in a row: two sequential round trips, as the API\'s first request makes (key, then the route\'s items), and no feature',
+      bundle: twoReads,
+      figures: figures(`deployed/${twoReads.name}`),
     },
     {
       id: 'floor' as WhatIfId,
