@@ -59,7 +59,8 @@ export const idempotencyParameter = {
   description:
     `Makes a retry safe: 1–${IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII characters (\`!\` to \`~\`, no spaces; 400 otherwise), scoped to the API key. ` +
     'For 24 h the same key with the same method, path and body replays the first response (`Idempotent-Replayed: true`); with another body it is a 422.',
-  example: 'add-ann-2025-06-02',
+  // What most clients send: a fresh UUID per logical operation, reused only by its retries.
+  example: '5b0f3c1e-7d2a-4e8b-9a61-0c3f2d7e4b19',
 };
 
 /** The problem a route's own schemas give a malformed request: body first, then path, then query. */

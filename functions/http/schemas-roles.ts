@@ -7,6 +7,7 @@ import {
   SYSTEM_PERMISSIONS,
   type Catalog,
 } from '../domain/catalog.js';
+import { decideUpdateRole } from '../domain/catalog-rules.js';
 import { CATALOG_LIMITS, MAX_PERMISSION_KEY_LENGTH, MAX_ROLE_ID_LENGTH } from '../domain/limits.js';
 import { TEXT_RULE } from '../domain/text.js';
 import { EXAMPLE_ID, nameText, storableText, timestamp } from './schemas.js';
@@ -148,6 +149,8 @@ export const EXAMPLE_CATALOG: Catalog = {
   },
 };
 
+const updateRole = { permissions: ['project:read', 'project:write', 'content:publish'] } satisfies z.input<typeof UpdateRoleBody>;
+
 export const ROLE_EXAMPLES = {
   permission: permissionView(EXAMPLE_CATALOG, 'content:publish')! satisfies z.input<typeof CatalogPermission>,
   permissions: permissionViews(EXAMPLE_CATALOG) satisfies z.input<typeof CatalogPermission>[],
@@ -159,5 +162,10 @@ export const ROLE_EXAMPLES = {
     description: 'Reads the project and publishes its content',
     permissions: ['project:read', 'content:publish'],
   } satisfies z.input<typeof CreateRoleBody>,
-  updateRole: { permissions: ['project:read', 'project:write', 'content:publish'] } satisfies z.input<typeof UpdateRoleBody>,
+  updateRole,
+  /** The example role once `updateRole` is applied, as the domain decides it: what the PATCH answers. */
+  updatedRole: roleOf(
+    { ...decideUpdateRole(EXAMPLE_CATALOG, EXAMPLE_ID.role, updateRole, '2025-06-03T14:05:00.000Z')!.after, version: EXAMPLE_CATALOG.version + 1 },
+    EXAMPLE_ID.role,
+  )! satisfies z.input<typeof RoleObject>,
 };

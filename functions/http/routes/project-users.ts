@@ -37,7 +37,8 @@ import { apiKeyView, orgUserView, pageOf, projectUserView } from '../views.js';
 
 /** `/api/projects/{projectId}/users`: the members of one project. */
 const route = routeFor('Project users');
-const ProjectUserParams = z.object({ projectId: Ids.project, projectUserId: Ids.projectUser });
+// The example ID is the example project user's, so a route's example path and its example answer agree.
+const ProjectUserParams = z.object({ projectId: Ids.project, projectUserId: Ids.projectUser.openapi({ example: EXAMPLE_ID.otherProjectUser }) });
 
 /** What the document shows these routes refuse, as the rules word it. */
 const refused = {

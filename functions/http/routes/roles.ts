@@ -110,7 +110,7 @@ const updateRoute = route.patch('/{roleId}', {
     `The change binds at once: the next membership write is checked against it. ${CATALOG_LIMITS_TEXT}`,
   request: { params: RoleParams, headers: IfMatch, body: { required: true, content: json(UpdateRoleBody, ROLE_EXAMPLES.updateRole) } },
   responses: {
-    200: { description: 'Updated', headers: etagHeader, content: json(RoleObject, ROLE_EXAMPLES.role) },
+    200: { description: 'Updated', headers: etagHeader, content: json(RoleObject, ROLE_EXAMPLES.updatedRole) },
     ...problems(
       refusal(() => decideUpdateRole(EXAMPLE_CATALOG, 'viewer', { name: 'Reader' }, ROLE_EXAMPLES.role.createdAt!)),
       REFUSALS.orgWrite,

@@ -17,7 +17,8 @@ import { orgUserView, pageOf } from '../views.js';
 
 /** `/api/users`: the users of the caller's organization. */
 const route = routeFor('Organization users');
-const UserParams = z.object({ userId: Ids.user });
+// The example ID is the example org user's, so a route's example path and its example answer agree.
+const UserParams = z.object({ userId: Ids.user.openapi({ example: EXAMPLE_ID.otherUser }) });
 
 /** A member's key reading the directory. */
 const directoryRefused = refusal(() => authorizeOrgRead(exampleCaller.org('member')));
