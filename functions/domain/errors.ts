@@ -139,7 +139,7 @@ export const errors = {
   preconditionFailed: () => problem('precondition_failed'),
   payloadTooLarge: () => problem('payload_too_large'),
   idempotencyKeyReused: () => problem('idempotency_key_reused'),
-  unsupportedMediaType: () => problem('unsupported_media_type'),
+  unsupportedMediaType: (detail?: string) => problem('unsupported_media_type', detail),
   internal: () => problem('internal_error'),
   unavailable: () => problem('service_unavailable'),
 };

@@ -11,6 +11,8 @@ import type { AppEnv, Services } from './router.js';
 /** `application/json` or a `+json` subtype, whose name may hold any RFC 9110 token character. */
 const JSON_MEDIA_TYPE = /^application\/([!#$%&'*+.^_`|~0-9a-z-]+\+)?json$/i;
 const CLIENT_REQUEST_ID = /^[\w.:-]{1,128}$/;
+/** `Content-Encoding: identity` (or empty) names no coding; any other value is one this API does not decode. */
+const IDENTITY_ENCODING = /^[\t ]*(identity)?[\t ]*$/i;
 
 /** The app's services, for every handler, as `c.var.services`. */
 export const provide = (services: Services) =>
@@ -94,6 +96,11 @@ export const requireJsonBody = createMiddleware<AppEnv>(async (c, next) => {
     const header = c.req.header('Content-Type');
     const contentType = header?.split(';')[0]?.trim() ?? '';
     if (!JSON_MEDIA_TYPE.test(contentType)) throw errors.unsupportedMediaType();
+    // No content coding is decoded here (RFC 9110 §8.4.1: 415): a gzip body must not be read as if it were plain.
+    const encoding = c.req.header('Content-Encoding');
+    if (encoding !== undefined && !IDENTITY_ENCODING.test(encoding)) {
+      throw errors.unsupportedMediaType('Send the request body without a Content-Encoding (identity): no content coding is accepted.');
+    }
     if (!isUtf8(await c.req.arrayBuffer())) throw errors.malformedJson();
     // The routes' validators (@hono/zod-openapi) match the whole header against a narrower pattern
     // than RFC 9110's: no space before `;`, no empty parameter, no digit or `_` in a `+json`

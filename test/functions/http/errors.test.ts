@@ -166,6 +166,19 @@ describe('413 and 415', () => {
     }
   });
 
+  it('a body under a content coding is 415 and changes nothing: no coding is decoded, so none may pass as plain JSON', async () => {
+    const path = `/api/projects/${projectId}/users/${targetId}`;
+    const before = await call(t, 'GET', path, { key: org.adminKey });
+    for (const encoding of ['gzip', 'br, identity', 'x-unknown']) {
+      const res = await call(t, 'PATCH', path, { key: org.adminKey, body: { tags: ['encoded'] }, headers: { 'Content-Encoding': encoding } });
+      expectProblem(res, 415);
+      expect(res.body.detail, encoding).toMatch(/Content-Encoding/);
+    }
+    expect((await call(t, 'GET', path, { key: org.adminKey })).body).toEqual(before.body);
+    const identity = await call(t, 'PATCH', path, { key: org.adminKey, body: { tags: ['plain'] }, headers: { 'Content-Encoding': 'identity' } });
+    expect(identity.status).toBe(200);
+  });
+
   it('a body that is not JSON is 415', async () => {
     const res = await call(t, 'POST', `/api/projects/${projectId}/users`, {
       key: org.adminKey,
