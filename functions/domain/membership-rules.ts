@@ -9,6 +9,7 @@ import {
   authorizeTransfer,
   authorizeUpdate,
   effectivePermissions,
+  mayManageMembers,
   membershipPermissions,
   normalizeTags,
   type ProjectCaller,
@@ -48,7 +49,7 @@ export function decideAdd(
   const requested = request.roles ?? ['viewer'];
   // Permission (403) before state (409, SPEC order of checks): an unknown role grants no permission,
   // so authorizing it first refuses only what the caller may not do whatever the catalog holds.
-  authorizeAdd(caller, request.userId, requested);
+  authorizeAdd(caller, request.userId, requested, request.tags);
   const roles = assertKnownRoles(requested, caller.catalog);
   liveOrgUser(found.orgUser);
   if (found.existing && !isExpired(found.existing)) throw errors.alreadyMember();
@@ -87,8 +88,9 @@ export function decideUpdate(
   request: ChangeRequest,
 ): { target: ProjectUser; change: MemberChange | null } {
   assertVisible(caller);
-  // An expired member is hidden from everything but the one change that restores it: a new expiry.
-  const target = request.expiresAt === undefined ? liveMember(stored) : stored;
+  // An expired member is hidden from everything but the one change that restores it, a new expiry,
+  // and from everyone but a caller who may make it: to anyone else it is the 404 of a missing ID.
+  const target = request.expiresAt !== undefined && mayManageMembers(caller) ? stored : liveMember(stored);
   if (!target) throw errors.notFound();
   // Permission (403) before state (409): as in decideAdd, unknown roles are refused after.
   authorizeUpdate(caller, target, { roles: request.roles, expiresAt: request.expiresAt, tags: request.tags });

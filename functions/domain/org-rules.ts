@@ -1,6 +1,6 @@
 import { errors } from './errors.js';
-import type { OrgUser } from './model.js';
-import { assertMayHoldKey, type KeyScope } from './permissions.js';
+import { isExpired, type Membership, type OrgUser, type Project } from './model.js';
+import { assertMayHoldKey, type KeyGrantRule, type KeyScope } from './permissions.js';
 
 /**
  * Rules about an organization's users and keys that need what a request read: each takes those
@@ -44,6 +44,19 @@ export function keyHolder(target: OrgUser | null, scope: KeyScope): OrgUser {
   const holder = liveOrgUser(target);
   assertMayHoldKey(holder, scope);
   return holder;
+}
+
+/**
+ * The project a new key is pinned to. Under org-admin authority any project of the org; a member
+ * minting its own key (the `self` rule) only a project where its user is a live member, so that a
+ * project it cannot see is the same 404 as one that does not exist (no existence oracle, SPEC §1).
+ * The membership decides the answer, not an authority: a key pinned where its user is no member
+ * grants nothing there, so the write need not re-check it.
+ */
+export function pinnableProject(rule: KeyGrantRule, orgId: string, found: { project: Project | null; callerMembership: Membership | null }): Project {
+  const project = inOrg(found.project, orgId);
+  if (rule === 'self' && (!found.callerMembership || isExpired(found.callerMembership))) throw errors.notFound();
+  return project;
 }
 
 /** A user that owns projects keeps its records there (they would lose their owner): the deletion is a 409. */

@@ -111,8 +111,13 @@ function missingFrom(caller: ProjectCaller, permissions: readonly Permission[]):
   return permissions.filter((p) => !own.has(p));
 }
 
+/** Whether the caller may add, update or remove members at all (its grant ceiling aside). */
+export function mayManageMembers(caller: ProjectCaller): boolean {
+  return has(caller, 'members:manage');
+}
+
 function assertCanManage(caller: ProjectCaller): void {
-  if (has(caller, 'members:manage')) return;
+  if (mayManageMembers(caller)) return;
   throw errors.forbidden(
     caller.scope === 'read'
       ? 'This API key is read-only.'
@@ -141,12 +146,13 @@ export type AddDecision = 'manage' | 'self-join';
  * `read-write` key whose user is not yet a member may add itself, as `viewer` only.
  * Returns which rule authorized it, because the store must re-assert a different fact for each.
  */
-export function authorizeAdd(caller: ProjectCaller, targetUserId: string, roles: readonly Role[]): AddDecision {
+export function authorizeAdd(caller: ProjectCaller, targetUserId: string, roles: readonly Role[], tags: readonly string[] = []): AddDecision {
   const isSelf = targetUserId === caller.userId;
   if (!canSeeProject(caller)) {
     if (isSelf && caller.scope === 'read-write') {
-      if (roles.some((role) => role !== 'viewer')) {
-        throw errors.forbidden('A read-write key may add itself to a project as viewer only.');
+      // Tags are set by those who manage members (a viewer cannot change its own): a self-join brings none.
+      if (roles.some((role) => role !== 'viewer') || tags.length > 0) {
+        throw errors.forbidden('A read-write key may add itself to a project as viewer only, without tags.');
       }
       return 'self-join';
     }

@@ -3,7 +3,7 @@ import { formatApiKey, mintSecret } from '../../domain/api-key.js';
 import { newId } from '../../domain/ids.js';
 import type { ApiKey as ApiKeyRecord, Principal } from '../../domain/model.js';
 import type { Store } from '../../store/store.js';
-import { inOrg, keyHolder, liveOrgUser, requestedKeyExpiry } from '../../domain/org-rules.js';
+import { inOrg, keyHolder, liveOrgUser, pinnableProject, requestedKeyExpiry } from '../../domain/org-rules.js';
 import { assertMayHoldKey, assertWriteScope, authorizeKeyCreate, authorizeKeyList, authorizeKeyRead, authorizeKeyRevoke, keyExpiry } from '../../domain/permissions.js';
 import { keyAuthority } from '../authority.js';
 import { actorOf, orgCallerOf } from '../caller.js';
@@ -93,6 +93,7 @@ const createKeyRoute = route.post('/', {
   description:
     'Any `read-write` key may create `read`/`read-write` keys for its own user. Keys for other users and `global` keys need org owner/admin rights; `global` keys belong to org owners/admins only. ' +
     'A key pinned to a project creates only keys pinned to the same project. ' +
+    '`projectId` names a project of the org; a member minting its own key may pin it only to a project where it is a member (any other is a 404, as a missing one). ' +
     "A key never outlives the key that creates it: `expiresAt` must be in the future and not later than the creating key's own expiry, which it inherits when omitted. " +
     'A replay under the same Idempotency-Key shows `secret: null`.',
   request: { body: { required: true, content: json(CreateKeyBody, EXAMPLES.createKey) } },
@@ -138,8 +139,17 @@ const createKey: RouteHandler<typeof createKeyRoute, AppEnv> = async (c) => {
     const orgId = principal.key.orgId;
     const projectId = body.projectId ?? null;
     const rule = authorizeKeyCreate(orgCallerOf(principal), { userId: body.userId, scope: body.scope, projectId });
-    const holder = keyHolder(await store.getOrgUser(orgId, body.userId, true), body.scope);
-    if (projectId) inOrg(await store.getProject(projectId), orgId);
+    const [target, pinned] = await Promise.all([
+      store.getOrgUser(orgId, body.userId, true),
+      // The project, and for a member minting its own key also its membership there: one read beside the user.
+      !projectId
+        ? null
+        : rule === 'self'
+          ? store.projectContext(projectId, principal.user.userId, {}, true)
+          : store.getProject(projectId).then((project) => ({ project, callerMembership: null })),
+    ]);
+    const holder = keyHolder(target, body.scope);
+    if (pinned) pinnableProject(rule, orgId, pinned);
     return store.createApiKey({
       keyId,
       orgId,

@@ -132,7 +132,7 @@ const addRoute = route.post('/', {
   summary: 'Add an org user to the project',
   description:
     'Needs `members:manage` (manager and above), and every permission of each role granted: managers grant at most `manager`; admins and the owner any role. ' +
-    'A `read-write` key whose user is not a member may add itself, as `viewer` only. Roles default to `["viewer"]`; each must be a known role ID (409 `unknown_role`). ' +
+    'A `read-write` key whose user is not a member may add itself, as `viewer` only and without tags. Roles default to `["viewer"]`; each must be a known role ID (409 `unknown_role`). ' +
     '`expiresAt`, if given, must be in the future.',
   request: { params: ProjectParams, body: { required: true, content: json(AddProjectUserBody, EXAMPLES.addProjectUser) } },
   responses: {

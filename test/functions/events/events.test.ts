@@ -348,6 +348,28 @@ describe('membership expiry', () => {
     expect((await call(t, 'GET', path, { key: org.adminKey })).status).toBe(200);
     expect((await call(t, 'GET', users, { key: org.adminKey })).text).toContain(added.body._id);
   });
+
+  it('an expired member is a 404 to a member who may not restore it, as a missing ID is: no existence oracle', async () => {
+    const org = await newOrg(t, 'Expired oracle');
+    const project = await org.project('Expired oracle');
+    const users = `/api/projects/${project._id}/users`;
+    const viewer = await org.user();
+    await org.member(project._id, viewer, ['viewer']);
+    const viewerKey = await org.key(viewer, 'read-write');
+    const expiring = await call(t, 'POST', users, {
+      key: org.adminKey,
+      body: { _id: await org.user(), roles: ['viewer'], expiresAt: new Date(Date.now() + 1_000).toISOString() },
+    });
+    expect(expiring.status).toBe(201);
+    await new Promise((r) => setTimeout(r, 1_100));
+
+    const missing = await call(t, 'PATCH', `${users}/pu_01m8m61wax5bpv0sntpf39tjbz`, { key: viewerKey, body: { expiresAt: null } });
+    const expired = await call(t, 'PATCH', `${users}/${expiring.body._id}`, { key: viewerKey, body: { expiresAt: null } });
+    expect(missing.status).toBe(404);
+    expect({ status: expired.status, body: expired.body }).toEqual({ status: missing.status, body: missing.body });
+    // The one who may restore it still can.
+    expect((await call(t, 'PATCH', `${users}/${expiring.body._id}`, { key: org.adminKey, body: { expiresAt: null } })).status).toBe(200);
+  });
 });
 
 describe('OrgUserDeleted consumer', () => {

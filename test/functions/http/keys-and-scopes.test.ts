@@ -48,9 +48,16 @@ describe('key scopes', () => {
     const someoneElse = await call(t, 'POST', users(project._id), { key, body: { _id: await org.user() } });
     expect(someoneElse.status).toBe(404);
 
-    const joined = await call(t, 'POST', users(project._id), { key, body: { _id: userId, tags: ['bot'] } });
+    // Tags are the managers' to set (a viewer cannot PATCH its own): a self-join brings none, and
+    // the refusal writes nothing.
+    const tagged = await call(t, 'POST', users(project._id), { key, body: { _id: userId, tags: ['vip'] } });
+    expect(tagged.status).toBe(403);
+    expect(tagged.body.code).toBe('forbidden');
+    expect((await call(t, 'GET', users(project._id), { key })).status).toBe(404);
+
+    const joined = await call(t, 'POST', users(project._id), { key, body: { _id: userId, tags: [] } });
     expect(joined.status).toBe(201);
-    expect(joined.body).toMatchObject({ userId, roles: ['viewer'], tags: ['bot'] });
+    expect(joined.body).toMatchObject({ userId, roles: ['viewer'], tags: [] });
     expect((await call(t, 'GET', users(project._id), { key })).status).toBe(200);
     const twice = await call(t, 'POST', users(project._id), { key, body: { _id: userId } });
     expect(twice.status).toBe(409);
@@ -288,6 +295,28 @@ describe('API keys', () => {
     expect((await call(t, 'GET', '/api/projects', { key: created.body.secret })).status).toBe(401);
     const after = await call(t, 'GET', '/api/keys', { key });
     expect(after.body.data.find((k: { _id: string }) => k._id === created.body.key._id).revokedAt).not.toBeNull();
+  });
+
+  it('a member pins its own key only to a project it can see: any other is the 404 of a missing one', async () => {
+    const userId = await org.user();
+    const key = await org.key(userId, 'read-write');
+    const mine = await org.project('Pinned, mine');
+    await org.member(mine._id, userId, ['viewer']);
+    const hidden = await org.project('Pinned, hidden');
+    const pin = (projectId: string) => call(t, 'POST', '/api/keys', { key, body: { userId, scope: 'read', projectId } });
+
+    const missing = await pin('prj_01m8m61w2pp252zdqyekmzwt2z');
+    const unseen = await pin(hidden._id);
+    expect(missing.status).toBe(404);
+    expect({ status: unseen.status, body: unseen.body }).toEqual({ status: missing.status, body: missing.body });
+    expect((await call(t, 'GET', '/api/keys', { key })).body.data).toHaveLength(1);
+
+    const pinned = await pin(mine._id);
+    expect(pinned.status).toBe(201);
+    expect(pinned.body.key.projectId).toBe(mine._id);
+    // Org owners and admins pin keys to any project of the org, as before.
+    const forOther = await call(t, 'POST', '/api/keys', { key: org.adminKey, body: { userId, scope: 'read', projectId: hidden._id } });
+    expect(forOther.status).toBe(201);
   });
 
   it('keys for others and global keys need org owner/admin rights', async () => {
