@@ -27,7 +27,7 @@ const otherPrincipalRefused = () => errors.forbidden('Checking another principal
 const CheckBody = z
   .strictObject({
     principal: z
-      .union([z.strictObject({ userId: Ids.user }), z.strictObject({ key: z.string().min(1).max(200) })])
+      .union([z.strictObject({ userId: Ids.user }), z.strictObject({ key: z.string().openapi({ description: 'Any string a service was handed (the body limit bounds it): one that is not a live key of this org is `active: false`, still 200.' }) })])
       .optional()
       .openapi({ description: 'Whom to check: an org user, or an API key a service was handed. Omitted: the caller. Another principal needs a `global` key or an org owner/admin.' }),
     permissions: z

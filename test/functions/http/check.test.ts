@@ -180,6 +180,11 @@ describe('POST /api/projects/:projectId/check', () => {
     expect(dead.body.principal.active).toBe(false);
     expect(dead.body.results).toEqual([{ permission: 'project:read', allowed: false, reason: 'key_inactive' }]);
     expect(dead.text).not.toContain(member.key.split('_')[3]);
+    // Whatever string a service was handed, short, empty or long, it is a key that is not live: 200.
+    for (const handed of ['hello', '', `puk_${'a'.repeat(300)}`]) {
+      const junk = await check(org.adminKey, { principal: { key: handed }, permissions: ['project:read'] });
+      expect([junk.status, junk.body.principal?.active, junk.body.results?.[0]?.reason], JSON.stringify(handed.slice(0, 20))).toEqual([200, false, 'key_inactive']);
+    }
     const outsider = await org.memberWithKey(projectId, ['admin']);
     expect((await check(outsider.key, { principal: { userId: member.userId }, permissions: ['project:read'] })).status).toBe(403);
     const stranger = await org.user();
