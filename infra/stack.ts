@@ -8,6 +8,7 @@ import { LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { MathExpression, Stats, type Alarm, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -212,6 +213,16 @@ export class ProjectUsersStack extends Stack {
     // from outside the repo (AlarmTopicArn output), so no address needs committing; a stage may
     // still subscribe an e-mail from its config.
     this.alarmTopic = new Topic(this, 'AlarmTopic', { displayName: `Project Users alarms (${this.stage})`, enforceSSL: true });
+    // The TLS rule makes this a topic with its own policy, which replaces SNS's default one: without
+    // this Allow, CloudWatch's every publish would be refused and no alarm would reach anyone.
+    this.alarmTopic.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.alarmTopic.topicArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    );
     if (config.alarms.email) this.alarmTopic.addSubscription(new EmailSubscription(config.alarms.email));
     Validations.of(this.alarmTopic).acknowledge({
       id: 'AwsSolutions-SNS2',

@@ -757,11 +757,21 @@ describe.each(STAGE_NAMES)('stage %s', (stage) => {
       expect(alarm.Properties.OKActions, id).toEqual([{ Ref: topicId }]);
       expect(alarm.Properties.ActionsEnabled, id).not.toBe(false);
     }
-    // CloudWatch may publish to it; nothing may use it without TLS.
+    // CloudWatch may publish to it; nothing may use it without TLS. A topic policy replaces SNS's
+    // default one, so without its own Allow for CloudWatch every alarm's publish would be refused.
     s().template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       Topics: [{ Ref: topicId }],
       PolicyDocument: {
-        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Resource: { Ref: topicId },
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          }),
+        ]),
       },
     });
   });
