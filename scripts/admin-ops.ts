@@ -35,8 +35,14 @@ async function allPages<T>(list: (page: { limit: number; cursor?: string }) => P
  * the same store transactions and domain rules as the API, so every invariant and audit item
  * holds here too; what they cannot find they name (`noSuch`).
  */
+/**
+ * Who the audit and the bus name for every change made here: the operator, never the user a change
+ * is about (that one is the entry's own `userId`), so a break-glass revocation does not read as the
+ * user's own.
+ */
+export const OPERATOR = { keyId: null, userId: 'operator' } as const;
+
 export function adminOps(store: Store) {
-  const operator = (userId: string) => ({ keyId: null, userId });
 
   /** Every organization, oldest first, from the directory of organizations (no Scan). */
   const listOrgs = () => allPages((page) => store.listOrgs(page));
@@ -75,7 +81,7 @@ export function adminOps(store: Store) {
       expiresAt,
       secretHash,
       authority: { kind: 'operator' },
-      actor: operator(input.userId),
+      actor: OPERATOR,
       holder: user,
     });
     return { key, secret: formatApiKey(key.keyId, secret) };
@@ -105,7 +111,7 @@ export function adminOps(store: Store) {
         kind: input.kind ?? 'human',
         orgRole: input.orgRole ?? 'member',
         authority: { kind: 'operator' },
-        actor: operator('operator'),
+        actor: OPERATOR,
       });
     },
 
@@ -116,7 +122,7 @@ export function adminOps(store: Store) {
         name: input.name,
         ownerUserId: owner.userId,
         authority: { kind: 'operator' },
-        actor: operator(owner.userId),
+        actor: OPERATOR,
       });
     },
 
@@ -126,7 +132,7 @@ export function adminOps(store: Store) {
       return store.revokeApiKey({
         key: { ...key, revokedAt: key.revokedAt ?? null },
         authority: { kind: 'operator' },
-        actor: operator(key.userId),
+        actor: OPERATOR,
       });
     },
 
@@ -183,7 +189,7 @@ export function adminOps(store: Store) {
           after: decision.after,
           change: { action, audit: decision.audit, createdRoleId },
           authority: { kind: 'operator' },
-          actor: operator('operator'),
+          actor: OPERATOR,
         });
       } catch (error) {
         if (!(error instanceof StaleReadError) || attempt >= 3) throw error;

@@ -113,7 +113,6 @@ export const AUDIT_ACTIONS = [
   'OrgUserDeleted',
   'ApiKeyCreated',
   'ApiKeyRevoked',
-  'ProjectUserExpired',
   'OrgUserDeletionBlocked',
   'RoleCreated',
   'RoleUpdated',

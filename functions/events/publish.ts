@@ -85,7 +85,8 @@ export function toEvent(record: DynamoDBRecord): Conversion {
       const at = record.dynamodb?.ApproximateCreationDateTime;
       return {
         event: {
-          detailType: 'ProjectUserExpired',
+          // A removal like any other (SPEC §3 names four membership types); its actor says TTL made it.
+          detailType: 'ProjectUserRemoved',
           detail: {
             // One membership version expires once: the same ID however often the record is delivered.
             eventId: `evt_expired_${createHash('sha256').update(`${member.projectUserId}:${member.version}`).digest('hex').slice(0, 26)}`,

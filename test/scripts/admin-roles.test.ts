@@ -61,4 +61,20 @@ describe('npm run admin: roles and permissions (SPEC §6)', () => {
       ['RoleCreated', { keyId: null, userId: 'operator' }],
     ]);
   }, 90_000);
+
+  it('create-project, create-key and revoke-key are audited as the operator, not as the user they are about', async () => {
+    const boot = await admin('bootstrap', '--org-name', 'CLI actor', '--owner-name', 'Ops');
+    const orgId = boot.org._id;
+    const user = await admin('create-user', '--org', orgId, '--name', 'Member');
+    const project = await admin('create-project', '--org', orgId, '--owner', user._id, '--name', 'Made by ops');
+    const { key } = await admin('create-key', '--org', orgId, '--user', user._id, '--scope', 'read');
+    await admin('revoke-key', '--key', key._id);
+
+    const operator = { keyId: null, userId: 'operator' };
+    const orgAudit = await partitionItems(partitions.org(orgId), 'AUDIT#');
+    const about = (action: string) => orgAudit.filter((a) => a.action === action && a.userId === user._id).map((a) => a.actor);
+    expect([about('ApiKeyCreated'), about('ApiKeyRevoked')]).toEqual([[operator], [operator]]);
+    const projectAudit = await partitionItems(partitions.project(project._id), 'AUDIT#');
+    expect(projectAudit.map((a) => [a.action, a.actor])).toEqual([['ProjectCreated', operator]]);
+  }, 90_000);
 });

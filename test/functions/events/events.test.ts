@@ -253,7 +253,7 @@ describe('publisher: stream → EventBridge', () => {
     fake.rejectEntry = null;
   });
 
-  it('publishes a TTL removal of an expired membership as ProjectUserExpired; expired members get 404 at once', async () => {
+  it('publishes a TTL removal of an expired membership as ProjectUserRemoved (SPEC §3: every membership change is one of its four types), by dynamodb-ttl; expired members get 404 at once', async () => {
     const org = await newOrg(t, 'Expiry');
     const project = await org.project('Expiry');
     const userId = await org.user();
@@ -288,7 +288,7 @@ describe('publisher: stream → EventBridge', () => {
     expect(removal).toHaveLength(1);
     fake.events.length = 0;
     expect((await publisher()(streamEvent(removal))).batchItemFailures).toEqual([]);
-    expect(fake.events.map((e) => e.DetailType)).toEqual(['ProjectUserExpired']);
+    expect(fake.events.map((e) => e.DetailType)).toEqual(['ProjectUserRemoved']);
     expect(JSON.parse(fake.events[0]!.Detail)).toMatchObject({
       projectId: project._id,
       projectUserId: added.body._id,
