@@ -20,7 +20,14 @@ export function projectAuthority(principal: Principal, membership: Membership | 
   const caller = callerKeyOf(principal);
   if (principal.key.scope === 'global') return { kind: 'globalKey', caller };
   if (!membership) return { kind: 'selfJoin', caller };
-  return { kind: 'membership', caller, projectId: membership.projectId, userId: membership.userId, version: membership.version };
+  return {
+    kind: 'membership',
+    caller,
+    projectId: membership.projectId,
+    userId: membership.userId,
+    projectUserId: membership.projectUserId,
+    version: membership.version,
+  };
 }
 
 /** What an org-level write re-asserts: the key is live and, unless global, the org role unchanged. */

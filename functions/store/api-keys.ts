@@ -44,7 +44,7 @@ const createApiKey: Method<'createApiKey'> = ({ table, clock }) => async (input)
       // Absent, not null: conditions test `attribute_not_exists(revokedAt|expiresAt)`.
       put(ENTITY.apiKey, { ...keys.apiKey(key.keyId), ...gsi1.keyOfUser(key.userId, key.keyId), ...withoutNulls(key) }),
       check(keys.orgUser(key.orgId, key.userId), 'version = :v AND attribute_not_exists(deletingAt)', { ':v': input.holder.version }),
-      ...authorityCheck(input.authority, now),
+      ...authorityCheck(input.authority),
       auditEntry('ApiKeyCreated', about.orgUser(key.orgId, key.userId), input.actor, { after: audited }, now),
       idempotencyEntry(input.idempotency, key, now),
     ),
@@ -62,7 +62,7 @@ const revokeApiKey: Method<'revokeApiKey'> = ({ table, clock }) => async ({ key,
       update: 'SET revokedAt = :now',
       values: { ':now': now },
     }),
-    ...authorityCheck(authority, now),
+    ...authorityCheck(authority),
     auditEntry('ApiKeyRevoked', about.orgUser(key.orgId, key.userId), actor, change, now),
   ]);
   return { ...key, revokedAt: now };

@@ -160,7 +160,7 @@ const writeCatalog = (cache: CatalogCache): Method<'writeCatalog'> => ({ table, 
     combine(
       catalogWrite(orgId, before, after, now),
       ...extra,
-      ...authorityCheck(input.authority, now),
+      ...authorityCheck(input.authority),
       auditEntry(change.action as AuditAction, { orgId, projectId: null, projectUserId: null, userId: null }, input.actor, change.audit, now),
       idempotencyEntry(input.idempotency, next, now),
     ),

@@ -2,7 +2,7 @@ import { errors } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import type { Actor, AuditAction, AuditEntry, OrgUser, ProjectUser } from '../domain/model.js';
 import { ENTITY, gsi1, keys, type EntityType, type ItemKey } from './keys.js';
-import { IdempotencyRaceError, STALE, type Operation, type TxEntry } from './table.js';
+import { IdempotencyRaceError, SENT_AT, STALE, type Operation, type TxEntry } from './table.js';
 import type { Authority, CallerKey, IdempotencyWrite } from './types.js';
 
 /**
@@ -58,12 +58,12 @@ export function withoutNulls(record: object): Record<string, unknown> {
   return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== null));
 }
 
-/** The calling key still exists, is not revoked and has not expired. */
-export function liveKeyCheck(keyId: string, now: string): TxEntry {
+/** The calling key still exists, is not revoked and has not expired when the transaction is sent. */
+export function liveKeyCheck(keyId: string): TxEntry {
   return check(
     keys.apiKey(keyId),
     'attribute_exists(PK) AND attribute_not_exists(revokedAt) AND (attribute_not_exists(expiresAt) OR expiresAt > :now)',
-    { ':now': now },
+    { ':now': SENT_AT },
     errors.unauthenticated(),
   );
 }
@@ -91,10 +91,10 @@ export function activeOrgUserCheck(orgId: string, userId: string, onFail: OnFail
  * The facts the caller's authorization rested on. Checks that land on an item the write also
  * touches are folded into that item's operation by `mergeSameItem` (one item, one operation).
  */
-export function authorityCheck(authority: Authority, now: string): TxEntry[] {
+export function authorityCheck(authority: Authority): TxEntry[] {
   if (authority.kind === 'operator') return [];
   const { caller } = authority;
-  const checks: TxEntry[] = [confirmedFirst(caller, liveKeyCheck(caller.keyId, now))];
+  const checks: TxEntry[] = [confirmedFirst(caller, liveKeyCheck(caller.keyId))];
   if (authority.kind === 'orgUser' && authority.userId === caller.userId) {
     checks.push(
       check(keys.orgUser(authority.orgId, authority.userId), 'version = :v AND attribute_not_exists(deletingAt)', { ':v': authority.version }),
@@ -103,7 +103,13 @@ export function authorityCheck(authority: Authority, now: string): TxEntry[] {
     checks.push(activeOrgUserCheck(caller.orgId, caller.userId, errors.unauthenticated()));
   }
   if (authority.kind === 'membership') {
-    checks.push(check(keys.membership(authority.projectId, authority.userId), 'version = :v', { ':v': authority.version }));
+    // The same membership, not only the same version: a re-added member's item starts over at version 1.
+    checks.push(
+      check(keys.membership(authority.projectId, authority.userId), 'version = :v AND projectUserId = :pu', {
+        ':v': authority.version,
+        ':pu': authority.projectUserId,
+      }),
+    );
   }
   return checks;
 }

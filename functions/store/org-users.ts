@@ -41,7 +41,7 @@ const createOrgUser: Method<'createOrgUser'> = ({ table, clock }) => async (inpu
   await table.transact(
     combine(
       ...putOrgUser(user, emailTaken()),
-      ...authorityCheck(input.authority, now),
+      ...authorityCheck(input.authority),
       auditEntry('OrgUserCreated', about.orgUser(user.orgId, user.userId), input.actor, { after: orgUserSnapshot(user) }, now),
       idempotencyEntry(input.idempotency, user, now),
     ),
@@ -55,7 +55,7 @@ const markOrgUserDeleting: Method<'markOrgUserDeleting'> = ({ table, clock }) =>
   // Resuming a deletion marks nothing, but the caller's authority is still checked at this moment
   // (its key live, its user confirmed and active): the steps that follow run as the operator.
   if (user.deletingAt) {
-    const checks = authorityCheck(authority, now);
+    const checks = authorityCheck(authority);
     if (checks.length > 0) await table.transact(checks);
     return;
   }
@@ -66,7 +66,7 @@ const markOrgUserDeleting: Method<'markOrgUserDeleting'> = ({ table, clock }) =>
       update: 'SET deletingAt = :now',
       values: { ':now': now, ':owner': 'owner', ':version': user.version },
     }),
-    ...authorityCheck(authority, now),
+    ...authorityCheck(authority),
   ]);
 };
 

@@ -61,7 +61,7 @@ const addProjectUser: Method<'addProjectUser'> = ({ table, clock }) => async (in
       activeOrgUserCheck(pu.orgId, pu.userId, errors.notFound()),
       input.catalog ? catalogCheck(pu.orgId, input.catalog.version) : null,
       ...grantChanges(null, pu),
-      ...authorityCheck(input.authority, now),
+      ...authorityCheck(input.authority),
       auditEntry('ProjectUserAdded', about.member(pu), input.actor, { after: memberSnapshot(pu) }, now),
       idempotencyEntry(input.idempotency, pu, now),
     ),
@@ -89,7 +89,7 @@ const updateProjectUser: Method<'updateProjectUser'> = ({ table, clock }) => asy
       accessChanged ? check(keys.project(before.projectId), 'ownerProjectUserId <> :target', { ':target': before.projectUserId }) : null,
       input.catalog ? catalogCheck(before.orgId, input.catalog.version) : null,
       ...grantChanges(before, after),
-      ...authorityCheck(input.authority, now),
+      ...authorityCheck(input.authority),
       auditEntry('ProjectUserUpdated', about.member(before), input.actor, { before: memberSnapshot(before), after: memberSnapshot(after) }, now),
     ),
   );
@@ -109,7 +109,7 @@ const removeProjectUser: Method<'removeProjectUser'> = ({ table, clock }) => asy
       ...pairKeys(target).map((key) => remove(key, notOwnerAtVersion, onStale)),
       input.catalog ? catalogCheck(target.orgId, input.catalog.version) : null,
       ...grantChanges(target, null),
-      ...authorityCheck(input.authority, now),
+      ...authorityCheck(input.authority),
       auditEntry('ProjectUserRemoved', about.member(target), input.actor, { before: memberSnapshot(target) }, now),
     ),
   );

@@ -93,7 +93,7 @@ const createProject: Method<'createProject'> = ({ table, clock }) => async (inpu
       ...putMemberPair(owner),
       // The owner becomes a member: the same check as any join.
       activeOrgUserCheck(input.orgId, owner.userId, errors.unauthenticated()),
-      ...authorityCheck(input.authority, now),
+      ...authorityCheck(input.authority),
       auditEntry('ProjectCreated', about.member(owner), input.actor, { after: { name: project.name, ...memberSnapshot(owner) } }, now),
       idempotencyEntry(input.idempotency, { project, owner }, now),
     ),
@@ -151,7 +151,9 @@ const transferOwnership: Method<'transferOwnership'> = ({ table, clock }) => asy
       // Its custom roles' grants lose the expiry with it: an expired grant no longer counts as a
       // holder, and the owner would go on holding a role its deletion did not see.
       ...grantChanges(newOwner, newOwner2),
-      ...authorityCheck(input.authority, now),
+      // A user being deleted is gone for the API: it can take no project, as it can join none.
+      activeOrgUserCheck(project.orgId, newOwner.userId, errors.notFound()),
+      ...authorityCheck(input.authority),
       auditEntry(
         'ProjectOwnershipTransferred',
         { ...about.member(newOwner), orgId: project.orgId },

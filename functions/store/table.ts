@@ -61,6 +61,23 @@ export interface Operation {
 export type TxItem = Partial<Record<'Put' | 'Update' | 'Delete' | 'ConditionCheck', Operation>>;
 
 export const STALE = 'stale' as const;
+
+/**
+ * A condition value that is the time the transaction is sent, taken anew for every attempt (after
+ * its preconditions and any retry): what a key's expiry is compared with, so that a write decided
+ * before the expiry but sent after it is refused.
+ */
+export const SENT_AT: unique symbol = Symbol('the time the transaction is sent');
+
+/** The item as sent at `sentAt`: every SENT_AT value replaced by that time. */
+function atSendTime(item: Record<string, Record<string, unknown>>, sentAt: string) {
+  for (const op of Object.values(item)) {
+    const values = op.ExpressionAttributeValues as Record<string, unknown> | undefined;
+    if (!values || !Object.values(values).includes(SENT_AT)) continue;
+    op.ExpressionAttributeValues = Object.fromEntries(Object.entries(values).map(([name, value]) => [name, value === SENT_AT ? sentAt : value]));
+  }
+  return item;
+}
 export interface TxEntry {
   item: TxItem;
   /** What a failed condition on this item means to the caller. */
@@ -271,7 +288,8 @@ async function transact(db: Db, all: TxEntry[]): Promise<void> {
   await Promise.all(entries.map((entry) => entry.precondition));
   for (let attempt = 0; ; attempt++) {
     try {
-      await db.client.send(new TransactWriteCommand({ TransactItems: entries.map((e) => inTable(e.item, db.TableName)) }));
+      const sentAt = new Date().toISOString();
+      await db.client.send(new TransactWriteCommand({ TransactItems: entries.map((e) => atSendTime(inTable(e.item, db.TableName), sentAt)) }));
       return;
     } catch (error) {
       const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;

@@ -72,7 +72,8 @@ export interface CallerKey {
  * org user must not be deleted, so a key revoked on any instance never writes again.
  */
 export type Authority =
-  | { kind: 'membership'; caller: CallerKey; projectId: string; userId: string; version: number }
+  /** `projectUserId` too: a member removed and added again has a new one, while its membership item starts over at version 1. */
+  | { kind: 'membership'; caller: CallerKey; projectId: string; userId: string; projectUserId: string; version: number }
   | { kind: 'globalKey'; caller: CallerKey }
   | { kind: 'orgUser'; caller: CallerKey; orgId: string; userId: string; version: number }
   /** A read-write key adding its own user: the key, its user and the target checks suffice. */

@@ -221,6 +221,21 @@ describe('permission matrix by role', () => {
 });
 
 describe('owner protections and transfer', () => {
+  // The deletion marks the user first, then removes its memberships one by one: a transfer landing
+  // in between must not hand the project to a user already gone for the API.
+  it('ownership cannot go to a member whose org user is being deleted: 404, the owner unchanged', async () => {
+    const project = await org.project('Heir leaving');
+    const heirId = await org.user();
+    const heir = await org.member(project._id, heirId, ['admin']);
+    const user = (await t.store.getOrgUser(org.orgId, heirId, true))!;
+    await t.store.markOrgUserDeleting({ user, authority: { kind: 'operator' }, actor: { keyId: null, userId: 'operator' } });
+
+    const transfer = await call(t, 'POST', `/api/projects/${project._id}/owner`, { key: org.adminKey, body: { projectUserId: heir._id } });
+    expect([transfer.status, transfer.body.code]).toEqual([404, 'not_found']);
+    const after = await call(t, 'GET', `/api/projects/${project._id}`, { key: org.adminKey });
+    expect(after.body.ownerProjectUserId).toBe(project.ownerProjectUserId);
+  });
+
   it('the owner cannot be removed or demoted (409), by anyone', async () => {
     const project = await org.project('Owner');
     const admin = await org.memberWithKey(project._id, ['admin']);
