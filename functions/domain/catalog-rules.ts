@@ -27,6 +27,11 @@ import { textProblem } from './text.js';
 
 export type CatalogContent = Omit<Catalog, 'version'>;
 
+/** The catalog once a change decided on `before` is written: its content, one version on. */
+export function catalogAfter(before: Catalog, after: CatalogContent): Catalog {
+  return { ...after, version: before.version + 1 };
+}
+
 export interface CatalogDecision {
   after: CatalogContent;
   audit: { before?: Record<string, unknown>; after?: Record<string, unknown> };
@@ -111,7 +116,7 @@ export function decideCreateRole(catalog: Catalog, roleId: RoleId, request: Crea
   const permissions = assertRolePermissions(catalog, null, request.permissions);
   const role: StoredRole = { roleId, name, description: request.description ?? null, permissions, createdAt: now, updatedAt: now, version: 1 };
   const after = { permissions: catalog.permissions, roles: { ...catalog.roles, [roleId]: role } };
-  return { role, after, audit: { after: roleSnapshot(roleView({ ...after, version: catalog.version + 1 }, roleId)!) } };
+  return { role, after, audit: { after: roleSnapshot(roleView(catalogAfter(catalog, after), roleId)!) } };
 }
 
 export interface UpdateRoleRequest {
@@ -186,7 +191,7 @@ export function decideUpdateRole(catalog: Catalog, roleId: RoleId, request: Upda
     version: current.version + 1,
   };
   const after = { permissions: catalog.permissions, roles: { ...catalog.roles, [roleId]: role } };
-  const next = roleView({ ...after, version: catalog.version + 1 }, roleId)!;
+  const next = roleView(catalogAfter(catalog, after), roleId)!;
   return { after, audit: { before: roleSnapshot(current), after: roleSnapshot(next) } };
 }
 

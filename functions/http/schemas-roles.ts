@@ -7,7 +7,7 @@ import {
   SYSTEM_PERMISSIONS,
   type Catalog,
 } from '../domain/catalog.js';
-import { decideUpdateRole } from '../domain/catalog-rules.js';
+import { catalogAfter, decideUpdateRole } from '../domain/catalog-rules.js';
 import { CATALOG_LIMITS, MAX_PERMISSION_KEY_LENGTH, MAX_ROLE_ID_LENGTH } from '../domain/limits.js';
 import { TEXT_RULE } from '../domain/text.js';
 import { EXAMPLE_ID, nameText, storableText, timestamp } from './schemas.js';
@@ -165,7 +165,7 @@ export const ROLE_EXAMPLES = {
   updateRole,
   /** The example role once `updateRole` is applied, as the domain decides it: what the PATCH answers. */
   updatedRole: roleOf(
-    { ...decideUpdateRole(EXAMPLE_CATALOG, EXAMPLE_ID.role, updateRole, '2025-06-03T14:05:00.000Z')!.after, version: EXAMPLE_CATALOG.version + 1 },
+    catalogAfter(EXAMPLE_CATALOG, decideUpdateRole(EXAMPLE_CATALOG, EXAMPLE_ID.role, updateRole, '2025-06-03T14:05:00.000Z')!.after),
     EXAMPLE_ID.role,
   )! satisfies z.input<typeof RoleObject>,
 };

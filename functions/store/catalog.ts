@@ -1,5 +1,6 @@
 import { KEY_CACHE_MAX_SECONDS } from '../config.js';
 import { EMPTY_CATALOG, isBuiltInRole, type Catalog, type RoleId } from '../domain/catalog.js';
+import { catalogAfter } from '../domain/catalog-rules.js';
 import { errors } from '../domain/errors.js';
 import { isExpired, type AuditAction } from '../domain/model.js';
 import { auditEntry, authorityCheck, check, combine, idempotencyEntry, put, remove, update } from './conditions.js';
@@ -130,10 +131,10 @@ const roleHolders: Method<'roleHolders'> = ({ table }) => async (roleId) => {
 };
 
 /** Replaces the catalog item on condition that it is the version the change was decided on. */
-function catalogWrite(orgId: string, before: Catalog, after: Omit<Catalog, 'version'>, now: string): TxEntry {
+function catalogWrite(orgId: string, before: Catalog, next: Catalog, now: string): TxEntry {
   // Empty maps are left out: a stream record of `{}` is not what the event publisher expects.
-  const maps = Object.fromEntries(Object.entries({ permissions: after.permissions, roles: after.roles }).filter(([, m]) => Object.keys(m).length > 0));
-  const item = { ...keys.catalog(orgId), entity: ENTITY.catalog, orgId, ...maps, version: before.version + 1, updatedAt: now };
+  const maps = Object.fromEntries(Object.entries({ permissions: next.permissions, roles: next.roles }).filter(([, m]) => Object.keys(m).length > 0));
+  const item = { ...keys.catalog(orgId), entity: ENTITY.catalog, orgId, ...maps, version: next.version, updatedAt: now };
   const condition = before.version === 0 ? 'attribute_not_exists(PK)' : 'version = :catalogVersion';
   const values = before.version === 0 ? undefined : { ':catalogVersion': before.version };
   return { item: { Put: { Item: item, ConditionExpression: condition, ExpressionAttributeValues: values } }, onConditionFailed: STALE };
@@ -142,7 +143,7 @@ function catalogWrite(orgId: string, before: Catalog, after: Omit<Catalog, 'vers
 const writeCatalog = (cache: CatalogCache): Method<'writeCatalog'> => ({ table, clock }) => async (input) => {
   const now = clock.now();
   const { orgId, before, after, change } = input;
-  const next: Catalog = { ...after, version: before.version + 1 };
+  const next = catalogAfter(before, after);
   const extra: TxEntry[] = [];
   if (change.createdRoleId) {
     extra.push(put(ENTITY.roleMeta, { ...keys.roleMeta(change.createdRoleId), roleId: change.createdRoleId, orgId, grantsVersion: 0 }));
@@ -158,7 +159,7 @@ const writeCatalog = (cache: CatalogCache): Method<'writeCatalog'> => ({ table, 
   }
   await table.transact(
     combine(
-      catalogWrite(orgId, before, after, now),
+      catalogWrite(orgId, before, next, now),
       ...extra,
       ...authorityCheck(input.authority),
       auditEntry(change.action as AuditAction, { orgId, projectId: null, projectUserId: null, userId: null }, input.actor, change.audit, now),
