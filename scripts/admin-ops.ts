@@ -31,19 +31,18 @@ async function allPages<T>(list: (page: { limit: number; cursor?: string }) => P
 }
 
 /**
- * Operator actions with direct table access and no API key (bootstrap, break-glass). They use
- * the same store transactions and domain rules as the API, so every invariant and audit item
- * holds here too; what they cannot find they name (`noSuch`).
- */
-/**
  * Who the audit and the bus name for every change made here: the operator, never the user a change
  * is about (that one is the entry's own `userId`), so a break-glass revocation does not read as the
  * user's own.
  */
 export const OPERATOR = { keyId: null, userId: 'operator' } as const;
 
+/**
+ * Operator actions with direct table access and no API key (bootstrap, break-glass). They use
+ * the same store transactions and domain rules as the API, so every invariant and audit item
+ * holds here too; what they cannot find they name (`noSuch`).
+ */
 export function adminOps(store: Store) {
-
   /** Every organization, oldest first, from the directory of organizations (no Scan). */
   const listOrgs = () => allPages((page) => store.listOrgs(page));
 

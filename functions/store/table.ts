@@ -78,6 +78,7 @@ function atSendTime(item: Record<string, Record<string, unknown>>, sentAt: strin
   }
   return item;
 }
+
 export interface TxEntry {
   item: TxItem;
   /** What a failed condition on this item means to the caller. */

@@ -142,11 +142,7 @@ const createKey: RouteHandler<typeof createKeyRoute, AppEnv> = async (c) => {
     const [target, pinned] = await Promise.all([
       store.getOrgUser(orgId, body.userId, true),
       // The project, and for a member minting its own key also its membership there: one read beside the user.
-      !projectId
-        ? null
-        : rule === 'self'
-          ? store.projectContext(projectId, principal.user.userId, {}, true)
-          : store.getProject(projectId).then((project) => ({ project, callerMembership: null })),
+      projectId ? store.projectContext(projectId, principal.user.userId, { skipCaller: rule !== 'self' }, true) : null,
     ]);
     const holder = keyHolder(target, body.scope);
     if (pinned) pinnableProject(rule, orgId, pinned);
